@@ -1,0 +1,6 @@
+//! One module per subcommand; each exposes its clap `Args` and `run`, which returns the exit
+//! status.
+pub mod atos;
+pub mod input;
+pub mod parse;
+pub mod symbolicate;

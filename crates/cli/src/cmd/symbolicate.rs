@@ -1,0 +1,94 @@
+//! `kpanic symbolicate PANIC... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE]
+//! [--all-threads] [--json]`
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use kpanic::render::{render_text, RenderOptions};
+use kpanic::{symbolicate, SymbolLibrary, SymbolOptions};
+
+use super::input::read_panics;
+
+/// Where symbols come from; shared by `symbolicate` and `diagnose`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct SymbolArgs {
+    /// A Kernel Debug Kit folder (or a folder of KDKs). Repeatable. On macOS, without it,
+    /// /Library/Developer/KDKs is searched.
+    #[arg(long = "kdk", value_name = "DIR")]
+    pub kdks: Vec<PathBuf>,
+    /// A binary, a dSYM, or a folder searched recursively; matched by UUID. Repeatable.
+    #[arg(long = "symbols", value_name = "PATH")]
+    pub symbols: Vec<PathBuf>,
+    /// The machine's kernelcache (MH_FILESET): maps kernel and kext addresses exactly.
+    #[arg(long, value_name = "FILE")]
+    pub kernelcache: Option<PathBuf>,
+}
+
+impl SymbolArgs {
+    pub fn library(&self) -> SymbolLibrary {
+        SymbolLibrary::new(&SymbolOptions {
+            kdks: self.kdks.clone(),
+            symbols: self.symbols.clone(),
+            kernelcache: self.kernelcache.clone(),
+            system_kdks: cfg!(target_os = "macos"),
+        })
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SymbolicateArgs {
+    /// Panic files in any format (text, .panic, .ips, full panics); `-` reads stdin.
+    #[arg(required = true, value_name = "PANIC")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub symbols: SymbolArgs,
+    /// Show the kernel frames of every stackshot thread, not only the panicked one (JSON always
+    /// has all).
+    #[arg(long)]
+    pub all_threads: bool,
+    /// The report plus every symbolicated frame, as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
+    let lib = args.symbols.library();
+    let (panics, mut status) = read_panics(&args.files);
+    let mut json = Vec::new();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (i, (name, report)) in panics.iter().enumerate() {
+        let sym = symbolicate(report, &lib);
+        if args.json {
+            json.push(serde_json::json!({ "file": name, "report": report, "symbolication": sym }));
+        } else {
+            if panics.len() > 1 {
+                writeln!(out, "{}==> {name} <==", if i > 0 { "\n" } else { "" })?;
+            }
+            let text = render_text(
+                report,
+                &sym,
+                RenderOptions {
+                    all_threads: args.all_threads,
+                },
+            );
+            out.write_all(text.as_bytes())?;
+            for w in &report.warnings {
+                writeln!(out, "warning: {name}: {w}")?;
+            }
+        }
+    }
+    if args.json {
+        let value = if args.files.len() == 1 && json.len() == 1 {
+            json.pop().unwrap_or_default()
+        } else {
+            serde_json::Value::Array(json)
+        };
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    }
+    if panics.is_empty() {
+        status = 2;
+    }
+    Ok(status)
+}

@@ -1,0 +1,20 @@
+//! The kpanic engine: binds a parsed panic ([`kpanic_report`]) to the images it ran
+//! (Kernel Debug Kit, kext dSYMs, kernelcache), maps every address into the right symbol file
+//! ([`kpanic_symbols`]), symbolicates, and explains.
+//!
+//! - [`place`]: where each address of the log lives (DESIGN.md's address table), from the log
+//!   alone.
+//! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID.
+//! - [`symbolicate()`]: every frame of a panic, resolved or with the reason it is not.
+//! - [`render`]: the panic as the user knows it, with symbols under each frame.
+pub mod frame;
+pub mod kdk;
+pub mod library;
+pub mod place;
+pub mod render;
+pub mod symbolicate;
+mod walk;
+
+pub use frame::{Frame, FrameKind};
+pub use library::{SymbolLibrary, SymbolOptions};
+pub use symbolicate::{symbolicate, Symbolication};

@@ -1,0 +1,345 @@
+//! The symbols a user has: Kernel Debug Kits, `--symbols` files and folders, a kernelcache.
+//!
+//! Every image of a panic is looked up here by what the log says of it (the kernel's variant and
+//! UUID, a kext's bundle id and UUID, a full panic's image UUID), and every answer is confirmed by
+//! LC_UUID: a symbol file for another build would give confident, wrong frames.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use kpanic_symbols::{DsymChoice, MachOFile, SliceSelector, Symbolizer, SymbolizerOptions, Uuid};
+
+use crate::kdk::{Kdk, KdkError};
+use crate::walk::walk_files;
+
+/// Where to look for symbols.
+#[derive(Debug, Clone, Default)]
+pub struct SymbolOptions {
+    /// `--kdk DIR` (a KDK, or a folder of KDKs).
+    pub kdks: Vec<PathBuf>,
+    /// `--symbols PATH`: binaries, dSYMs, or folders searched recursively.
+    pub symbols: Vec<PathBuf>,
+    /// `--kernelcache FILE`: the machine's MH_FILESET kernelcache.
+    pub kernelcache: Option<PathBuf>,
+    /// Look in `/Library/Developer/KDKs` when no `--kdk` is given (macOS).
+    pub system_kdks: bool,
+}
+
+/// Why an image has no symbols. Printed as the frame's `unresolved_reason`.
+pub type Unavailable = String;
+
+/// An opened symbol file, shared by every frame of its image.
+pub type Symbols = Arc<Symbolizer>;
+
+/// What `--symbols` holds, by UUID.
+#[derive(Debug, Default)]
+struct UuidIndex {
+    /// Binaries (not dSYMs) with a slice of this UUID.
+    binaries: HashMap<Uuid, PathBuf>,
+    /// dSYM DWARF files with a slice of this UUID.
+    dsyms: HashMap<Uuid, PathBuf>,
+}
+
+/// All symbol sources of one run. Opening is lazy and cached: a fleet of panics from one
+/// machine opens each symbol file once.
+pub struct SymbolLibrary {
+    kdks: Vec<Kdk>,
+    symbol_paths: Vec<PathBuf>,
+    index: OnceLock<UuidIndex>,
+    kdk_kext_uuids: OnceLock<HashMap<Uuid, PathBuf>>,
+    kernelcache: Option<Result<Symbols, Unavailable>>,
+    opened: Mutex<HashMap<(PathBuf, Option<Uuid>, Option<PathBuf>), Result<Symbols, Unavailable>>>,
+    warnings: Vec<String>,
+}
+
+impl SymbolLibrary {
+    /// Opens the KDKs and the kernelcache; `--symbols` folders are indexed on first use.
+    /// Problems (a folder that is not a KDK, an unreadable kernelcache) become warnings: the
+    /// panic is still symbolicated with what remains.
+    pub fn new(opts: &SymbolOptions) -> SymbolLibrary {
+        let mut warnings = Vec::new();
+        let mut kdks = Vec::new();
+        let mut kdk_dirs = opts.kdks.clone();
+        if kdk_dirs.is_empty() && opts.system_kdks && Path::new(crate::kdk::SYSTEM_KDK_DIR).is_dir()
+        {
+            kdk_dirs.push(PathBuf::from(crate::kdk::SYSTEM_KDK_DIR));
+        }
+        for dir in &kdk_dirs {
+            match Kdk::open_all(dir) {
+                Ok(found) => kdks.extend(found),
+                Err(e @ KdkError::NotAKdk { .. }) | Err(e @ KdkError::Io { .. }) => {
+                    warnings.push(format!("--kdk {e}"))
+                }
+            }
+        }
+        for p in &opts.symbols {
+            if !p.exists() {
+                warnings.push(format!("--symbols {}: no such file or folder", p.display()));
+            }
+        }
+        let kernelcache = opts.kernelcache.as_ref().map(|p| {
+            let opened = Symbolizer::open(p, &SliceSelector::default())
+                .map_err(|e| format!("kernelcache {e}"))
+                .and_then(|s| {
+                    if s.slice().is_fileset() {
+                        Ok(Arc::new(s))
+                    } else {
+                        Err(format!(
+                            "{}: not an MH_FILESET kernelcache (filetype {:#x})",
+                            p.display(),
+                            s.slice().filetype()
+                        ))
+                    }
+                });
+            if let Err(e) = &opened {
+                warnings.push(format!("--kernelcache {e}"));
+            }
+            opened
+        });
+        SymbolLibrary {
+            kdks,
+            symbol_paths: opts.symbols.clone(),
+            index: OnceLock::new(),
+            kdk_kext_uuids: OnceLock::new(),
+            kernelcache,
+            opened: Mutex::new(HashMap::new()),
+            warnings,
+        }
+    }
+
+    /// Problems met while opening the sources.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn kdks(&self) -> &[Kdk] {
+        &self.kdks
+    }
+
+    /// The kernelcache, when one was given and opened.
+    pub fn kernelcache(&self) -> Option<&Symbols> {
+        self.kernelcache.as_ref().and_then(|k| k.as_ref().ok())
+    }
+
+    /// True when any source of symbols was given at all.
+    pub fn is_empty(&self) -> bool {
+        self.kdks.is_empty() && self.symbol_paths.is_empty() && self.kernelcache.is_none()
+    }
+
+    /// The kernel: by UUID in `--symbols`, else the KDK kernel of this variant (KDKs whose
+    /// build matches first), else any KDK kernel with the UUID. `kernel_name` is the KDK file
+    /// name (`kernel.release.t8112`).
+    pub fn kernel(
+        &self,
+        uuid: Option<Uuid>,
+        kernel_name: Option<&str>,
+        os_build: Option<&str>,
+    ) -> Result<Symbols, Unavailable> {
+        if let Some(u) = uuid {
+            if let Some(found) = self.from_index(u) {
+                return found;
+            }
+        }
+        let mut kdks: Vec<&Kdk> = self.kdks.iter().collect();
+        // KDKs of the panic's build first, then the rest in folder order.
+        kdks.sort_by_key(|k| k.build() != os_build || os_build.is_none());
+        let mut mismatches = Vec::new();
+        if let Some(name) = kernel_name {
+            for kdk in &kdks {
+                let Some(path) = kdk.kernel(name) else {
+                    continue;
+                };
+                match (uuid, self.uuid_of(&path)) {
+                    (Some(want), Some(have)) if want != have => {
+                        mismatches.push(format!("{} has UUID {have}", path.display()))
+                    }
+                    _ => return self.open(&path, uuid, None),
+                }
+            }
+        }
+        // The variant may be misnamed or absent: any kernel of any KDK with the right UUID.
+        if let Some(want) = uuid {
+            for kdk in &kdks {
+                for path in kdk.kernels() {
+                    if self.uuid_of(&path) == Some(want) {
+                        return self.open(&path, uuid, None);
+                    }
+                }
+            }
+        }
+        if !mismatches.is_empty() {
+            return Err(format!(
+                "UUID mismatch: the panic's kernel is {}, but {}",
+                uuid.map(|u| u.to_string()).unwrap_or_default(),
+                mismatches.join("; ")
+            ));
+        }
+        Err(match (kernel_name, uuid) {
+            (_, _) if self.kdks.is_empty() && self.symbol_paths.is_empty() => {
+                "no symbols for the kernel (give --kdk or --symbols)".to_string()
+            }
+            (Some(name), Some(u)) => format!("no symbols for the kernel ({name}, UUID {u})"),
+            (Some(name), None) => format!("no symbols for the kernel ({name})"),
+            (None, Some(u)) => format!("no symbols for the kernel (UUID {u})"),
+            (None, None) => {
+                "no symbols for the kernel (the log names neither variant nor UUID)".to_string()
+            }
+        })
+    }
+
+    /// A kext: by UUID in `--symbols`, else by bundle id in the KDKs (UUID-checked).
+    pub fn kext(&self, bundle_id: &str, uuid: Option<Uuid>) -> Result<Symbols, Unavailable> {
+        if let Some(u) = uuid {
+            if let Some(found) = self.from_index(u) {
+                return found;
+            }
+        }
+        let mut mismatch = None;
+        for kdk in &self.kdks {
+            let Some(bundle) = kdk.kext(bundle_id) else {
+                continue;
+            };
+            match (uuid, self.uuid_of(&bundle.binary)) {
+                (Some(want), Some(have)) if want != have => {
+                    mismatch = Some(format!(
+                        "UUID mismatch: the panic's {bundle_id} is {want}, {} is {have}",
+                        bundle.binary.display()
+                    ))
+                }
+                _ => return self.open(&bundle.binary, uuid, None),
+            }
+        }
+        if let Some(u) = uuid {
+            if let Some(path) = self.kdk_kext_by_uuid(u) {
+                return self.open(&path, Some(u), None);
+            }
+        }
+        Err(mismatch.unwrap_or_else(|| match uuid {
+            Some(u) => format!("no symbols for {bundle_id} (UUID {u})"),
+            None => format!("no symbols for {bundle_id}"),
+        }))
+    }
+
+    /// Any image by UUID (full panics name their images by UUID alone).
+    pub fn by_uuid(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {
+        if let Some(found) = self.from_index(uuid) {
+            return Some(found);
+        }
+        for kdk in &self.kdks {
+            for path in kdk.kernels() {
+                if self.uuid_of(&path) == Some(uuid) {
+                    return Some(self.open(&path, Some(uuid), None));
+                }
+            }
+        }
+        self.kdk_kext_by_uuid(uuid)
+            .map(|path| self.open(&path, Some(uuid), None))
+    }
+
+    fn from_index(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {
+        let index = self.index.get_or_init(|| build_index(&self.symbol_paths));
+        match (index.binaries.get(&uuid), index.dsyms.get(&uuid)) {
+            (Some(bin), dsym) => Some(self.open(bin, Some(uuid), dsym.cloned())),
+            (None, Some(dsym)) => Some(self.open(dsym, Some(uuid), None)),
+            (None, None) => None,
+        }
+    }
+
+    fn kdk_kext_by_uuid(&self, uuid: Uuid) -> Option<PathBuf> {
+        self.kdk_kext_uuids
+            .get_or_init(|| {
+                let mut map = HashMap::new();
+                for kdk in &self.kdks {
+                    let ext = kdk.root().join("System/Library/Extensions");
+                    for bundle in crate::kdk::index_kexts(&ext).into_values() {
+                        for u in uuids_of(&bundle.binary) {
+                            map.entry(u).or_insert_with(|| bundle.binary.clone());
+                        }
+                    }
+                }
+                map
+            })
+            .get(&uuid)
+            .cloned()
+    }
+
+    fn uuid_of(&self, path: &Path) -> Option<Uuid> {
+        uuids_of(path).into_iter().next()
+    }
+
+    /// Opens (once) a symbol file, selecting the slice by UUID when it is known.
+    fn open(
+        &self,
+        path: &Path,
+        uuid: Option<Uuid>,
+        dsym: Option<PathBuf>,
+    ) -> Result<Symbols, Unavailable> {
+        let key = (path.to_path_buf(), uuid, dsym.clone());
+        let mut opened = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+        opened
+            .entry(key)
+            .or_insert_with(|| {
+                let opts = SymbolizerOptions {
+                    selector: SliceSelector { arch: None, uuid },
+                    dsym: dsym.map_or(DsymChoice::Auto, DsymChoice::Path),
+                };
+                Symbolizer::open_with(path, &opts)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+}
+
+/// UUIDs of every slice of a Mach-O file (empty for anything else).
+fn uuids_of(path: &Path) -> Vec<Uuid> {
+    let Ok(file) = MachOFile::open(path) else {
+        return Vec::new();
+    };
+    (0..file.slices().len())
+        .filter_map(|i| file.slice(i).ok())
+        .filter_map(|s| s.uuid())
+        .collect()
+}
+
+/// Reads the first bytes only: most files in a symbols folder are not Mach-O.
+fn looks_like_macho(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok();
+    ok && matches!(
+        u32::from_be_bytes(magic),
+        0xfeedfacf | 0xcffaedfe | 0xcafebabe | 0xcafebabf | 0xfeedface | 0xcefaedfe
+    )
+}
+
+fn build_index(paths: &[PathBuf]) -> UuidIndex {
+    let mut index = UuidIndex::default();
+    for root in paths {
+        walk_files(root, &mut |path| {
+            if !looks_like_macho(path) {
+                return;
+            }
+            let in_dsym = path
+                .ancestors()
+                .any(|a| a.extension().is_some_and(|e| e == "dSYM"));
+            let Ok(file) = MachOFile::open(path) else {
+                return;
+            };
+            for i in 0..file.slices().len() {
+                let Ok(slice) = file.slice(i) else { continue };
+                let Some(u) = slice.uuid() else { continue };
+                let map = if in_dsym || slice.is_dsym() {
+                    &mut index.dsyms
+                } else {
+                    &mut index.binaries
+                };
+                map.entry(u).or_insert_with(|| path.to_path_buf());
+            }
+        });
+    }
+    index
+}

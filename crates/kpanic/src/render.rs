@@ -1,0 +1,209 @@
+//! Text output of `kpanic symbolicate`: the panic as the user knows it, each frame line
+//! followed by its symbolication, then a short summary.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use kpanic_report::PanicReport;
+
+use crate::frame::Frame;
+use crate::symbolicate::{Symbolication, ThreadFrames};
+
+/// Rendering choices.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RenderOptions {
+    /// Every spindump thread, not only the panicked one.
+    pub all_threads: bool,
+}
+
+const MARK: &str = "    -> ";
+const INLINE: &str = "         ";
+
+/// Renders `report` with `sym`'s answers under each frame line.
+pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOptions) -> String {
+    let lines: Vec<&str> = report.panic_text.lines().collect();
+    let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut add = |line: usize, label: Option<&str>, f: &Frame| {
+        notes.entry(line).or_default().extend(frame_lines(label, f));
+    };
+
+    if let Some(p) = &report.panic {
+        if let Some(c) = &sym.caller {
+            add(p.line, Some("caller"), c);
+        }
+        // Register answers go under the register dump (the line with `pc:`/`RIP:`), else
+        // under the panic line.
+        let reg_line = register_line(&lines, p.line).unwrap_or(p.line);
+        for r in &sym.registers {
+            let line = if r.name.starts_with("exception") || r.name == "trap address" {
+                p.line
+            } else {
+                reg_line
+            };
+            add(line, Some(&r.name), &r.frame);
+        }
+    }
+    for c in &sym.cores {
+        add(c.line, Some("PC"), &c.pc);
+        add(c.line, Some("LR"), &c.lr);
+    }
+    if let Some(bt) = &report.backtrace {
+        for (f, s) in bt.frames.iter().zip(&sym.backtrace) {
+            add(f.line, None, s);
+        }
+    }
+
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some(n) = notes.get(&i) {
+            for l in n {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+    }
+
+    let shown: Vec<&ThreadFrames> = sym
+        .threads
+        .iter()
+        .filter(|t| opts.all_threads || t.panicked)
+        .collect();
+    if !shown.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n== Stackshot kernel frames ({} of {} threads{}) ==",
+            shown.len(),
+            sym.threads.len(),
+            if opts.all_threads {
+                ""
+            } else {
+                "; --all-threads for every thread"
+            }
+        );
+        for t in shown {
+            let _ = writeln!(
+                out,
+                "Thread {}{} of pid {} ({}){}",
+                t.tid,
+                t.name
+                    .as_deref()
+                    .map(|n| format!(" \"{n}\""))
+                    .unwrap_or_default(),
+                t.pid,
+                t.process,
+                if t.panicked { " [panicked]" } else { "" }
+            );
+            if let Some(c) = &t.continuation {
+                let _ = writeln!(out, "  continuation {}", frame_ref(c));
+                for l in frame_lines(None, c) {
+                    let _ = writeln!(out, "{l}");
+                }
+            }
+            for (i, f) in t.kernel_frames.iter().enumerate() {
+                let _ = writeln!(out, "  {i:>3} {}", frame_ref(f));
+                for l in frame_lines(None, f) {
+                    let _ = writeln!(out, "{l}");
+                }
+            }
+        }
+    }
+
+    out.push_str(&render_summary(sym));
+    out
+}
+
+fn frame_ref(f: &Frame) -> String {
+    match f.frame {
+        Some([i, o]) => format!("[{i}, {o:#x}] {}", f.address),
+        None => f.address.clone(),
+    }
+}
+
+/// The answer lines for one frame: the owning function, then each inlined frame indented.
+fn frame_lines(label: Option<&str>, f: &Frame) -> Vec<String> {
+    let label = label.map(|l| format!("{l}: ")).unwrap_or_default();
+    let mut v = vec![format!("{MARK}{label}{}", f.describe())];
+    for i in f.inlined() {
+        v.push(format!("{INLINE}{i}"));
+    }
+    if let Some(c) = &f.caveat {
+        v.push(format!("{INLINE}(uncertain: {c})"));
+    }
+    v
+}
+
+/// The register-dump line holding `pc:` (arm64) or `RIP:` (Intel), after the panic line.
+fn register_line(lines: &[&str], from: usize) -> Option<usize> {
+    lines
+        .iter()
+        .enumerate()
+        .skip(from + 1)
+        .take(40)
+        .find(|(_, l)| {
+            let t = l.trim_start();
+            t.starts_with("pc:") || t.contains(" pc: ") || t.contains("RIP:")
+        })
+        .map(|(i, _)| i)
+}
+
+/// The closing summary: images matched, frames resolved, the panic-path check, warnings.
+pub fn render_summary(sym: &Symbolication) -> String {
+    let mut out = String::from("\n== kpanic ==\nImages:\n");
+    if sym.images.is_empty() {
+        out.push_str("  (no kernel or kext address in this panic)\n");
+    }
+    for i in &sym.images {
+        let uuid = i.uuid.as_deref().unwrap_or("no UUID");
+        match (&i.path, &i.reason) {
+            (Some(path), note) => {
+                let _ = writeln!(
+                    out,
+                    "  {} [{uuid}] UUID ok: {path}{} ({} frames)",
+                    i.image,
+                    note.as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default(),
+                    i.frames
+                );
+            }
+            (None, reason) => {
+                let _ = writeln!(
+                    out,
+                    "  {} [{uuid}] {}: {} ({} frames)",
+                    i.image,
+                    i.status.replace('_', " "),
+                    reason.as_deref().unwrap_or(""),
+                    i.frames
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "Frames: {} of {} resolved",
+        sym.summary.resolved, sym.summary.frames
+    );
+    let check = &sym.summary.panic_path;
+    let _ = match check.result.as_str() {
+        "passed" => writeln!(
+            out,
+            "Panic path check: passed (the panicked thread runs through {})",
+            check.matched.join(", ")
+        ),
+        "failed" => writeln!(
+            out,
+            "Panic path check: FAILED: no panic-path function among the panicked thread's \
+             resolved frames; suspect the symbols or the mapping"
+        ),
+        _ => writeln!(
+            out,
+            "Panic path check: not checked (no resolved frame in the panicked thread)"
+        ),
+    };
+    for w in &sym.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}

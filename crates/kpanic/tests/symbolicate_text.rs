@@ -1,0 +1,450 @@
+//! Real text panics rewritten onto the fixtures: every frame must equal llvm-symbolizer's
+//! answer for the same code.
+
+mod support;
+
+use kpanic::{symbolicate, SymbolLibrary, SymbolOptions, Symbolication};
+use support::*;
+
+const KEXT_ID: &str = "com.example.driver.FxDriver";
+
+/// The arm64 panic of `arm64-text-endpointsecurity-01.txt` (macOS 13.5, T6000, a data abort
+/// with a PAC-signed lr and EndpointSecurity in the backtrace), rewritten so that its kernel is
+/// the arm64e kernel fixture and its kext in backtrace the fxdriver fixture. The log's own
+/// slides are kept: "Kernel text exec base: 0xfffffe0012d44000" and a kext @start that is not
+/// page aligned.
+struct Arm64Panic {
+    text: String,
+    /// (runtime lr as printed, truth)
+    frames: Vec<(u64, Vec<TruthSym>)>,
+    caller_truth: Vec<TruthSym>,
+    pc_truth: Vec<TruthSym>,
+}
+
+const EXEC_BASE: u64 = 0xfffffe0012d44000;
+const KEXT_START: u64 = 0xfffffe00148b6d60;
+
+fn arm64_panic(kernel_rel: &str) -> Arm64Panic {
+    let kernel = layout(&fixtures().join(kernel_rel));
+    let kext = layout(&fixtures().join("arm64e/fxdriver.kext"));
+    let ktruth = Truth::load("arm64e-kernel.fixture");
+    let xtruth = Truth::load("arm64e-fxdriver.kext");
+    let k_exec = kernel.text_exec.expect("kernel __TEXT_EXEC");
+    let x_exec = kext.text_exec.expect("kext __TEXT_EXEC");
+
+    let mut frames = Vec::new();
+    for (i, (ra, t)) in ktruth.return_addresses(true).into_iter().enumerate() {
+        let rt = EXEC_BASE + (ra - k_exec);
+        // every third lr PAC-signed, as arm64e panics print some of them
+        frames.push((if i % 3 == 1 { pac_sign(rt) } else { rt }, t));
+    }
+    let kext_frames: Vec<(u64, Vec<TruthSym>)> = xtruth
+        .return_addresses(true)
+        .into_iter()
+        .map(|(ra, t)| (KEXT_START + (ra - x_exec), t))
+        .collect();
+    let (caller, caller_truth) = kext_frames[0].clone();
+    frames.splice(1..1, kext_frames);
+
+    let mut text = corpus("arm64-text-endpointsecurity-01.txt");
+    // The log's own addresses, replaced wherever they appear (headline, register dump).
+    let pc_site = ktruth.callsites[0];
+    let pc = EXEC_BASE + (pc_site - k_exec);
+    let signed_lr = pac_sign(caller);
+    text = text
+        .replace("0xfffffe00135220bc", &format!("{caller:#018x}"))
+        .replace("0xfffffe001327947c", &format!("{pc:#018x}"))
+        .replace("0xfdc0fe00148e2af8", &format!("{signed_lr:#018x}"));
+    text = replace_line(
+        &text,
+        "Kernel UUID:",
+        &format!("Kernel UUID: {}", kernel.uuid),
+    );
+    text = replace_line(
+        &text,
+        "com.apple.iokit.EndpointSecurity(",
+        &format!(
+            "         {KEXT_ID}(1.0)[{}]@{KEXT_START:#018x}->{:#018x}",
+            kext.uuid,
+            KEXT_START + 0x3fff
+        ),
+    );
+    let bt: Vec<String> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, (lr, _))| {
+            format!(
+                "\t\t  lr: {lr:#018x}  fp: {:#018x}",
+                0xfffffe8820216610u64 + 0x20 * i as u64
+            )
+        })
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("lr: "))
+        .unwrap();
+    let last = lines
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("lr: "))
+        .unwrap();
+    let mut out: Vec<String> = lines[..first].iter().map(|s| s.to_string()).collect();
+    out.extend(bt);
+    out.extend(lines[last + 1..].iter().map(|s| s.to_string()));
+    Arm64Panic {
+        text: out.join("\n") + "\n",
+        frames,
+        caller_truth,
+        pc_truth: ktruth.by_callsite[&pc_site].clone(),
+    }
+}
+
+fn run(text: &str, opts: &SymbolOptions) -> (kpanic_report::PanicReport, Symbolication) {
+    let report = kpanic_report::parse(text.as_bytes()).expect("rewritten panic parses");
+    let lib = SymbolLibrary::new(opts);
+    let sym = symbolicate(&report, &lib);
+    (report, sym)
+}
+
+fn check_arm64(p: &Arm64Panic, sym: &Symbolication) {
+    assert_eq!(sym.backtrace.len(), p.frames.len());
+    for (f, (lr, t)) in sym.backtrace.iter().zip(&p.frames) {
+        assert_eq!(
+            f.address,
+            format!("{lr:#018x}"),
+            "every frame keeps its address"
+        );
+        assert_frame(f, t, "backtrace");
+    }
+    assert_frame(sym.caller.as_ref().unwrap(), &p.caller_truth, "caller");
+    let pc = sym
+        .registers
+        .iter()
+        .find(|r| r.name == "pc")
+        .expect("pc register");
+    assert_frame(&pc.frame, &p.pc_truth, "pc");
+    let lr = sym.registers.iter().find(|r| r.name == "lr").unwrap();
+    assert_frame(&lr.frame, &p.caller_truth, "PAC-signed lr register");
+    assert_eq!(lr.frame.image.as_deref(), Some(KEXT_ID));
+    assert_eq!(sym.summary.panic_path.result, "passed", "{:?}", sym.summary);
+    assert!(sym
+        .summary
+        .panic_path
+        .matched
+        .contains(&"panic".to_string()));
+}
+
+#[test]
+fn arm64_text_panic_with_kdk() {
+    let p = arm64_panic("arm64e/kernel.fixture");
+    let dir = tempfile::tempdir().unwrap();
+    let kdk = make_kdk(
+        dir.path(),
+        &KdkSpec {
+            arch_dir: "arm64e",
+            kernel_name: "kernel.release.t6000",
+            kernel_from: "arm64e/kernel.fixture",
+            kernel_dsym: true,
+            kext_dsym: true,
+        },
+    );
+    let (_, sym) = run(
+        &p.text,
+        &SymbolOptions {
+            kdks: vec![kdk],
+            ..Default::default()
+        },
+    );
+    check_arm64(&p, &sym);
+    // CORE lines of the real log point far past the tiny fixture kernel: they must come out
+    // unresolved with a reason, never as a wrong frame.
+    let core2 = sym.cores.iter().find(|c| c.core == 2).unwrap();
+    assert!(core2.pc.symbols.is_empty());
+    assert!(
+        core2
+            .pc
+            .unresolved_reason
+            .as_deref()
+            .unwrap()
+            .contains("outside"),
+        "{:?}",
+        core2.pc.unresolved_reason
+    );
+    let core1 = sym.cores.iter().find(|c| c.core == 1).unwrap();
+    assert!(core1
+        .pc
+        .unresolved_reason
+        .as_deref()
+        .unwrap()
+        .contains("user-space"));
+    let images: Vec<(&str, &str)> = sym
+        .images
+        .iter()
+        .map(|i| (i.image.as_str(), i.status.as_str()))
+        .collect();
+    assert!(
+        images.contains(&("kernel.release.t6000", "ok")),
+        "{images:?}"
+    );
+    assert!(images.contains(&(KEXT_ID, "ok")), "{images:?}");
+}
+
+#[test]
+fn arm64_text_panic_with_symbols_folder() {
+    // --symbols: the fixture folder itself, matched by UUID (no KDK layout involved).
+    let p = arm64_panic("arm64e/kernel.fixture");
+    let (_, sym) = run(
+        &p.text,
+        &SymbolOptions {
+            symbols: vec![fixtures().join("arm64e")],
+            ..Default::default()
+        },
+    );
+    check_arm64(&p, &sym);
+}
+
+#[test]
+fn dwarf5_kernel_symbolicates_the_same() {
+    let p = arm64_panic("dwarf5/kernel.fixture");
+    let (_, sym) = run(
+        &p.text,
+        &SymbolOptions {
+            // the panic's kext is arm64e's; both folders are indexed by UUID
+            symbols: vec![fixtures().join("dwarf5"), fixtures().join("arm64e")],
+            ..Default::default()
+        },
+    );
+    // The DWARF 5 kernel is the same code as the DWARF 4 one: llvm-symbolizer's answers agree.
+    for (f, (_, t)) in sym.backtrace.iter().zip(&p.frames) {
+        assert_frame(f, t, "dwarf5 backtrace");
+    }
+}
+
+#[test]
+fn kernel_uuid_mismatch_is_refused_loudly() {
+    let p = arm64_panic("arm64e/kernel.fixture");
+    let dir = tempfile::tempdir().unwrap();
+    // The DWARF 5 kernel has another UUID: same code, but it must not be used.
+    let kdk = make_kdk(
+        dir.path(),
+        &KdkSpec {
+            arch_dir: "arm64e",
+            kernel_name: "kernel.release.t6000",
+            kernel_from: "dwarf5/kernel.fixture",
+            kernel_dsym: true,
+            kext_dsym: true,
+        },
+    );
+    let (_, sym) = run(
+        &p.text,
+        &SymbolOptions {
+            kdks: vec![kdk],
+            ..Default::default()
+        },
+    );
+    let mut kernel_frames = 0;
+    for f in &sym.backtrace {
+        if f.image.as_deref() == Some(KEXT_ID) {
+            assert!(f.is_resolved(), "kext frames still resolve");
+            continue;
+        }
+        kernel_frames += 1;
+        assert!(f.symbols.is_empty(), "no frame from a mismatched kernel");
+        assert!(
+            f.unresolved_reason
+                .as_deref()
+                .unwrap()
+                .contains("UUID mismatch"),
+            "{:?}",
+            f.unresolved_reason
+        );
+    }
+    assert!(kernel_frames > 10);
+    let k = sym
+        .images
+        .iter()
+        .find(|i| i.image == "kernel.release.t6000")
+        .unwrap();
+    assert_eq!(k.status, "uuid_mismatch");
+}
+
+#[test]
+fn kext_without_dsym_gets_symbol_table_names() {
+    let p = arm64_panic("arm64e/kernel.fixture");
+    let dir = tempfile::tempdir().unwrap();
+    let kdk = make_kdk(
+        dir.path(),
+        &KdkSpec {
+            arch_dir: "arm64e",
+            kernel_name: "kernel.release.t6000",
+            kernel_from: "arm64e/kernel.fixture",
+            kernel_dsym: true,
+            kext_dsym: false,
+        },
+    );
+    let (_, sym) = run(
+        &p.text,
+        &SymbolOptions {
+            kdks: vec![kdk],
+            ..Default::default()
+        },
+    );
+    let kext_frames: Vec<_> = sym
+        .backtrace
+        .iter()
+        .zip(&p.frames)
+        .filter(|(f, _)| f.image.as_deref() == Some(KEXT_ID))
+        .collect();
+    assert_eq!(kext_frames.len(), 3);
+    for (f, (_, t)) in kext_frames {
+        assert_eq!(f.symbols.len(), 1, "symbol table: no inlines");
+        let s = &f.symbols[0];
+        // The symbol table names the function that owns the code: the outermost frame.
+        assert_eq!(
+            s.function.as_deref(),
+            Some(t.last().unwrap().function.as_str())
+        );
+        assert!(s.file.is_none());
+        assert!(s.offset.is_some());
+    }
+    let m = sym.images.iter().find(|i| i.image == KEXT_ID).unwrap();
+    assert!(
+        m.reason
+            .as_deref()
+            .unwrap_or("")
+            .contains("symbol table only"),
+        "{m:?}"
+    );
+}
+
+#[test]
+fn no_symbols_keeps_every_frame_with_a_reason() {
+    let p = arm64_panic("arm64e/kernel.fixture");
+    let (_, sym) = run(&p.text, &SymbolOptions::default());
+    assert_eq!(sym.backtrace.len(), p.frames.len());
+    for (f, (lr, _)) in sym.backtrace.iter().zip(&p.frames) {
+        assert_eq!(f.address, format!("{lr:#018x}"));
+        assert!(f.symbols.is_empty());
+        assert!(f.unresolved_reason.is_some());
+        assert!(f.image.is_some(), "the image is still named");
+    }
+    assert_eq!(sym.summary.resolved, 0);
+    assert_eq!(sym.summary.panic_path.result, "not_checked");
+}
+
+/// `x86-text-nvme-bigsur-01.txt` (macOS 11.2, keepsyms backtrace, IONVMeFamily in backtrace),
+/// rewritten onto the x86_64 kernel fixture (code in `__TEXT`) and kext; its slide is kept
+/// (Kernel slide 0x15a10000, which differs from its KernelCache slide 0x15a00000).
+#[test]
+fn intel_text_panic() {
+    let kernel = layout(&fixtures().join("x86_64/kernel.fixture"));
+    let kext = layout(&fixtures().join("x86_64/fxdriver.kext"));
+    let ktruth = Truth::load("x86_64-kernel.fixture");
+    let xtruth = Truth::load("x86_64-fxdriver.kext");
+    const SLIDE: u64 = 0x15a10000;
+    const START: u64 = 0xffffff8018364000;
+    let mut frames: Vec<(u64, Vec<TruthSym>)> = ktruth
+        .return_addresses(false)
+        .into_iter()
+        .map(|(ra, t)| (ra + SLIDE, t))
+        .collect();
+    let kext_frames: Vec<_> = xtruth
+        .return_addresses(false)
+        .into_iter()
+        .map(|(ra, t)| (START + (ra - kext.text), t))
+        .collect();
+    assert!(!kext_frames.is_empty());
+    frames.splice(2..2, kext_frames);
+
+    let text = corpus("x86-text-nvme-bigsur-01.txt");
+    let text = replace_line(
+        &text,
+        "Kernel UUID:",
+        &format!("Kernel UUID: {}", kernel.uuid),
+    );
+    let text = replace_line(
+        &text,
+        "com.apple.iokit.IONVMeFamily(",
+        &format!(
+            "         {KEXT_ID}(1.0)[{}]@{START:#018x}->{:#018x}",
+            kext.uuid,
+            START + 0xfff
+        ),
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("0xffffffa0"))
+        .unwrap();
+    let last = lines
+        .iter()
+        .rposition(|l| l.starts_with("0xffffffa0"))
+        .unwrap();
+    let mut out: Vec<String> = lines[..first].iter().map(|s| s.to_string()).collect();
+    for (i, (ra, _)) in frames.iter().enumerate() {
+        // trailing space, as unsymbolicated Intel frames have
+        out.push(format!(
+            "{:#018x} : {ra:#018x} ",
+            0xffffffa0f1a8b960u64 + 0x40 * i as u64
+        ));
+    }
+    out.extend(lines[last + 1..].iter().map(|s| s.to_string()));
+    let text = out.join("\n") + "\n";
+
+    let (_, sym) = run(
+        &text,
+        &SymbolOptions {
+            symbols: vec![fixtures().join("x86_64")],
+            ..Default::default()
+        },
+    );
+    assert_eq!(sym.backtrace.len(), frames.len());
+    for (f, (_, t)) in sym.backtrace.iter().zip(&frames) {
+        assert_frame(f, t, "intel backtrace");
+    }
+    assert_eq!(sym.summary.panic_path.result, "passed");
+}
+
+/// A kext whose `__TEXT_EXEC` is not at 0x4000: the offset from @start must be added to the
+/// kext's own `__TEXT_EXEC`, read from its load commands. The kernel fixture stands in for such
+/// a kext (its __TEXT_EXEC is at __TEXT + 0x8000).
+#[test]
+fn kext_text_exec_comes_from_the_binary() {
+    let kernel = layout(&fixtures().join("arm64e/kernel.fixture"));
+    let k_exec = kernel.text_exec.unwrap();
+    assert_ne!(k_exec - kernel.text, 0x4000);
+    let truth = Truth::load("arm64e-kernel.fixture");
+    let start = 0xfffffe0015000d60u64;
+    let frames: Vec<(u64, Vec<TruthSym>)> = truth
+        .return_addresses(true)
+        .into_iter()
+        .map(|(ra, t)| (start + (ra - k_exec), t))
+        .collect();
+    let mut text = String::from("panic(cpu 0 caller 0xfffffe0015000d60): test\n");
+    text.push_str(
+        "Kernel version: Darwin Kernel Version 22.6.0; root:xnu-8796.141.3~6/RELEASE_ARM64_T6000\n",
+    );
+    text.push_str("Kernel UUID: 00000000-1111-2222-3333-444444444444\n");
+    text.push_str("Kernel text exec base:  0xfffffe0012d44000\n");
+    text.push_str("Panicked thread: 0xfffffe2cec6ab010, backtrace: 0xfffffe8820216590, tid: 1\n");
+    for (lr, _) in &frames {
+        text.push_str(&format!("\t\t  lr: {lr:#018x}  fp: 0xfffffe8820216610\n"));
+    }
+    text.push_str("      Kernel Extensions in backtrace:\n");
+    text.push_str(&format!(
+        "         com.example.odd(1.0)[{}]@{start:#018x}->{:#018x}\n",
+        kernel.uuid,
+        start + 0xffff
+    ));
+    let (_, sym) = run(
+        &text,
+        &SymbolOptions {
+            symbols: vec![fixtures().join("arm64e/kernel.fixture")],
+            ..Default::default()
+        },
+    );
+    for (f, (_, t)) in sym.backtrace.iter().zip(&frames) {
+        assert_eq!(f.image.as_deref(), Some("com.example.odd"));
+        assert_frame(f, t, "odd kext");
+    }
+}

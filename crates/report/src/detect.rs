@@ -1,0 +1,44 @@
+//! Is it text, JSON, or not a panic file at all?
+
+use crate::ParseError;
+
+pub(crate) enum Container {
+    Json,
+    Text,
+}
+
+/// Bytes to text. Panic logs are ASCII with the odd UTF-8 (blog typography); NULs or a high
+/// share of invalid UTF-8 mean the file is something else (a kernelcache, an image…).
+pub(crate) fn decode(bytes: &[u8]) -> Result<String, ParseError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::Empty);
+    }
+    let nuls = bytes.iter().filter(|&&b| b == 0).count();
+    if nuls > 0 {
+        return Err(ParseError::Binary {
+            reason: format!("{nuls} NUL bytes"),
+        });
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let bad = text.chars().filter(|&c| c == '\u{fffd}').count();
+    let controls = bytes
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
+        .count();
+    // A few stray bytes happen in pastes; a tenth of the file does not.
+    if (bad + controls) * 10 > text.chars().count().max(1) {
+        return Err(ParseError::Binary {
+            reason: format!("{bad} invalid UTF-8 sequences and {controls} control bytes"),
+        });
+    }
+    Ok(text.into_owned())
+}
+
+pub(crate) fn container(text: &str) -> Container {
+    if text.trim_start().starts_with('{') {
+        Container::Json
+    } else {
+        Container::Text
+    }
+}

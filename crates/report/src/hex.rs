@@ -1,0 +1,83 @@
+//! Numbers that the logs print in hex and that must survive JSON (which loses precision above
+//! 2^53): slides, sizes, register values, timestamps.
+
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// A `u64` serialized as a `0x`-prefixed hex string.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Hex(pub u64);
+
+impl Hex {
+    pub const fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+impl fmt::Display for Hex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+impl Serialize for Hex {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Parse `0x…` (or bare hex digits) into a u64. More than 16 significant digits is not a u64.
+pub fn parse_hex(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let significant = digits.trim_start_matches('0');
+    if significant.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(if significant.is_empty() { "0" } else { significant }, 16).ok()
+}
+
+/// Parse a hex token that must carry the `0x` prefix (so that "10" is not silently read as 16).
+pub fn parse_0x(s: &str) -> Option<u64> {
+    let s = s.trim();
+    if s.starts_with("0x") || s.starts_with("0X") {
+        parse_hex(s)
+    } else {
+        None
+    }
+}
+
+/// Either `0x…` hex or decimal (zone info prints `Extra   : 0 - 0`).
+pub fn parse_num(s: &str) -> Option<u64> {
+    let s = s.trim();
+    parse_0x(s).or_else(|| s.parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_parsing() {
+        assert_eq!(parse_hex("0x000000000bca4000"), Some(0xbca4000));
+        assert_eq!(parse_hex("0xfffffe0016745e30"), Some(0xfffffe0016745e30));
+        assert_eq!(parse_hex("0x"), None);
+        assert_eq!(parse_hex("0x1ffffffffffffffff"), None);
+        assert_eq!(parse_hex("0x00000000000000000001"), Some(1));
+        assert_eq!(parse_0x("10"), None);
+        assert_eq!(parse_num("10"), Some(10));
+        assert_eq!(parse_num("0x10"), Some(16));
+    }
+}

@@ -1,0 +1,304 @@
+//! `.ips` / `.panic` JSON: a one-line header, then a body whose panic text is a JSON string.
+//! Bodies that do not parse (cut by an author, mangled by a PDF) fall back to a lenient scan for
+//! the panic string, with a warning.
+
+use crate::full::parse_spindump;
+use crate::lenient_json::{find_scalar_value, find_string_value};
+use crate::model::{Format, IpsBody, IpsHeader, IpsInfo, MemoryStatus, PanicReport};
+use crate::text::{parse_panic_text, stackshot_status};
+use crate::ParseError;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const PANIC_KEYS: [&str; 3] = ["panicString", "macOSPanicString", "string"];
+const PANIC_BUG_TYPES: [&str; 2] = ["210", "151"];
+
+pub(crate) fn parse_ips(input: &str) -> Result<PanicReport, ParseError> {
+    let input = input.trim_start();
+    let mut warnings = Vec::new();
+    let (header, body_text) = split_header(input, &mut warnings);
+
+    let mut info = IpsInfo {
+        header,
+        body_complete: true,
+        ..Default::default()
+    };
+    let mut panic_text: Option<String> = None;
+    let mut spindump = None;
+
+    let body_trimmed = body_text.trim();
+    let parsed: Option<BTreeMap<String, &RawValue>> = if body_trimmed.is_empty() {
+        None
+    } else {
+        match serde_json::from_str(body_trimmed) {
+            Ok(map) => Some(map),
+            Err(e) => {
+                warnings.push(format!(
+                    "the JSON body does not parse ({e}); values were extracted leniently"
+                ));
+                None
+            }
+        }
+    };
+
+    match parsed {
+        Some(map) => {
+            let (text, key) = read_body(&map, &mut info.body, &mut warnings);
+            panic_text = text;
+            info.panic_string_key = key;
+            if map.contains_key("processByPid") {
+                spindump = Some(parse_spindump(
+                    map.get("processByPid").copied(),
+                    map.get("binaryImages").copied(),
+                    &mut warnings,
+                ));
+            }
+        }
+        None => {
+            info.body_complete = false;
+            lenient_body(body_text, &mut info, &mut panic_text, &mut warnings);
+        }
+    }
+    if body_trimmed.is_empty() {
+        warnings.push("the file has a header but no body".into());
+    }
+
+    let bug_type = info
+        .header
+        .bug_type
+        .clone()
+        .or_else(|| info.body.bug_type.clone());
+    if let Some(bt) = &bug_type {
+        if !PANIC_BUG_TYPES.contains(&bt.as_str()) {
+            if panic_text.is_none() {
+                return Err(ParseError::NotAPanicBugType {
+                    bug_type: bt.clone(),
+                });
+            }
+            warnings.push(format!("bug_type {bt} is not a panic type (210, 151)"));
+        }
+    } else if panic_text.is_none() && spindump.is_none() {
+        return Err(ParseError::NotAPanic {
+            reason: "JSON without a bug_type or a panic string".into(),
+        });
+    }
+
+    let format = if spindump.is_some() {
+        Format::FullIps
+    } else {
+        Format::Ips
+    };
+    let mut r = PanicReport::empty(format, panic_text.clone().unwrap_or_default());
+    r.warnings = warnings;
+    // The body names the kernel and build too; the panic text, when it has them, wins.
+    r.system.kernel_version = info.body.kernel.clone();
+    r.system.os_build = info
+        .body
+        .build
+        .as_deref()
+        .and_then(|b| b.rsplit_once('(')?.1.strip_suffix(')').map(str::to_string));
+    if panic_text.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        parse_panic_text(&mut r, true);
+    } else {
+        r.warnings.push("no panic string in the JSON body".into());
+    }
+    if r.stackshot.is_none() {
+        if let Some(other) = &info.body.other_string {
+            // "** Exclaves panic stackshot not found" may precede the real status line.
+            let all: Vec<_> = other.lines().filter_map(stackshot_status).collect();
+            r.stackshot = all
+                .iter()
+                .find(|s| s.status != "unknown")
+                .or(all.first())
+                .cloned();
+        }
+    }
+    r.ips = Some(info);
+    r.spindump = spindump;
+    Ok(r)
+}
+
+/// The header is the first JSON value; some tools pretty-print it, so read a value, not a line.
+/// A header that does not parse is read leniently from the first line.
+fn split_header<'a>(input: &'a str, warnings: &mut Vec<String>) -> (IpsHeader, &'a str) {
+    let mut stream = serde_json::Deserializer::from_str(input).into_iter::<BTreeMap<String, Value>>();
+    match stream.next() {
+        Some(Ok(map)) => {
+            let end = stream.byte_offset();
+            let rest = input.get(end..).unwrap_or("");
+            // A single document holding the panic itself (no header line).
+            if PANIC_KEYS.iter().any(|k| map.contains_key(*k)) || map.contains_key("processByPid") {
+                // Hand-made extracts carry the header as an object.
+                let header = match map.get("report_header") {
+                    Some(Value::Object(h)) => {
+                        header_from_map(h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    }
+                    _ => IpsHeader {
+                        bug_type: map.get("bug_type").and_then(scalar),
+                        ..Default::default()
+                    },
+                };
+                warnings.push("no header line: the file is a single JSON document".into());
+                return (header, input);
+            }
+            (header_from_map(map), rest)
+        }
+        _ => {
+            let first_line = input.lines().next().unwrap_or("");
+            let header_text = match first_line.find('}') {
+                Some(end) => &first_line[..=end],
+                None => first_line,
+            };
+            warnings.push("the header line is not valid JSON; read leniently".into());
+            let header = IpsHeader {
+                bug_type: find_scalar_value(header_text, "bug_type"),
+                timestamp: find_string_value(header_text, "timestamp").map(|v| v.0),
+                os_version: find_string_value(header_text, "os_version").map(|v| v.0),
+                incident_id: find_string_value(header_text, "incident_id").map(|v| v.0),
+                roots_installed: find_scalar_value(header_text, "roots_installed")
+                    .and_then(|v| v.parse().ok()),
+                caused_by: find_string_value(header_text, "caused_by").map(|v| v.0),
+                macos_system_state: find_string_value(header_text, "macos_system_state")
+                    .map(|v| v.0),
+                other: BTreeMap::new(),
+            };
+            let body = input.get(header_text.len()..).unwrap_or("");
+            (header, body)
+        }
+    }
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn header_from_map(mut map: BTreeMap<String, Value>) -> IpsHeader {
+    let mut take = |k: &str| map.remove(k).as_ref().and_then(scalar);
+    let mut h = IpsHeader {
+        bug_type: take("bug_type"),
+        timestamp: take("timestamp"),
+        os_version: take("os_version"),
+        incident_id: take("incident_id"),
+        roots_installed: take("roots_installed").and_then(|v| v.parse().ok()),
+        caused_by: take("caused_by"),
+        macos_system_state: take("macos_system_state"),
+        other: BTreeMap::new(),
+    };
+    h.other = map;
+    h
+}
+
+/// Known body keys into `body`; returns the panic text and the key it came from.
+fn read_body(
+    map: &BTreeMap<String, &RawValue>,
+    body: &mut IpsBody,
+    warnings: &mut Vec<String>,
+) -> (Option<String>, Option<String>) {
+    let string = |k: &str| -> Option<String> {
+        let raw = map.get(k)?;
+        let v: Value = serde_json::from_str(raw.get()).ok()?;
+        scalar(&v)
+    };
+    body.build = string("build");
+    body.product = string("product");
+    body.soc_id = string("socId");
+    body.soc_revision = string("socRevision");
+    body.kernel = string("kernel");
+    body.incident = string("incident");
+    body.crash_reporter_key = string("crashReporterKey");
+    body.date = string("date");
+    body.panic_flags = string("panicFlags");
+    body.panic_processing_flags = string("panicProcessingFlags");
+    body.bug_type = string("bug_type");
+    body.panic_initiator = string("panicInitiator");
+    body.other_string = string("otherString");
+    if let Some(raw) = map.get("notes") {
+        match serde_json::from_str::<Vec<String>>(raw.get()) {
+            Ok(n) => body.notes = n,
+            Err(e) => warnings.push(format!("notes is not a list of strings: {e}")),
+        }
+    }
+    if let Some(raw) = map.get("memoryStatus") {
+        match serde_json::from_str::<MemoryStatus>(raw.get()) {
+            Ok(m) => body.memory_status = Some(m),
+            Err(e) => warnings.push(format!("memoryStatus could not be read: {e}")),
+        }
+    }
+    let mut chosen = None;
+    for key in PANIC_KEYS {
+        if let Some(v) = string(key) {
+            if chosen.is_none() && !v.trim().is_empty() && v != "not yet set" {
+                chosen = Some((v, key.to_string()));
+            } else if key == "macOSPanicString" {
+                body.macos_panic_string = Some(v);
+            }
+        }
+    }
+    const KNOWN: [&str; 20] = [
+        "build", "product", "socId", "socRevision", "kernel", "incident", "crashReporterKey",
+        "date", "panicFlags", "panicProcessingFlags", "bug_type", "panicInitiator", "otherString",
+        "notes", "memoryStatus", "panicString", "macOSPanicString", "string", "processByPid",
+        "binaryImages",
+    ];
+    for (k, raw) in map {
+        if !KNOWN.contains(&k.as_str()) {
+            if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
+                body.other.insert(k.clone(), v);
+            }
+        }
+    }
+    match chosen {
+        Some((v, k)) => (Some(v), Some(k)),
+        None => (None, None),
+    }
+}
+
+fn lenient_body(
+    body_text: &str,
+    info: &mut IpsInfo,
+    panic_text: &mut Option<String>,
+    warnings: &mut Vec<String>,
+) {
+    // PDF extraction breaks lines inside values; metadata values are single-line.
+    let s = |k: &str| {
+        find_string_value(body_text, k).map(|v| v.0.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    let b = &mut info.body;
+    b.build = s("build");
+    b.product = s("product");
+    b.soc_id = s("socId");
+    b.kernel = s("kernel");
+    b.incident = s("incident");
+    b.crash_reporter_key = s("crashReporterKey");
+    b.date = s("date");
+    b.panic_flags = s("panicFlags");
+    b.bug_type = s("bug_type");
+    b.other_string = s("otherString");
+    for key in PANIC_KEYS {
+        if let Some((v, complete)) = find_string_value(body_text, key) {
+            if v.trim().is_empty() || v == "not yet set" {
+                if key == "macOSPanicString" {
+                    b.macos_panic_string = Some(v);
+                }
+                continue;
+            }
+            if !complete {
+                warnings.push(format!(
+                    "the `{key}` string is cut (no closing quote): the panic text is partial"
+                ));
+            }
+            info.panic_string_key = Some(key.to_string());
+            *panic_text = Some(v);
+            break;
+        }
+    }
+    if body_text.contains("\"processByPid\"") {
+        warnings.push("the stackshot (processByPid) is in a broken JSON body and was skipped".into());
+    }
+}

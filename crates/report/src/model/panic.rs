@@ -1,0 +1,88 @@
+//! The `panic(cpu N caller 0x…): message` line and what the kernel put right after it.
+
+use crate::hex::Hex;
+use crate::RuntimeAddr;
+use serde::Serialize;
+
+/// The first line of the panic string, taken apart.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanicHeadline {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    /// Slid address of the code that called panic() (a kernel or kext address).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<RuntimeAddr>,
+    /// The message as printed (quotes and `@file:line` included; Intel continuation lines joined
+    /// with `\n`).
+    pub message: String,
+    /// The message without its surrounding quotes and source location.
+    pub reason: String,
+    /// The `@file:line` suffix (`@vm_map.c:7922`, `"…"@/BuildRoot/…/sched_prim.c:2231`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
+    /// arm64 `Kernel data abort` / `tag check fault`: `at pc …, lr … (saved state: …)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exception: Option<ArmException>,
+    /// Intel `Kernel trap at 0x…, type 14=page fault, registers:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trap: Option<IntelTrap>,
+    /// Line index of the `panic(` line in `panic_text`.
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ArmException {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pc: Option<RuntimeAddr>,
+    /// May carry PAC bits (e.g. `0x2392fe0014048f9c`): kept raw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lr: Option<RuntimeAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saved_state: Option<Hex>,
+    /// MTE tag check faults: `expected tagged address: 0x…`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_tagged_address: Option<Hex>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IntelTrap {
+    /// Where the trap happened (slid).
+    pub address: RuntimeAddr,
+    /// 14 = page fault, 13 = general protection, 8 = double fault…
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trap_type: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trap_name: Option<String>,
+}
+
+/// `Fault CR2: 0x…, Error code: 0x…, Fault CPU: 0x1 VMM, PL: 0, VF: 0`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IntelFault {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cr2: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault_cpu: Option<u32>,
+    /// "VMM" after the CPU: the Mac ran under a hypervisor.
+    pub vmm: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privilege_level: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vf: Option<u32>,
+    pub line: usize,
+}
+
+/// One register of a dump, named as printed (`x0`, `fp`, `cpsr`, `RAX`, `CR2`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Register {
+    pub name: String,
+    pub value: Hex,
+}

@@ -1,0 +1,252 @@
+//! The stackshot of a full panic: processes, threads, frames as `[imageIndex, offset]`, and the
+//! `binaryImages` table those indices refer to.
+//!
+//! Field names follow the JSON on input (camelCase) and this crate's snake_case on output.
+//! Addresses in frames are unslid: `binaryImages[idx].base + offset`.
+
+use crate::hex::Hex;
+use crate::UnslidAddr;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Spindump {
+    /// Sorted by pid.
+    pub processes: Vec<Process>,
+    /// In file order: frames refer to images by their index here.
+    pub binary_images: Vec<BinaryImage>,
+}
+
+impl Spindump {
+    pub fn thread_count(&self) -> usize {
+        self.processes.iter().map(|p| p.threads.len()).sum()
+    }
+
+    pub fn image(&self, frame: &StackFrame) -> Option<&BinaryImage> {
+        self.binary_images.get(frame.image as usize)
+    }
+
+    /// `base + offset` in the unslid kernelcache / image layout. For `A` images the offset is the
+    /// address itself (base 0).
+    pub fn unslid(&self, frame: &StackFrame) -> Option<UnslidAddr> {
+        let img = self.image(frame)?;
+        Some(UnslidAddr(img.base.get().wrapping_add(frame.offset.get())))
+    }
+
+    pub fn process(&self, pid: i64) -> Option<&Process> {
+        self.processes.iter().find(|p| p.pid == pid)
+    }
+}
+
+/// `[uuid, base, letter]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BinaryImage {
+    pub uuid: String,
+    /// Unslid load address (decimal in the JSON).
+    pub base: UnslidAddr,
+    pub kind: ImageKind,
+}
+
+/// The letter of a `binaryImages` entry (xnu `tools/lldbmacros/kcdata.py`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ImageKind {
+    /// `T`: kernel/kext `__TEXT_EXEC` (pid 0 `dyld_load_info_text_exec`).
+    KernelTextExec,
+    /// `U`: the whole kernelcache (non-fileset caches).
+    Kernelcache,
+    /// `K`: kernel/kext `__TEXT`.
+    KernelText,
+    /// `A`: absolute; the offset is the address.
+    Absolute,
+    /// `P`: per-process image.
+    Process,
+    /// `S`: the shared cache at its slid base.
+    SharedCache,
+    /// `C`: a dylib of the shared cache layout.
+    SharedCacheLibrary,
+    /// `J`: a JIT range.
+    Jit,
+    /// A letter not known here, kept.
+    Other(String),
+}
+
+impl ImageKind {
+    pub fn from_letter(s: &str) -> Self {
+        match s {
+            "T" => Self::KernelTextExec,
+            "U" => Self::Kernelcache,
+            "K" => Self::KernelText,
+            "A" => Self::Absolute,
+            "P" => Self::Process,
+            "S" => Self::SharedCache,
+            "C" => Self::SharedCacheLibrary,
+            "J" => Self::Jit,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    pub fn letter(&self) -> &str {
+        match self {
+            Self::KernelTextExec => "T",
+            Self::Kernelcache => "U",
+            Self::KernelText => "K",
+            Self::Absolute => "A",
+            Self::Process => "P",
+            Self::SharedCache => "S",
+            Self::SharedCacheLibrary => "C",
+            Self::Jit => "J",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Kernel-side images, whose frames are unslid kernel addresses.
+    pub fn is_kernel(&self) -> bool {
+        matches!(self, Self::KernelTextExec | Self::Kernelcache | Self::KernelText)
+    }
+}
+
+/// `[imageIndex, offset]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(u64, u64)")]
+pub struct StackFrame {
+    pub image: u64,
+    pub offset: Hex,
+}
+
+impl From<(u64, u64)> for StackFrame {
+    fn from((image, offset): (u64, u64)) -> Self {
+        StackFrame {
+            image,
+            offset: Hex(offset),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Process {
+    #[serde(default)]
+    pub pid: i64,
+    #[serde(default, rename(deserialize = "procname"))]
+    pub name: String,
+    /// Sorted by thread id.
+    #[serde(
+        default,
+        rename(deserialize = "threadById"),
+        deserialize_with = "threads_from_map"
+    )]
+    pub threads: Vec<Thread>,
+    #[serde(default, rename(deserialize = "waitInfo"), skip_serializing_if = "Vec::is_empty")]
+    pub wait_info: Vec<String>,
+    #[serde(default, rename(deserialize = "turnstileInfo"), skip_serializing_if = "Vec::is_empty")]
+    pub turnstile_info: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+    #[serde(default, rename(deserialize = "rawFlags"), skip_serializing_if = "Option::is_none")]
+    pub raw_flags: Option<String>,
+    #[serde(default, rename(deserialize = "residentMemoryBytes"), skip_serializing_if = "Option::is_none")]
+    pub resident_memory_bytes: Option<u64>,
+    #[serde(default, rename(deserialize = "pageIns"), skip_serializing_if = "Option::is_none")]
+    pub page_ins: Option<u64>,
+    #[serde(default, rename(deserialize = "pageFaults"), skip_serializing_if = "Option::is_none")]
+    pub page_faults: Option<u64>,
+    #[serde(default, rename(deserialize = "copyOnWriteFaults"), skip_serializing_if = "Option::is_none")]
+    pub copy_on_write_faults: Option<u64>,
+    #[serde(default, rename(deserialize = "timesThrottled"), skip_serializing_if = "Option::is_none")]
+    pub times_throttled: Option<u64>,
+    #[serde(default, rename(deserialize = "timesDidThrottle"), skip_serializing_if = "Option::is_none")]
+    pub times_did_throttle: Option<u64>,
+    /// Seconds.
+    #[serde(default, rename(deserialize = "userTimeTask"), skip_serializing_if = "Option::is_none")]
+    pub user_time: Option<f64>,
+    /// Seconds.
+    #[serde(default, rename(deserialize = "systemTimeTask"), skip_serializing_if = "Option::is_none")]
+    pub system_time: Option<f64>,
+    #[serde(default, rename(deserialize = "csFlags"), skip_serializing_if = "Option::is_none")]
+    pub cs_flags: Option<u64>,
+    #[serde(default, rename(deserialize = "csTrustLevel"), skip_serializing_if = "Option::is_none")]
+    pub cs_trust_level: Option<u64>,
+    #[serde(default, rename(deserialize = "codeSigningAuxiliaryInfo"), skip_serializing_if = "Option::is_none")]
+    pub code_signing_auxiliary_info: Option<u64>,
+    #[serde(default, rename(deserialize = "jetsamCoalition"), skip_serializing_if = "Option::is_none")]
+    pub jetsam_coalition: Option<u64>,
+    #[serde(default, rename(deserialize = "userID"), skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+    #[serde(default, rename(deserialize = "groupID"), skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<i64>,
+    #[serde(default, rename(deserialize = "suspendCount"), skip_serializing_if = "Option::is_none")]
+    pub suspend_count: Option<u64>,
+    #[serde(default, rename(deserialize = "donatingPids"), skip_serializing_if = "Vec::is_empty")]
+    pub donating_pids: Vec<i64>,
+    /// Keys not modelled above, verbatim (`portlabels`, `jitStartAddress`, …).
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Thread {
+    #[serde(default)]
+    pub id: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `TH_WAIT`, `TH_UNINT`, `TH_RUN`, `TH_IDLE`…
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub state: Vec<String>,
+    /// From the process's `waitInfo` ("thread T: …"), text after the thread id.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub wait_info: Option<String>,
+    #[serde(default, rename(deserialize = "kernelFrames"), skip_serializing_if = "Vec::is_empty")]
+    pub kernel_frames: Vec<StackFrame>,
+    #[serde(default, rename(deserialize = "userFrames"), skip_serializing_if = "Vec::is_empty")]
+    pub user_frames: Vec<StackFrame>,
+    /// Parked threads: the continuation function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continuation: Option<StackFrame>,
+    #[serde(default, rename(deserialize = "waitEvent"), skip_serializing_if = "Option::is_none")]
+    pub wait_event: Option<StackFrame>,
+    #[serde(default, rename(deserialize = "schedFlags"), skip_serializing_if = "Vec::is_empty")]
+    pub sched_flags: Vec<String>,
+    #[serde(default, rename(deserialize = "snapshotFlags"), skip_serializing_if = "Vec::is_empty")]
+    pub snapshot_flags: Vec<String>,
+    #[serde(default, rename(deserialize = "basePriority"), skip_serializing_if = "Option::is_none")]
+    pub base_priority: Option<i64>,
+    #[serde(default, rename(deserialize = "schedPriority"), skip_serializing_if = "Option::is_none")]
+    pub sched_priority: Option<i64>,
+    #[serde(default, rename(deserialize = "qosEffective"), skip_serializing_if = "Option::is_none")]
+    pub qos_effective: Option<String>,
+    #[serde(default, rename(deserialize = "qosRequested"), skip_serializing_if = "Option::is_none")]
+    pub qos_requested: Option<String>,
+    #[serde(default, rename(deserialize = "qosOverride"), skip_serializing_if = "Option::is_none")]
+    pub qos_override: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch_queue_label: Option<String>,
+    /// Seconds.
+    #[serde(default, rename(deserialize = "userTime"), skip_serializing_if = "Option::is_none")]
+    pub user_time: Option<f64>,
+    /// Seconds.
+    #[serde(default, rename(deserialize = "systemTime"), skip_serializing_if = "Option::is_none")]
+    pub system_time: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_usec: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_usec: Option<u64>,
+    #[serde(default, rename(deserialize = "lastRunTime"), skip_serializing_if = "Option::is_none")]
+    pub last_run_time: Option<f64>,
+    #[serde(default, rename(deserialize = "lastMadeRunnableTime"), skip_serializing_if = "Option::is_none")]
+    pub last_made_runnable_time: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    #[serde(default, rename(deserialize = "exclaveScid"), skip_serializing_if = "Option::is_none")]
+    pub exclave_scid: Option<String>,
+    /// Keys not modelled above, verbatim.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
+}
+
+/// `threadById` is an object keyed by thread id; a sorted list is easier to use.
+fn threads_from_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Thread>, D::Error> {
+    let map: BTreeMap<String, Thread> = BTreeMap::deserialize(d)?;
+    let mut threads: Vec<Thread> = map.into_values().collect();
+    threads.sort_by_key(|t| t.id);
+    Ok(threads)
+}

@@ -1,0 +1,195 @@
+//! Identity of the OS, kernel and boot: what picks the right KDK and kernelcache.
+
+use crate::hex::Hex;
+use crate::RuntimeAddr;
+use serde::Serialize;
+
+/// The header lines of the panic text (arm64 and Intel share most of them).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SystemInfo {
+    /// `OS version: 24F74` (arm64: build only) or Intel `Mac OS version:` (value often on the next
+    /// line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_build: Option<String>,
+    /// bridgeOS `macOS version:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub macos_version: Option<String>,
+    /// `OS release type: User | Restore | Internal`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os_release_type: Option<String>,
+    /// `Kernel version:` (Intel: value on the next line), or the JSON body's `kernel`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_version: Option<String>,
+    /// Derived from `kernel_version`: which kernel of a KDK matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_variant: Option<KernelVariant>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub darwin_version: Option<String>,
+    /// `xnu-11417.121.6~2`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xnu_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_uuid: Option<String>,
+    /// `Fileset Kernelcache UUID` (32 hex digits) or older `KernelCache UUID`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernelcache_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_session_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iboot_version: Option<String>,
+    /// `iBoot Stage 2 version:` (may be present and empty).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iboot_stage2_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure_boot: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roots_installed: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paniclog_version: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exclaves_boot_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_header_address: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_header_entry_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub txm_load_address: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub txm_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_header_kernelcache_load_address: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_header_kernelcache_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sptm_load_address: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sptm_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mach_absolute_time: Option<Hex>,
+    /// Printed only when secure boot is off: `Device:`, `Hardware Model:`, `ECID:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardware_model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ecid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boot_args: Option<String>,
+    /// Intel `System model name: iMac19,2 (Mac-63001698E7A34814)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_model: Option<String>,
+    /// Intel `Anonymous UUID:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anonymous_uuid: Option<String>,
+    /// Intel report date line (`Mon Oct 29 13:57:35 2018`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_shutdown_begun: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panic_diags_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hibernation_exit_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uptime_ns: Option<u64>,
+}
+
+/// The kernel build a log names, e.g. `RELEASE_ARM64_T8112`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KernelVariant {
+    /// `release`, `development`, `kasan`, `debug`, `profile` (lower-cased from the log).
+    pub kind: String,
+    /// `arm64` or `x86_64`.
+    pub arch: String,
+    /// SoC/platform suffix, lower-cased: `t8112`, `t6000`, `vresearch1`. None on Intel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soc: Option<String>,
+    /// The config string as printed (`RELEASE_ARM64_T8112`).
+    pub config: String,
+}
+
+impl KernelVariant {
+    /// Parse the text after `root:xnu-…/` in a Darwin kernel version string.
+    pub fn from_kernel_version(version: &str) -> Option<Self> {
+        let config = version.rsplit('/').next()?.trim();
+        let config = config.split_whitespace().next()?;
+        let (kind, rest) = config.split_once('_')?;
+        if kind.is_empty() || !kind.bytes().all(|b| b.is_ascii_uppercase()) {
+            return None;
+        }
+        let (arch, soc) = if let Some(soc) = rest.strip_prefix("ARM64") {
+            ("arm64", soc.strip_prefix('_').filter(|s| !s.is_empty()))
+        } else if rest.starts_with("X86_64") {
+            ("x86_64", None)
+        } else {
+            return None;
+        };
+        Some(KernelVariant {
+            kind: kind.to_ascii_lowercase(),
+            arch: arch.to_string(),
+            soc: soc.map(str::to_ascii_lowercase),
+            config: config.to_string(),
+        })
+    }
+
+    /// File name of this kernel in a KDK's `System/Library/Kernels`:
+    /// `kernel.release.t8112`, `kernel.development.t6000`; Intel `kernel` (release) or
+    /// `kernel.development`.
+    pub fn kdk_kernel_name(&self) -> String {
+        if self.arch == "x86_64" {
+            if self.kind == "release" {
+                "kernel".to_string()
+            } else {
+                format!("kernel.{}", self.kind)
+            }
+        } else {
+            match &self.soc {
+                Some(soc) => format!("kernel.{}.{}", self.kind, soc),
+                None => format!("kernel.{}", self.kind),
+            }
+        }
+    }
+}
+
+/// Every slide/base line, as numbers.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Slides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernelcache_slide: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernelcache_base: Option<RuntimeAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_slide: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_text_base: Option<RuntimeAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_text_exec_slide: Option<Hex>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_text_exec_base: Option<RuntimeAddr>,
+    /// Intel `__HIB  text base:`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hib_text_base: Option<RuntimeAddr>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_variants() {
+        let v = KernelVariant::from_kernel_version(
+            "Darwin Kernel Version 24.0.0: Tue Sep 24 23:37:13 PDT 2024; root:xnu-11215.1.12~1/RELEASE_ARM64_T8112",
+        )
+        .unwrap();
+        assert_eq!(v.kdk_kernel_name(), "kernel.release.t8112");
+        let v = KernelVariant::from_kernel_version("root:xnu-1/DEVELOPMENT_ARM64_T6000").unwrap();
+        assert_eq!(v.kdk_kernel_name(), "kernel.development.t6000");
+        let v = KernelVariant::from_kernel_version("root:xnu-1/RELEASE_X86_64").unwrap();
+        assert_eq!(v.kdk_kernel_name(), "kernel");
+        assert_eq!(v.soc, None);
+        assert!(KernelVariant::from_kernel_version("garbage").is_none());
+        assert!(KernelVariant::from_kernel_version("root:xnu-1/").is_none());
+    }
+}

@@ -1,0 +1,446 @@
+//! The symbolizer: a binary and/or its dSYM, answering "which function, file and line, with
+//! every inlined frame" for an address in the binary's own space.
+
+use crate::addr::{strip_pac_like, AddrKind, SymbolAddr};
+use crate::demangle::demangle_symbol;
+use crate::dsym::{dsym_bundle_of, dwarf_candidates, find_dsym, DsymStatus};
+use crate::dwarf::DwarfInfo;
+use crate::error::Error;
+use crate::macho::{MachOFile, MachOSlice, SliceSelector};
+use crate::symtab::SymbolTable;
+use crate::{Arch, Uuid};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Where to take DWARF from when opening a binary.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum DsymChoice {
+    /// `binary.dSYM` (or `Bundle.kext.dSYM`) beside the binary, if there is one.
+    #[default]
+    Auto,
+    /// This bundle or DWARF file.
+    Path(PathBuf),
+    /// None: symbol table (and any DWARF inside the binary) only.
+    Ignore,
+}
+
+/// How to open a symbol file.
+#[derive(Clone, Debug, Default)]
+pub struct SymbolizerOptions {
+    pub selector: SliceSelector,
+    pub dsym: DsymChoice,
+}
+
+/// One frame of an answer. With DWARF: function, file, line (column when known). From the
+/// symbol table: function and `symbol_offset` (address − symbol), no file.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct SymFrame {
+    pub function: Option<String>,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbol_offset: Option<u64>,
+}
+
+/// Which source answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupSource {
+    Dwarf,
+    SymbolTable,
+}
+
+/// The answer for one address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    /// The address looked up, PAC bits stripped (before the `- 1` of a return address).
+    pub addr: SymbolAddr,
+    /// Innermost first; the last one is the function that owns the address. Empty when
+    /// unresolved.
+    pub frames: Vec<SymFrame>,
+    pub source: Option<LookupSource>,
+    /// For a kernelcache: the fileset entry that maps the address.
+    pub fileset_entry: Option<String>,
+    /// Why `frames` is empty.
+    pub unresolved_reason: Option<String>,
+}
+
+impl Lookup {
+    pub fn is_resolved(&self) -> bool {
+        !self.frames.is_empty()
+    }
+    fn unresolved(addr: u64, why: String) -> Lookup {
+        Lookup {
+            addr: SymbolAddr(addr),
+            frames: Vec::new(),
+            source: None,
+            fileset_entry: None,
+            unresolved_reason: Some(why),
+        }
+    }
+}
+
+/// An image whose symbol table answers (one, or one per kernelcache entry).
+#[derive(Debug)]
+struct SymImage {
+    image: MachOSlice,
+    entry_id: Option<String>,
+    table: OnceLock<SymbolTable>,
+}
+
+impl SymImage {
+    fn new(image: MachOSlice, entry_id: Option<String>) -> Self {
+        SymImage {
+            image,
+            entry_id,
+            table: OnceLock::new(),
+        }
+    }
+    fn table(&self) -> &SymbolTable {
+        self.table.get_or_init(|| SymbolTable::build(&self.image))
+    }
+}
+
+/// A symbol file ready for lookups: a binary (with the dSYM beside it, if any), a dSYM, or an
+/// MH_FILESET kernelcache. Holds the memory maps; parses lazily.
+///
+/// `Send + Sync`: lookups take `&self` and may run from many threads (rayon); see
+/// [`crate::dwarf`] for how addr2line's per-context caches are shared.
+#[derive(Debug)]
+pub struct Symbolizer {
+    path: PathBuf,
+    image_name: String,
+    layout: MachOSlice,
+    images: Vec<SymImage>,
+    dwarf: Option<DwarfInfo>,
+    debug_path: Option<PathBuf>,
+    dsym_status: DsymStatus,
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+impl Symbolizer {
+    /// Open a binary (finding a dSYM beside it), a `.dSYM` bundle, or a dSYM's DWARF file.
+    pub fn open(path: &Path, selector: &SliceSelector) -> Result<Symbolizer, Error> {
+        Self::open_with(
+            path,
+            &SymbolizerOptions {
+                selector: selector.clone(),
+                dsym: DsymChoice::Auto,
+            },
+        )
+    }
+
+    pub fn open_with(path: &Path, opts: &SymbolizerOptions) -> Result<Symbolizer, Error> {
+        if let Some(bundle) = dsym_bundle_of(path) {
+            let file = if path.is_file() {
+                path.to_path_buf()
+            } else {
+                pick_dwarf_file(&bundle, &opts.selector)?
+            };
+            let slice = MachOFile::open(&file)?.select(&opts.selector)?;
+            return Self::from_dsym_slice(path, &file, slice, DsymStatus::IsDsym { path: bundle });
+        }
+        let slice = MachOFile::open(path)?.select(&opts.selector)?;
+        if slice.is_dsym() {
+            let status = DsymStatus::IsDsym {
+                path: path.to_path_buf(),
+            };
+            return Self::from_dsym_slice(path, path, slice, status);
+        }
+
+        let images = if slice.is_fileset() {
+            slice
+                .fileset_entries()
+                .iter()
+                .map(|e| SymImage::new(e.image.clone(), Some(e.id.clone())))
+                .collect()
+        } else {
+            vec![SymImage::new(slice.clone(), None)]
+        };
+        let dsym_path = match &opts.dsym {
+            DsymChoice::Auto => find_dsym(path),
+            DsymChoice::Path(p) => Some(p.clone()),
+            DsymChoice::Ignore => None,
+        };
+        let mut status = DsymStatus::Missing;
+        let mut dwarf = None;
+        let mut debug_path = None;
+        if let Some(dsym) = dsym_path {
+            match open_matching_dsym(&dsym, &slice, &file_name(path))? {
+                Ok((file, dslice)) => {
+                    dwarf = DwarfInfo::load(&dslice).map_err(|what| Error::Dwarf {
+                        path: file.clone(),
+                        what,
+                    })?;
+                    debug_path = Some(file);
+                    status = DsymStatus::Found { path: dsym };
+                }
+                Err(found) => {
+                    status = DsymStatus::UuidMismatch {
+                        path: dsym,
+                        binary: slice.uuid(),
+                        dsym: found,
+                    };
+                }
+            }
+        }
+        if dwarf.is_none() {
+            // Some binaries carry their own __DWARF (a non-dsymutil'd kernel, a test build).
+            dwarf = DwarfInfo::load(&slice).map_err(|what| Error::Dwarf {
+                path: path.into(),
+                what,
+            })?;
+            if dwarf.is_some() {
+                debug_path = Some(path.to_path_buf());
+            }
+        }
+        Ok(Symbolizer {
+            path: path.to_path_buf(),
+            image_name: file_name(path),
+            layout: slice,
+            images,
+            dwarf,
+            debug_path,
+            dsym_status: status,
+        })
+    }
+
+    fn from_dsym_slice(
+        path: &Path,
+        dwarf_file: &Path,
+        slice: MachOSlice,
+        status: DsymStatus,
+    ) -> Result<Symbolizer, Error> {
+        let dwarf = DwarfInfo::load(&slice).map_err(|what| Error::Dwarf {
+            path: dwarf_file.into(),
+            what,
+        })?;
+        Ok(Symbolizer {
+            path: path.to_path_buf(),
+            image_name: file_name(dwarf_file),
+            images: vec![SymImage::new(slice.clone(), None)],
+            layout: slice,
+            debug_path: dwarf.as_ref().map(|_| dwarf_file.to_path_buf()),
+            dwarf,
+            dsym_status: status,
+        })
+    }
+
+    /// The path given to `open`.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// The image name atos prints: the binary's file name (the DWARF file's for a dSYM).
+    pub fn image_name(&self) -> &str {
+        &self.image_name
+    }
+    pub fn uuid(&self) -> Option<Uuid> {
+        self.layout.uuid()
+    }
+    pub fn arch(&self) -> Arch {
+        self.layout.arch()
+    }
+    /// The selected slice of the binary (or of the dSYM when only a dSYM was given): segments,
+    /// `text_vmaddr`, `text_exec_vmaddr`, fileset entries.
+    pub fn slice(&self) -> &MachOSlice {
+        &self.layout
+    }
+    pub fn dsym_status(&self) -> &DsymStatus {
+        &self.dsym_status
+    }
+    /// The file DWARF is read from, if any.
+    pub fn debug_path(&self) -> Option<&Path> {
+        self.debug_path.as_deref()
+    }
+    pub fn has_dwarf(&self) -> bool {
+        self.dwarf.is_some()
+    }
+
+    /// Symbolicate `addr` (in this file's own vmaddr space). Never fails: what cannot be
+    /// answered comes back with `unresolved_reason`.
+    pub fn lookup(&self, addr: SymbolAddr, kind: AddrKind) -> Lookup {
+        let reference = self
+            .layout
+            .text_vmaddr()
+            .or(self.layout.vm_range().map(|r| r.0));
+        let stripped = match reference {
+            Some(r) => strip_pac_like(addr.0, r),
+            None => addr.0,
+        };
+        let probe = match kind {
+            AddrKind::Exact => stripped,
+            AddrKind::ReturnAddress => match stripped.checked_sub(1) {
+                Some(p) => p,
+                None => return Lookup::unresolved(stripped, "0x0 is not a return address".into()),
+            },
+        };
+
+        let (sym_image, in_segment) = if self.layout.is_fileset() {
+            match self.images.iter().find(|i| self.entry_maps(i, probe)) {
+                Some(i) => (Some(i), true),
+                None => (None, false),
+            }
+        } else {
+            (
+                self.images.first(),
+                self.layout.segment_containing(probe).is_some(),
+            )
+        };
+        if !in_segment {
+            let range = match self.layout.vm_range() {
+                Some((lo, hi)) => format!(" ({lo:#x}-{hi:#x})"),
+                None => String::new(),
+            };
+            let what = if self.layout.is_fileset() {
+                "fileset entry"
+            } else {
+                "segment"
+            };
+            return Lookup::unresolved(
+                stripped,
+                format!(
+                    "{stripped:#x} is outside every {what} of {}{range}",
+                    self.image_name
+                ),
+            );
+        }
+        let entry_id = sym_image.and_then(|i| i.entry_id.clone());
+
+        let mut reason = None;
+        if let Some(dwarf) = &self.dwarf {
+            match dwarf.frames(probe) {
+                Ok(frames) if !frames.is_empty() => {
+                    let mut frames: Vec<SymFrame> = frames
+                        .into_iter()
+                        .map(|f| SymFrame {
+                            function: f.function,
+                            file: f.file,
+                            line: f.line,
+                            column: f.column.filter(|&c| c != 0),
+                            symbol_offset: None,
+                        })
+                        .collect();
+                    // A line-table hit outside any DW_TAG_subprogram: name it from the symbols.
+                    if frames.last().is_some_and(|f| f.function.is_none()) {
+                        if let Some(hit) = sym_image.and_then(|i| i.table().lookup(&i.image, probe))
+                        {
+                            frames.last_mut().unwrap().function =
+                                Some(demangle_symbol(&hit.name).into_owned());
+                        }
+                    }
+                    return Lookup {
+                        addr: SymbolAddr(stripped),
+                        frames,
+                        source: Some(LookupSource::Dwarf),
+                        fileset_entry: entry_id,
+                        unresolved_reason: None,
+                    };
+                }
+                Ok(_) => reason = Some(format!("no DWARF covers {probe:#x}")),
+                Err(e) => reason = Some(format!("DWARF error at {probe:#x}: {e}")),
+            }
+        }
+        if let Some(img) = sym_image {
+            let table = img.table();
+            if let Some(hit) = table.lookup(&img.image, probe) {
+                return Lookup {
+                    addr: SymbolAddr(stripped),
+                    frames: vec![SymFrame {
+                        function: Some(demangle_symbol(&hit.name).into_owned()),
+                        file: None,
+                        line: None,
+                        column: None,
+                        symbol_offset: Some(stripped.wrapping_sub(hit.addr)),
+                    }],
+                    source: Some(LookupSource::SymbolTable),
+                    fileset_entry: entry_id,
+                    unresolved_reason: None,
+                };
+            }
+            let why = if table.is_empty() {
+                "no DWARF and no symbol table".to_string()
+            } else {
+                format!("no symbol precedes {probe:#x} in its section")
+            };
+            reason = Some(match reason {
+                Some(r) => format!("{r}; {why}"),
+                None => why,
+            });
+        }
+        let mut l = Lookup::unresolved(stripped, reason.unwrap_or_else(|| "no symbols".into()));
+        l.fileset_entry = entry_id;
+        l
+    }
+
+    fn entry_maps(&self, image: &SymImage, addr: u64) -> bool {
+        let Some(id) = &image.entry_id else {
+            return false;
+        };
+        self.layout
+            .fileset_entry(id)
+            .is_some_and(|e| e.contains(addr))
+    }
+}
+
+/// The DWARF file of a dSYM bundle for `selector` (the first whose slices fit).
+fn pick_dwarf_file(bundle: &Path, selector: &SliceSelector) -> Result<PathBuf, Error> {
+    let files = dwarf_candidates(bundle, None);
+    let mut first_err = None;
+    for f in &files {
+        match MachOFile::open(f).and_then(|m| m.select(selector)) {
+            Ok(_) => return Ok(f.clone()),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_err.unwrap_or(Error::EmptyDsym {
+        path: bundle.to_path_buf(),
+    }))
+}
+
+/// Open the dSYM (bundle or DWARF file) for `binary`: the slice with the binary's UUID, or, when
+/// the binary has none, its architecture. `Ok(Err(uuids))` when no slice matches.
+#[allow(clippy::type_complexity)]
+fn open_matching_dsym(
+    dsym: &Path,
+    binary: &MachOSlice,
+    binary_name: &str,
+) -> Result<Result<(PathBuf, MachOSlice), Vec<Uuid>>, Error> {
+    let files = if dsym.is_dir() {
+        let f = dwarf_candidates(dsym, Some(binary_name));
+        if f.is_empty() {
+            return Err(Error::EmptyDsym {
+                path: dsym.to_path_buf(),
+            });
+        }
+        f
+    } else {
+        vec![dsym.to_path_buf()]
+    };
+    let sel = match binary.uuid() {
+        Some(u) => SliceSelector::uuid(u),
+        None => SliceSelector::arch(binary.arch()),
+    };
+    let mut seen = Vec::new();
+    for f in files {
+        let file = MachOFile::open(&f)?;
+        match file.select(&sel) {
+            Ok(s) => return Ok(Ok((f, s))),
+            Err(Error::UuidNotFound { .. }) | Err(Error::ArchNotFound { .. }) => {
+                for i in 0..file.slices().len() {
+                    seen.extend(file.slice(i)?.uuid());
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Err(seen))
+}

@@ -1,0 +1,39 @@
+//! MH_FILESET kernelcaches: one file, one address space, many Mach-Os.
+//!
+//! A fileset's header carries an `LC_FILESET_ENTRY` per constituent (the kernel
+//! `com.apple.kernel` and every kext): its id, the vmaddr of its `__TEXT`, and the file offset of
+//! its own Mach-O header. Offsets inside an entry's load commands are relative to the whole
+//! fileset, so an entry is parsed as a [`MachOSlice`] over the same bytes with its header moved.
+
+use super::image::{MachOSlice, Segment};
+use crate::Uuid;
+
+/// One Mach-O of a kernelcache.
+#[derive(Clone, Debug)]
+pub struct FilesetEntry {
+    /// The entry id: `com.apple.kernel` or a kext's bundle id.
+    pub id: String,
+    /// vmaddr of the entry's `__TEXT`, as the fileset header states it.
+    pub vmaddr: u64,
+    /// File offset of the entry's Mach-O header.
+    pub fileoff: u64,
+    /// The entry's own load commands (segments, UUID, symbol table).
+    pub image: MachOSlice,
+}
+
+impl FilesetEntry {
+    pub fn uuid(&self) -> Option<Uuid> {
+        self.image.uuid()
+    }
+    pub fn segments(&self) -> &[Segment] {
+        self.image.segments()
+    }
+    /// Does one of the entry's segments map `vmaddr`? `__LINKEDIT` does not count: the
+    /// entries of a kernelcache share one.
+    pub fn contains(&self, vmaddr: u64) -> bool {
+        self.image
+            .segments()
+            .iter()
+            .any(|s| s.name != "__LINKEDIT" && s.vmsize > 0 && s.contains(vmaddr))
+    }
+}

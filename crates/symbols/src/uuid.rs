@@ -1,0 +1,74 @@
+//! LC_UUID values.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A Mach-O LC_UUID: what ties a binary to its dSYM and a panic log's `Kernel UUID` to a KDK.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uuid(pub [u8; 16]);
+
+impl fmt::Display for Uuid {
+    /// Upper-case, hyphenated, as `dwarfdump --uuid` and panic logs print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.0.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                f.write_str("-")?;
+            }
+            write!(f, "{b:02X}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Uuid({self})")
+    }
+}
+
+impl serde::Serialize for Uuid {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Not 32 hex digits (hyphens anywhere are ignored).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a UUID: {0:?}")]
+pub struct BadUuid(pub String);
+
+impl FromStr for Uuid {
+    type Err = BadUuid;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let hex: Vec<u8> = s.bytes().filter(|&c| c != b'-').collect();
+        if hex.len() != 32 {
+            return Err(BadUuid(s.to_string()));
+        }
+        let mut out = [0u8; 16];
+        for (i, pair) in hex.chunks(2).enumerate() {
+            let txt = std::str::from_utf8(pair).map_err(|_| BadUuid(s.to_string()))?;
+            out[i] = u8::from_str_radix(txt, 16).map_err(|_| BadUuid(s.to_string()))?;
+        }
+        Ok(Uuid(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let text = "4C4C4462-5555-3144-A1D5-B37636005C7C";
+        let u: Uuid = text.parse().unwrap();
+        assert_eq!(u.to_string(), text);
+        assert_eq!(
+            "4c4c446255553144a1d5b37636005c7c".parse::<Uuid>().unwrap(),
+            u
+        );
+        assert!("4C4C4462".parse::<Uuid>().is_err());
+        assert!("zz4C4462-5555-3144-A1D5-B37636005C7C"
+            .parse::<Uuid>()
+            .is_err());
+    }
+}
