@@ -53,6 +53,10 @@ pub type NoImage = String;
 const SLIDE_ONLY: &str =
     "mapped by Kernel slide alone (no Kernel text exec base in the log): may be off";
 
+/// How far past a start-only kext `@start` an address may lie and still be taken as that kext's
+/// (the symbol file's own segments bound it exactly later). Kexts are far smaller.
+const MAX_OPEN_KEXT: u64 = 64 << 20;
+
 /// Places runtime addresses of one panic.
 pub struct Placer<'r> {
     report: &'r PanicReport,
@@ -191,7 +195,16 @@ impl<'r> Placer<'r> {
                 return Some(self.kext_placement(k, start, a));
             }
         }
-        open_ended.map(|(start, k)| self.kext_placement(k, start, a))
+        // Start-only ranges are the ≤10.15 Intel form, where kexts load below the kernel: an
+        // address at or above the kernel's text base is the kernel's, whatever start precedes it.
+        let below_kernel = self
+            .report
+            .slides
+            .kernel_text_base
+            .is_none_or(|base| a < self.strip(base));
+        open_ended
+            .filter(|(start, _)| below_kernel && a.get() - start.get() < MAX_OPEN_KEXT)
+            .map(|(start, k)| self.kext_placement(k, start, a))
     }
 
     fn kext_placement(
@@ -283,5 +296,144 @@ impl<'r> Placer<'r> {
         let sd = self.report.spindump.as_ref()?;
         sd.image(frame).filter(|i| i.kind.is_kernel())?;
         self.report.runtime_of(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placer_for(text: &str) -> (PanicReport, Vec<RuntimeAddr>) {
+        let r = kpanic_report::parse(text.as_bytes()).expect("parses");
+        let lrs = r
+            .backtrace
+            .as_ref()
+            .map(|b| b.frames.iter().map(|f| f.address).collect())
+            .unwrap_or_default();
+        (r, lrs)
+    }
+
+    const HEAD: &str = "panic(cpu 0 caller 0xfffffe0012d9a620): test\n\
+        Kernel version: Darwin Kernel Version 22.6.0; root:xnu-8796.141.3~6/RELEASE_ARM64_T6000\n";
+
+    #[test]
+    fn arm64_kernel_anchors_on_text_exec_base_and_strips_pac() {
+        let text = format!(
+            "{HEAD}Kernel slide:      0x000000000a968000\n\
+             Kernel text base:  0xfffffe001196c000\n\
+             Kernel text exec slide: 0x000000000bd40000\n\
+             Kernel text exec base:  0xfffffe0012d44000\n\
+             Panicked thread: 0xfffffe2cec6ab010, backtrace: 0xfffffe8820216590, tid: 1\n\
+             \t\t  lr: 0xfdc0fe0012d9a620  fp: 0xfffffe8820216610\n"
+        );
+        let (r, lrs) = placer_for(&text);
+        let p = Placer::new(&r).place_runtime(lrs[0]).unwrap();
+        assert_eq!(p.image, ImageKey::Kernel);
+        assert_eq!(p.anchor, Anchor::Segment("__TEXT_EXEC"));
+        // 0xfffffe0012d9a620 − 0xfffffe0012d44000: never from Kernel text base
+        assert_eq!(p.offset, 0x56620);
+        assert_eq!(p.caveat, None);
+    }
+
+    #[test]
+    fn arm64_without_exec_base_falls_back_to_kernel_slide_with_a_caveat() {
+        let text = format!(
+            "{HEAD}Kernel slide:     0x000000000a968000\n\
+             Kernel text base: 0xfffffe001196c000\n"
+        );
+        let (r, _) = placer_for(&text);
+        let p = Placer::new(&r)
+            .place_runtime(RuntimeAddr(0xfffffe0012d9a620))
+            .unwrap();
+        assert_eq!(p.anchor, Anchor::SymbolFile);
+        assert_eq!(p.offset, 0xfffffe0012d9a620 - 0xa968000);
+        assert!(p.caveat.is_some());
+    }
+
+    #[test]
+    fn no_slide_lines_no_placement() {
+        let (r, _) = placer_for(HEAD);
+        let err = Placer::new(&r)
+            .place_runtime(RuntimeAddr(0xfffffe0012d9a620))
+            .unwrap_err();
+        assert!(err.contains("no Kernel slide"), "{err}");
+        // user-space and null addresses are never placed in the kernel
+        let p = Placer::new(&r);
+        assert!(p
+            .place_runtime(RuntimeAddr(0x1030088fc))
+            .unwrap_err()
+            .contains("user-space"));
+        assert!(p
+            .place_runtime(RuntimeAddr(0))
+            .unwrap_err()
+            .contains("null"));
+    }
+
+    #[test]
+    fn intel_kernel_is_runtime_minus_kernel_slide_and_kexts_anchor_on_text() {
+        let text = "panic(cpu 0 caller 0xffffff8018386d06): \"x\"@/a.c:1\n\
+            Backtrace (CPU 0), Frame : Return Address\n\
+            0xffffffa0f1a8b960 : 0xffffff8015cbab4d \n\
+            0xffffffa0f1a8bc60 : 0xffffff8018386d06 \n\
+            \x20     Kernel Extensions in backtrace:\n\
+            \x20        com.foo.bar(1.0)[D5DFC80E-EF7A-3660-BE57-473E67626B44]@0xffffff8018364000->0xffffff801838dfff\n\
+            \x20           dependency: com.apple.iokit.IOPCIFamily(2.9)[BF2C5E86-1E8F-3FD4-9874-7738178FA73B]@0xffffff801861f000\n\
+            \n\
+            Kernel version:\n\
+            Darwin Kernel Version 20.3.0: Thu Jan 21 00:07:06 PST 2021; root:xnu-7195.81.3~1/RELEASE_X86_64\n\
+            KernelCache slide: 0x0000000015a00000\n\
+            KernelCache base:  0xffffff8015c00000\n\
+            Kernel slide:      0x0000000015a10000\n\
+            Kernel text base:  0xffffff8015c10000\n";
+        let (r, lrs) = placer_for(text);
+        let placer = Placer::new(&r);
+        let k = placer.place_runtime(lrs[0]).unwrap();
+        assert_eq!(k.image, ImageKey::Kernel);
+        assert_eq!(k.anchor, Anchor::SymbolFile);
+        // Kernel slide, not KernelCache slide (they differ by 0x10000 here)
+        assert_eq!(k.offset, 0xffffff8015cbab4d - 0x15a10000);
+        let x = placer.place_runtime(lrs[1]).unwrap();
+        assert_eq!(
+            x.image,
+            ImageKey::Kext {
+                bundle_id: "com.foo.bar".into(),
+                uuid: "D5DFC80E-EF7A-3660-BE57-473E67626B44".parse().ok()
+            }
+        );
+        assert_eq!(x.anchor, Anchor::Segment("__TEXT"));
+        assert_eq!(x.offset, 0x22d06);
+        // A start-only dependency (a ≤10.15 form) above the kernel's text base never takes
+        // addresses from the kernel.
+        let d = placer
+            .place_runtime(RuntimeAddr(0xffffff801861f123))
+            .unwrap();
+        assert_eq!(d.image, ImageKey::Kernel);
+    }
+
+    #[test]
+    fn start_only_kexts_below_the_kernel_do_not_swallow_kernel_frames() {
+        // 10.15 layout: kexts at 0xffffff7f…, the kernel above them.
+        let text = "panic(cpu 6 caller 0xffffff80098da29d): \"x\"@/a.c:1\n\
+            Backtrace (CPU 6), Frame : Return Address\n\
+            0xffffff83b2d1b5b0 : 0xffffff80098da29d \n\
+            0xffffff83b2d1b600 : 0xffffff7f89d2e3d1 \n\
+            \x20     Kernel Extensions in backtrace:\n\
+            \x20        com.emu.driver.EMUUSBAudio(3.5.5)[2B3E4F64-7E2A-3F0B-8AF0-0A1B2C3D4E5F]@0xffffff7f89d1f000->0xffffff7f89d3ffff\n\
+            \x20           dependency: com.apple.iokit.IOAudioFamily(206.5)[C7A2C1A0-1B2C-3D4E-8F90-A1B2C3D4E5F6]@0xffffff7f8a000000\n\
+            \n\
+            Kernel version:\n\
+            Darwin Kernel Version 19.6.0; root:xnu-6153.141.2~1/RELEASE_X86_64\n\
+            Kernel slide:     0x0000000009400000\n\
+            Kernel text base: 0xffffff8009600000\n";
+        let (r, lrs) = placer_for(text);
+        let placer = Placer::new(&r);
+        assert_eq!(
+            placer.place_runtime(lrs[0]).unwrap().image,
+            ImageKey::Kernel
+        );
+        let x = placer.place_runtime(lrs[1]).unwrap();
+        assert!(
+            matches!(x.image, ImageKey::Kext { ref bundle_id, .. } if bundle_id == "com.emu.driver.EMUUSBAudio")
+        );
     }
 }

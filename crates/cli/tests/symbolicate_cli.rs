@@ -1,0 +1,151 @@
+//! `kpanic symbolicate` as a user runs it: the README's command, JSON, stdin, bad input.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn kpanic(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kpanic"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("kpanic runs")
+}
+
+const EXAMPLE: &str = "examples/fxdriver-panic.txt";
+const KDK: &str = "examples/KDK_15.4_24E248.kdk";
+
+#[test]
+fn readme_example_command() {
+    let out = kpanic(&["symbolicate", EXAMPLE, "--kdk", KDK]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The panic is echoed, each frame followed by its symbolication.
+    let lines: Vec<&str> = text.lines().collect();
+    let i = lines
+        .iter()
+        .position(|l| l.contains("lr: 0xfffffe001e6a8dc0"))
+        .expect("the kext frame line is echoed");
+    assert_eq!(
+        lines[i + 1].trim(),
+        "-> fxdriver_handle_interrupt (in com.example.driver.FxDriver) (kext.c:11)"
+    );
+    assert_eq!(lines[i + 2].trim(), "inlined fxdriver_check (kext.c:7)");
+    assert!(text.contains("Frames: 22 of 24 resolved"), "{text}");
+    assert!(text.contains("Panic path check: passed"));
+    assert!(
+        text.contains("com.example.driver.FxDriver [4C4C44EC-5555-3144-A10C-8CDD45F170A3] UUID ok")
+    );
+}
+
+#[test]
+fn json_output_has_the_documented_frame_fields() {
+    let out = kpanic(&["symbolicate", EXAMPLE, "--kdk", KDK, "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["file"], EXAMPLE);
+    assert_eq!(v["report"]["system"]["os_build"], "24E248");
+    let bt = v["symbolication"]["backtrace"].as_array().unwrap();
+    assert_eq!(bt.len(), 9);
+    let kext = &bt[1];
+    assert_eq!(kext["address"], "0xfffffe001e6a8dc0");
+    assert_eq!(kext["kind"], "return_address");
+    assert_eq!(kext["image"], "com.example.driver.FxDriver");
+    assert_eq!(kext["image_offset"], "0x60");
+    assert_eq!(kext["image_segment"], "__TEXT_EXEC");
+    assert_eq!(kext["symbol_address"], "0x4060");
+    let syms = kext["symbols"].as_array().unwrap();
+    assert_eq!(syms.len(), 2);
+    assert_eq!(syms[0]["function"], "fxdriver_check");
+    assert_eq!(syms[0]["line"], 7);
+    assert_eq!(syms[1]["function"], "fxdriver_handle_interrupt");
+    assert_eq!(syms[1]["file"], "/fixtures/src/kext.c");
+    assert!(kext.get("unresolved_reason").is_none());
+    // a user-space CORE address: kept, with its reason
+    let core1 = v["symbolication"]["cores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["core"] == 1)
+        .unwrap();
+    assert_eq!(core1["pc"]["symbols"].as_array().unwrap().len(), 0);
+    assert!(core1["pc"]["unresolved_reason"]
+        .as_str()
+        .unwrap()
+        .contains("user-space"));
+    assert_eq!(
+        v["symbolication"]["summary"]["panic_path"]["result"],
+        "passed"
+    );
+}
+
+#[test]
+fn stdin_and_several_files() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kpanic"))
+        .args(["symbolicate", "-", EXAMPLE, "--kdk", KDK, "--json"])
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(root().join(EXAMPLE)).unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let arr = v.as_array().expect("several files: an array");
+    assert_eq!(arr.len(), 2);
+    assert_eq!(arr[0]["file"], "<stdin>");
+    assert_eq!(arr[0]["symbolication"], arr[1]["symbolication"]);
+}
+
+#[test]
+fn unusable_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let garbage = dir.path().join("garbage.panic");
+    std::fs::write(&garbage, [0u8, 159, 146, 150, 0xff, 0, 1, 2]).unwrap();
+    let missing = dir.path().join("missing.ips");
+    for f in [&garbage, &missing] {
+        let out = kpanic(&["symbolicate", f.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(f.file_name().unwrap().to_str().unwrap()),
+            "{err}"
+        );
+    }
+    // One bad file among good ones: the good ones are still symbolicated, the status is 2.
+    let out = kpanic(&[
+        "symbolicate",
+        EXAMPLE,
+        garbage.to_str().unwrap(),
+        "--kdk",
+        KDK,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Panic path check: passed"));
+}
+
+#[test]
+fn a_folder_that_is_not_a_kdk_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = kpanic(&[
+        "symbolicate",
+        EXAMPLE,
+        "--kdk",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not a Kernel Debug Kit"), "{text}");
+    assert!(text.contains("Frames: 0 of 24 resolved"), "{text}");
+}
