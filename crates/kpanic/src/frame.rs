@@ -69,10 +69,11 @@ impl Frame {
     /// location; the inlined frames are rendered by [`Frame::inlined`].
     pub fn describe(&self) -> String {
         let Some(outer) = self.symbols.last() else {
-            return format!(
-                "?? ({})",
-                self.unresolved_reason.as_deref().unwrap_or("unresolved")
-            );
+            let why = self.unresolved_reason.as_deref().unwrap_or("unresolved");
+            return match (&self.image, &self.image_offset, &self.image_segment) {
+                (Some(img), Some(off), Some(seg)) => format!("?? in {img} at {seg} + {off}: {why}"),
+                _ => format!("??: {why}"),
+            };
         };
         let mut s = outer.function.clone().unwrap_or_else(|| "??".into());
         if let Some(off) = &outer.offset {

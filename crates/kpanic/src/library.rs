@@ -177,7 +177,7 @@ impl SymbolLibrary {
         }
         Err(match (kernel_name, uuid) {
             (_, _) if self.kdks.is_empty() && self.symbol_paths.is_empty() => {
-                "no symbols for the kernel (give --kdk or --symbols)".to_string()
+                "no symbols for the kernel".to_string()
             }
             (Some(name), Some(u)) => format!("no symbols for the kernel ({name}, UUID {u})"),
             (Some(name), None) => format!("no symbols for the kernel ({name})"),

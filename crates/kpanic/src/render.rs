@@ -169,16 +169,19 @@ pub fn render_summary(sym: &Symbolication) -> String {
                 );
             }
             (None, reason) => {
-                let _ = writeln!(
-                    out,
-                    "  {} [{uuid}] {}: {} ({} frames)",
-                    i.image,
-                    i.status.replace('_', " "),
-                    reason.as_deref().unwrap_or(""),
-                    i.frames
-                );
+                let what = match i.status.as_str() {
+                    "uuid_mismatch" => format!("UUID MISMATCH: {}", reason.as_deref().unwrap_or("")),
+                    _ => "no symbols".to_string(),
+                };
+                let _ = writeln!(out, "  {} [{uuid}] {what} ({} frames)", i.image, i.frames);
             }
         }
+    }
+    if sym.images.iter().any(|i| i.path.is_none()) {
+        out.push_str(
+            "  (give --kdk DIR for a Kernel Debug Kit of this build, --symbols PATH for kexts \
+             and dSYMs, --kernelcache FILE for exact kernelcache mapping)\n",
+        );
     }
     let _ = writeln!(
         out,

@@ -501,7 +501,7 @@ impl<'a> Symbolicator<'a> {
         let name = state.name.clone();
         let sym = match &state.symbols {
             Ok(s) => s.clone(),
-            Err(why) => return Err(format!("{why} [{name}]")),
+            Err(why) => return Err(why.clone()),
         };
         let addr = match p.anchor {
             Anchor::SymbolFile => p.offset,

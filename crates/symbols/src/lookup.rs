@@ -380,12 +380,7 @@ impl Symbolizer {
     }
 
     fn entry_maps(&self, image: &SymImage, addr: u64) -> bool {
-        let Some(id) = &image.entry_id else {
-            return false;
-        };
-        self.layout
-            .fileset_entry(id)
-            .is_some_and(|e| e.contains(addr))
+        image.entry_id.is_some() && crate::macho::fileset::image_maps(&image.image, addr)
     }
 }
 

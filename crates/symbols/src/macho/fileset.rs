@@ -31,9 +31,14 @@ impl FilesetEntry {
     /// Does one of the entry's segments map `vmaddr`? `__LINKEDIT` does not count: the
     /// entries of a kernelcache share one.
     pub fn contains(&self, vmaddr: u64) -> bool {
-        self.image
-            .segments()
-            .iter()
-            .any(|s| s.name != "__LINKEDIT" && s.vmsize > 0 && s.contains(vmaddr))
+        image_maps(&self.image, vmaddr)
     }
+}
+
+/// [`FilesetEntry::contains`] for an entry's image.
+pub(crate) fn image_maps(image: &MachOSlice, vmaddr: u64) -> bool {
+    image
+        .segments()
+        .iter()
+        .any(|s| s.name != "__LINKEDIT" && s.vmsize > 0 && s.contains(vmaddr))
 }

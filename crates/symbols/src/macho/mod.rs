@@ -4,7 +4,7 @@
 //! mapped bytes and hands out [`MachOSlice`]s, which share them.
 
 mod fat;
-mod fileset;
+pub(crate) mod fileset;
 mod image;
 pub mod raw;
 
