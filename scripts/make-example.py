@@ -59,8 +59,8 @@ def main():
     kernels = os.path.join(KDK, "System/Library/Kernels")
     ext = os.path.join(KDK, "System/Library/Extensions")
     os.makedirs(kernels)
-    shutil.copy(os.path.join(FX, "arm64e/kernel.fixture"), os.path.join(kernels, "kernel.release.t8112"))
-    shutil.copytree(os.path.join(FX, "arm64e/kernel.fixture.dSYM"),
+    shutil.copy(os.path.join(FX, "kdk-t8112/kernel.release.t8112"), os.path.join(kernels, "kernel.release.t8112"))
+    shutil.copytree(os.path.join(FX, "kdk-t8112/kernel.release.t8112.dSYM"),
                     os.path.join(kernels, "kernel.release.t8112.dSYM"))
     bundle = os.path.join(ext, "FxDriver.kext/Contents")
     os.makedirs(os.path.join(bundle, "MacOS"))
@@ -81,14 +81,14 @@ def main():
 </plist>
 """)
 
-    ksegs, kuuid = macho(os.path.join(FX, "arm64e/kernel.fixture"))
+    ksegs, kuuid = macho(os.path.join(FX, "kdk-t8112/kernel.release.t8112"))
     xsegs, xuuid = macho(os.path.join(FX, "arm64e/fxdriver.kext"))
     kexec, xexec = first(ksegs, "__TEXT_EXEC"), first(xsegs, "__TEXT_EXEC")
-    k = [EXEC_BASE + ra - kexec for ra in retaddrs("arm64e-kernel.fixture")]
+    k = [EXEC_BASE + ra - kexec for ra in retaddrs("kdk-t8112-kernel.release.t8112")]
     x = [KEXT_START + ra - xexec for ra in retaddrs("arm64e-fxdriver.kext")]
     # innermost first: panic's call into panic_trap_to_debugger, the kext's inlined check that
     # panics, the kext's start routine, then the kernel's dispatch and bootstrap frames
-    by_name = dict(zip(retaddrs("arm64e-kernel.fixture"), k))
+    by_name = dict(zip(retaddrs("kdk-t8112-kernel.release.t8112"), k))
     pick = lambda ra_suffix: next(v for r, v in by_name.items() if (r & 0xfff) == ra_suffix)
     frames = [pick(0x448), x[0], x[1], pick(0x0f8), pick(0x128), pick(0x0e0), pick(0x118), pick(0x028), pick(0x098)]
     pac = lambda a: (a & 0x0000FFFFFFFFFFFF) | 0xA3D4000000000000
@@ -170,7 +170,8 @@ com.apple.kec.corecrypto\t14.0
 `fxdriver-panic.txt` is an Apple Silicon panic (macOS 15.4, `RELEASE_ARM64_T8112`) laid out like
 the real ones in `testdata/corpus`, with the seed's slides (Kernel text exec base
 0xfffffe001cd8c000). `KDK_15.4_24E248.kdk` is a Kernel Debug Kit-shaped folder made of the
-project's fixtures: `kernel.release.t8112` is the arm64e kernel fixture, and
+project's fixtures: `kernel.release.t8112` is the arm64e kernel fixture laid out like KDK 15.4's
+(`__TEXT` at 0xfffffe0007004000, `__TEXT_EXEC` at 0xfffffe00072b8000), and
 `com.example.driver.FxDriver` the fxdriver kext fixture, each with its dSYM. Every `lr` is a real
 return address of that code, so `kpanic symbolicate` can be checked against llvm-symbolizer's
 answers in `testdata/fixtures/truth` (the `example` test does).

@@ -170,7 +170,9 @@ pub fn render_summary(sym: &Symbolication) -> String {
             }
             (None, reason) => {
                 let what = match i.status.as_str() {
-                    "uuid_mismatch" => format!("UUID MISMATCH: {}", reason.as_deref().unwrap_or("")),
+                    "uuid_mismatch" => {
+                        format!("UUID MISMATCH: {}", reason.as_deref().unwrap_or(""))
+                    }
                     _ => "no symbols".to_string(),
                 };
                 let _ = writeln!(out, "  {} [{uuid}] {what} ({} frames)", i.image, i.frames);

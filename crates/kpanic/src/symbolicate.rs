@@ -581,6 +581,17 @@ impl<'a> Symbolicator<'a> {
         &mut self,
         p: &Placement,
     ) -> Result<(Target, Option<String>), String> {
+        // The U image's own kernelcache among the symbols (pre-fileset iOS kernelcaches are
+        // plain MH_EXECUTEs): base + offset is one of its vmaddrs.
+        if matches!(p.image, ImageKey::Image { uuid: Some(_), .. })
+            && self.image(&p.image).symbols.is_ok()
+        {
+            let placed = Placement {
+                anchor: Anchor::SymbolFile,
+                ..p.clone()
+            };
+            return self.target(&placed);
+        }
         let slides = &self.report.slides;
         match (
             slides.kernel_text_exec_base,

@@ -16,9 +16,9 @@ fn bundled_example_symbolicates_every_frame_right() {
     });
     let sym = symbolicate(&report, &lib);
 
-    let kernel = layout(&fixtures().join("arm64e/kernel.fixture"));
+    let kernel = layout(&fixtures().join("kdk-t8112/kernel.release.t8112"));
     let kext = layout(&fixtures().join("arm64e/fxdriver.kext"));
-    let ktruth = Truth::load("arm64e-kernel.fixture");
+    let ktruth = Truth::load("kdk-t8112-kernel.release.t8112");
     let xtruth = Truth::load("arm64e-fxdriver.kext");
     let exec_base = report.slides.kernel_text_exec_base.unwrap().get();
     let kext_start = report.kexts_in_backtrace[0].kext.start.unwrap().get();

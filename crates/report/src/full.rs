@@ -24,7 +24,9 @@ pub(crate) fn parse_spindump(
                     })
                     .collect();
             }
-            Err(e) => warnings.push(format!("binaryImages is not a list of [uuid, base, letter]: {e}")),
+            Err(e) => warnings.push(format!(
+                "binaryImages is not a list of [uuid, base, letter]: {e}"
+            )),
         }
     }
     if let Some(raw) = process_by_pid {
@@ -49,7 +51,9 @@ pub(crate) fn parse_spindump(
         .filter(|f| f.image >= n)
         .count();
     if bad > 0 {
-        warnings.push(format!("{bad} stackshot frames refer to a binary image index past the table ({n} images)"));
+        warnings.push(format!(
+            "{bad} stackshot frames refer to a binary image index past the table ({n} images)"
+        ));
     }
     sd
 }

@@ -46,7 +46,15 @@ pub fn parse_hex(s: &str) -> Option<u64> {
     if significant.len() > 16 {
         return None;
     }
-    u64::from_str_radix(if significant.is_empty() { "0" } else { significant }, 16).ok()
+    u64::from_str_radix(
+        if significant.is_empty() {
+            "0"
+        } else {
+            significant
+        },
+        16,
+    )
+    .ok()
 }
 
 /// Parse a hex token that must carry the `0x` prefix (so that "10" is not silently read as 16).

@@ -122,7 +122,8 @@ pub(crate) fn parse_ips(input: &str) -> Result<PanicReport, ParseError> {
 /// The header is the first JSON value; some tools pretty-print it, so read a value, not a line.
 /// A header that does not parse is read leniently from the first line.
 fn split_header<'a>(input: &'a str, warnings: &mut Vec<String>) -> (IpsHeader, &'a str) {
-    let mut stream = serde_json::Deserializer::from_str(input).into_iter::<BTreeMap<String, Value>>();
+    let mut stream =
+        serde_json::Deserializer::from_str(input).into_iter::<BTreeMap<String, Value>>();
     match stream.next() {
         Some(Ok(map)) => {
             let end = stream.byte_offset();
@@ -241,9 +242,25 @@ fn read_body(
         }
     }
     const KNOWN: [&str; 20] = [
-        "build", "product", "socId", "socRevision", "kernel", "incident", "crashReporterKey",
-        "date", "panicFlags", "panicProcessingFlags", "bug_type", "panicInitiator", "otherString",
-        "notes", "memoryStatus", "panicString", "macOSPanicString", "string", "processByPid",
+        "build",
+        "product",
+        "socId",
+        "socRevision",
+        "kernel",
+        "incident",
+        "crashReporterKey",
+        "date",
+        "panicFlags",
+        "panicProcessingFlags",
+        "bug_type",
+        "panicInitiator",
+        "otherString",
+        "notes",
+        "memoryStatus",
+        "panicString",
+        "macOSPanicString",
+        "string",
+        "processByPid",
         "binaryImages",
     ];
     for (k, raw) in map {
@@ -267,7 +284,8 @@ fn lenient_body(
 ) {
     // PDF extraction breaks lines inside values; metadata values are single-line.
     let s = |k: &str| {
-        find_string_value(body_text, k).map(|v| v.0.split_whitespace().collect::<Vec<_>>().join(" "))
+        find_string_value(body_text, k)
+            .map(|v| v.0.split_whitespace().collect::<Vec<_>>().join(" "))
     };
     let b = &mut info.body;
     b.build = s("build");
@@ -299,6 +317,7 @@ fn lenient_body(
         }
     }
     if body_text.contains("\"processByPid\"") {
-        warnings.push("the stackshot (processByPid) is in a broken JSON body and was skipped".into());
+        warnings
+            .push("the stackshot (processByPid) is in a broken JSON body and was skipped".into());
     }
 }

@@ -191,8 +191,14 @@ mod tests {
         assert_eq!(e("$!AImage4"), "com.apple.security.AppleImage4");
         assert_eq!(e("@filesystems.autofs"), "com.apple.filesystems.autofs");
         assert_eq!(e("|IO!B!F"), "com.apple.iokit.IOBluetoothFamily");
-        assert_eq!(e(">usb.!UHostCompositeDevice"), "com.apple.driver.usb.USBHostCompositeDevice");
-        assert_eq!(e("as.acidanthera.mieze.!IMausi"), "as.acidanthera.mieze.IntelMausi");
+        assert_eq!(
+            e(">usb.!UHostCompositeDevice"),
+            "com.apple.driver.usb.USBHostCompositeDevice"
+        );
+        assert_eq!(
+            e("as.acidanthera.mieze.!IMausi"),
+            "as.acidanthera.mieze.IntelMausi"
+        );
         assert_eq!(e("|IOAHCIBlock!S"), "com.apple.iokit.IOAHCIBlockStorage");
         assert_eq!(e(">!ASMBus!C"), "com.apple.driver.AppleSMBusController");
         assert_eq!(e("x!Zy!"), "x!Zy!");

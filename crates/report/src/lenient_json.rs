@@ -91,7 +91,11 @@ pub(crate) fn find_scalar_value(text: &str, key: &str) -> Option<String> {
     }
     let needle = format!("\"{key}\"");
     let pos = text.find(&needle)? + needle.len();
-    let rest = text.get(pos..)?.trim_start().strip_prefix(':')?.trim_start();
+    let rest = text
+        .get(pos..)?
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
     let end = rest
         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-'))
         .unwrap_or(rest.len());
@@ -106,14 +110,32 @@ mod tests {
     #[test]
     fn lenient_values() {
         let t = r#"{"a" : "x\ny\t\"q\" \/ \u00e9 \ud83d\ude00", "b":"cut"#;
-        assert_eq!(find_string_value(t, "a"), Some(("x\ny\t\"q\" / é 😀".into(), true)));
+        assert_eq!(
+            find_string_value(t, "a"),
+            Some(("x\ny\t\"q\" / é 😀".into(), true))
+        );
         assert_eq!(find_string_value(t, "b"), Some(("cut".into(), false)));
         assert_eq!(find_string_value(t, "c"), None);
-        assert_eq!(find_string_value(r#"{"k":"x\"#, "k"), Some(("x\\".into(), false)));
-        assert_eq!(find_string_value(r#"{"k":"\u12"#, "k").map(|v| v.1), Some(false));
-        assert_eq!(find_string_value(r#"{"k":"\ud800x"}"#, "k"), Some(("\u{fffd}x".into(), true)));
-        assert_eq!(find_scalar_value(r#"{"bug_type":210,"#, "bug_type").as_deref(), Some("210"));
+        assert_eq!(
+            find_string_value(r#"{"k":"x\"#, "k"),
+            Some(("x\\".into(), false))
+        );
+        assert_eq!(
+            find_string_value(r#"{"k":"\u12"#, "k").map(|v| v.1),
+            Some(false)
+        );
+        assert_eq!(
+            find_string_value(r#"{"k":"\ud800x"}"#, "k"),
+            Some(("\u{fffd}x".into(), true))
+        );
+        assert_eq!(
+            find_scalar_value(r#"{"bug_type":210,"#, "bug_type").as_deref(),
+            Some("210")
+        );
         // A key named like a value elsewhere is not confused with the value.
-        assert_eq!(find_string_value(r#"{"x":"string","string":"v"}"#, "string"), Some(("v".into(), true)));
+        assert_eq!(
+            find_string_value(r#"{"x":"string","string":"v"}"#, "string"),
+            Some(("v".into(), true))
+        );
     }
 }

@@ -31,7 +31,16 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
     if let Some(p) = &r.panic {
         let mut first = true;
         for l in p.reason.lines() {
-            writeln!(o, "{}{}", if first { "Panic:      " } else { "            " }, l)?;
+            writeln!(
+                o,
+                "{}{}",
+                if first {
+                    "Panic:      "
+                } else {
+                    "            "
+                },
+                l
+            )?;
             first = false;
         }
         if let Some(loc) = &p.location {
@@ -83,7 +92,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
         writeln!(o, "Fault:      {}", parts.join(", "))?;
     }
     if !r.watchdog_services.is_empty() {
-        writeln!(o, "Watchdog:   {} services reported", r.watchdog_services.len())?;
+        writeln!(
+            o,
+            "Watchdog:   {} services reported",
+            r.watchdog_services.len()
+        )?;
         for s in &r.watchdog_services {
             let last = s
                 .last_checkin_seconds_ago
@@ -159,7 +172,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
             match &f.symbol {
                 Some(sym) => {
                     let off = sym.offset.map_or(String::new(), |x| format!(" + {x}"));
-                    writeln!(o, "  {i:>3}  {}  {} : {}{off}", f.address, sym.image, sym.symbol)?
+                    writeln!(
+                        o,
+                        "  {i:>3}  {}  {} : {}{off}",
+                        f.address, sym.image, sym.symbol
+                    )?
                 }
                 None => {
                     let kext = r

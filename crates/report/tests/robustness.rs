@@ -20,7 +20,11 @@ fn every_prefix_parses_or_errs() {
         let bytes = std::fs::read(&f).unwrap();
         let n = bytes.len();
         // Big files: a stride through the body, then the last 4 KB byte by byte.
-        let (step, tail) = if n > 100_000 { (997, n.saturating_sub(4096)) } else { (1, 0) };
+        let (step, tail) = if n > 100_000 {
+            (997, n.saturating_sub(4096))
+        } else {
+            (1, 0)
+        };
         let mut cuts: Vec<usize> = (0..n).step_by(step).collect();
         cuts.extend(tail..n);
         for cut in cuts {
@@ -47,8 +51,13 @@ fn every_prefix_parses_or_errs() {
 fn garbage_and_empty() {
     assert!(matches!(parse(b""), Err(ParseError::Empty)));
     assert!(matches!(parse(b"  \n\t\r\n"), Err(ParseError::Empty)));
-    assert!(matches!(parse(b"\0\x01\x02ELF\0\0"), Err(ParseError::Binary { .. })));
-    let noise: Vec<u8> = (0..10_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    assert!(matches!(
+        parse(b"\0\x01\x02ELF\0\0"),
+        Err(ParseError::Binary { .. })
+    ));
+    let noise: Vec<u8> = (0..10_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
     assert!(parse(&noise).is_err());
     let high: Vec<u8> = (0..5000u32).map(|i| 0x80 | (i % 0x7f) as u8).collect();
     assert!(matches!(parse(&high), Err(ParseError::Binary { .. })));
@@ -66,7 +75,10 @@ fn not_a_panic() {
         parse(b"Hello,\nthis is a shopping list.\n- milk\n- eggs\n"),
         Err(ParseError::NotAPanic { .. })
     ));
-    assert!(matches!(parse(br#"{"name": "package", "version": "1.0"}"#), Err(ParseError::NotAPanic { .. })));
+    assert!(matches!(
+        parse(br#"{"name": "package", "version": "1.0"}"#),
+        Err(ParseError::NotAPanic { .. })
+    ));
     assert!(parse(b"{").is_err());
     assert!(parse(b"[1,2,3]").is_err());
 }
@@ -99,7 +111,8 @@ fn hostile_lines() {
     let st = r.stackshot.as_ref().unwrap();
     assert_eq!((st.bytes_traced, st.bytes_uncompressed), (None, None));
     // CRLF and tabs-to-spaces variants read the same.
-    let crlf = "panic(cpu 0 caller 0xfffffe0016745e30): x\r\nKernel UUID: AB\r\n  lr: 0x1  fp: 0x0\r\n";
+    let crlf =
+        "panic(cpu 0 caller 0xfffffe0016745e30): x\r\nKernel UUID: AB\r\n  lr: 0x1  fp: 0x0\r\n";
     let r = parse(crlf.as_bytes()).unwrap();
     assert_eq!(r.system.kernel_uuid.as_deref(), Some("AB"));
     assert_eq!(r.backtrace.unwrap().frames.len(), 1);

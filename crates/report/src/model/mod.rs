@@ -21,9 +21,7 @@ pub use sections::{
     CompressorInfo, CpuUsage, CpuUsageRow, StackshotStatus, TimeRow, TimeTable, UnparsedLine,
     WatchdogService, ZoneInfo, ZoneRange,
 };
-pub use spindump::{
-    BinaryImage, ImageKind, Process, Spindump, StackFrame, Thread,
-};
+pub use spindump::{BinaryImage, ImageKind, Process, Spindump, StackFrame, Thread};
 pub use system::{KernelVariant, Slides, SystemInfo};
 
 use crate::hex::Hex;
@@ -183,12 +181,9 @@ impl PanicReport {
     pub fn panicked_spindump_thread(&self) -> Option<(&Process, &Thread)> {
         let tid = self.panicked_thread.as_ref()?.tid?;
         let sd = self.spindump.as_ref()?;
-        sd.processes.iter().find_map(|p| {
-            p.threads
-                .iter()
-                .find(|t| t.id == tid)
-                .map(|t| (p, t))
-        })
+        sd.processes
+            .iter()
+            .find_map(|p| p.threads.iter().find(|t| t.id == tid).map(|t| (p, t)))
     }
 
     /// Runtime address of a stackshot frame: unslid image base + offset + the kernelcache slide.
@@ -201,6 +196,8 @@ impl PanicReport {
 
     /// Unslid (kernelcache) address of a runtime address, by the kernelcache slide.
     pub fn unslide(&self, addr: RuntimeAddr) -> Option<UnslidAddr> {
-        Some(UnslidAddr(addr.get().wrapping_sub(self.kernelcache_slide()?)))
+        Some(UnslidAddr(
+            addr.get().wrapping_sub(self.kernelcache_slide()?),
+        ))
     }
 }

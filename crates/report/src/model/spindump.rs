@@ -102,7 +102,10 @@ impl ImageKind {
 
     /// Kernel-side images, whose frames are unslid kernel addresses.
     pub fn is_kernel(&self) -> bool {
-        matches!(self, Self::KernelTextExec | Self::Kernelcache | Self::KernelText)
+        matches!(
+            self,
+            Self::KernelTextExec | Self::Kernelcache | Self::KernelText
+        )
     }
 }
 
@@ -136,47 +139,123 @@ pub struct Process {
         deserialize_with = "threads_from_map"
     )]
     pub threads: Vec<Thread>,
-    #[serde(default, rename(deserialize = "waitInfo"), skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename(deserialize = "waitInfo"),
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub wait_info: Vec<String>,
-    #[serde(default, rename(deserialize = "turnstileInfo"), skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename(deserialize = "turnstileInfo"),
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub turnstile_info: Vec<Value>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
-    #[serde(default, rename(deserialize = "rawFlags"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "rawFlags"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub raw_flags: Option<String>,
-    #[serde(default, rename(deserialize = "residentMemoryBytes"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "residentMemoryBytes"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resident_memory_bytes: Option<u64>,
-    #[serde(default, rename(deserialize = "pageIns"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "pageIns"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_ins: Option<u64>,
-    #[serde(default, rename(deserialize = "pageFaults"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "pageFaults"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub page_faults: Option<u64>,
-    #[serde(default, rename(deserialize = "copyOnWriteFaults"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "copyOnWriteFaults"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub copy_on_write_faults: Option<u64>,
-    #[serde(default, rename(deserialize = "timesThrottled"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "timesThrottled"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub times_throttled: Option<u64>,
-    #[serde(default, rename(deserialize = "timesDidThrottle"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "timesDidThrottle"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub times_did_throttle: Option<u64>,
     /// Seconds.
-    #[serde(default, rename(deserialize = "userTimeTask"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "userTimeTask"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_time: Option<f64>,
     /// Seconds.
-    #[serde(default, rename(deserialize = "systemTimeTask"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "systemTimeTask"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub system_time: Option<f64>,
-    #[serde(default, rename(deserialize = "csFlags"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "csFlags"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cs_flags: Option<u64>,
-    #[serde(default, rename(deserialize = "csTrustLevel"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "csTrustLevel"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cs_trust_level: Option<u64>,
-    #[serde(default, rename(deserialize = "codeSigningAuxiliaryInfo"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "codeSigningAuxiliaryInfo"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code_signing_auxiliary_info: Option<u64>,
-    #[serde(default, rename(deserialize = "jetsamCoalition"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "jetsamCoalition"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub jetsam_coalition: Option<u64>,
-    #[serde(default, rename(deserialize = "userID"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "userID"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_id: Option<i64>,
-    #[serde(default, rename(deserialize = "groupID"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "groupID"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub group_id: Option<i64>,
-    #[serde(default, rename(deserialize = "suspendCount"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "suspendCount"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub suspend_count: Option<u64>,
-    #[serde(default, rename(deserialize = "donatingPids"), skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename(deserialize = "donatingPids"),
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub donating_pids: Vec<i64>,
     /// Keys not modelled above, verbatim (`portlabels`, `jitStartAddress`, …).
     #[serde(flatten)]
@@ -195,48 +274,108 @@ pub struct Thread {
     /// From the process's `waitInfo` ("thread T: …"), text after the thread id.
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub wait_info: Option<String>,
-    #[serde(default, rename(deserialize = "kernelFrames"), skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename(deserialize = "kernelFrames"),
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub kernel_frames: Vec<StackFrame>,
-    #[serde(default, rename(deserialize = "userFrames"), skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename(deserialize = "userFrames"),
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub user_frames: Vec<StackFrame>,
     /// Parked threads: the continuation function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation: Option<StackFrame>,
-    #[serde(default, rename(deserialize = "waitEvent"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "waitEvent"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wait_event: Option<StackFrame>,
-    #[serde(default, rename(deserialize = "schedFlags"), skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename(deserialize = "schedFlags"),
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub sched_flags: Vec<String>,
-    #[serde(default, rename(deserialize = "snapshotFlags"), skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        rename(deserialize = "snapshotFlags"),
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub snapshot_flags: Vec<String>,
-    #[serde(default, rename(deserialize = "basePriority"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "basePriority"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub base_priority: Option<i64>,
-    #[serde(default, rename(deserialize = "schedPriority"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "schedPriority"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sched_priority: Option<i64>,
-    #[serde(default, rename(deserialize = "qosEffective"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "qosEffective"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qos_effective: Option<String>,
-    #[serde(default, rename(deserialize = "qosRequested"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "qosRequested"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qos_requested: Option<String>,
-    #[serde(default, rename(deserialize = "qosOverride"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "qosOverride"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qos_override: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch_queue_label: Option<String>,
     /// Seconds.
-    #[serde(default, rename(deserialize = "userTime"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "userTime"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub user_time: Option<f64>,
     /// Seconds.
-    #[serde(default, rename(deserialize = "systemTime"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "systemTime"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub system_time: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_usec: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_usec: Option<u64>,
-    #[serde(default, rename(deserialize = "lastRunTime"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "lastRunTime"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_run_time: Option<f64>,
-    #[serde(default, rename(deserialize = "lastMadeRunnableTime"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "lastMadeRunnableTime"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_made_runnable_time: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
-    #[serde(default, rename(deserialize = "exclaveScid"), skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename(deserialize = "exclaveScid"),
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exclave_scid: Option<String>,
     /// Keys not modelled above, verbatim.
     #[serde(flatten)]

@@ -7,8 +7,7 @@ use crate::RuntimeAddr;
 
 pub(crate) fn is_register_name(n: &str) -> bool {
     matches!(n, "fp" | "lr" | "sp" | "pc" | "cpsr" | "esr" | "far")
-        || n
-            .strip_prefix('x')
+        || n.strip_prefix('x')
             .is_some_and(|d| !d.is_empty() && d.len() <= 2 && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -180,13 +179,28 @@ mod tests {
         assert_eq!(e.lr, Some(RuntimeAddr(0x2392fe0014048f9c)));
         assert_eq!(e.saved_state, Some(Hex(0xfffffe3aeda0f740)));
         let mut c = CoresInfo::default();
-        assert!(core_line("CORE 6 [PACC1] recently retired instr at 0x0000000000000000", 1, &mut c));
+        assert!(core_line(
+            "CORE 6 [PACC1] recently retired instr at 0x0000000000000000",
+            1,
+            &mut c
+        ));
         assert_eq!(c.retired_instr[0].cluster.as_deref(), Some("PACC1"));
-        assert!(core_line("CORE 11: PC=0xfffffe001d424388, LR=0xfffffe001d424384, FP=0xfffffe3827513e40", 2, &mut c));
-        assert!(core_line("CORE 2 is the one that panicked. Check the full backtrace for details.", 3, &mut c));
+        assert!(core_line(
+            "CORE 11: PC=0xfffffe001d424388, LR=0xfffffe001d424384, FP=0xfffffe3827513e40",
+            2,
+            &mut c
+        ));
+        assert!(core_line(
+            "CORE 2 is the one that panicked. Check the full backtrace for details.",
+            3,
+            &mut c
+        ));
         assert_eq!(c.panicked_core, Some(2));
         assert!(!core_line("CORE x", 0, &mut c));
-        let t = tpidr_line("TPIDRx_ELy = {1: 0xfffffe201d660040  0: 0x0000000000000004  0ro: 0x000000020ce825e0 }").unwrap();
+        let t = tpidr_line(
+            "TPIDRx_ELy = {1: 0xfffffe201d660040  0: 0x0000000000000004  0ro: 0x000000020ce825e0 }",
+        )
+        .unwrap();
         assert_eq!(t.len(), 3);
         let (cpu, caller, msg) = headline("panic(cpu 1 caller 0xfffffff0194c76dc):").unwrap();
         assert_eq!((cpu, caller, msg), (Some(1), Some(0xfffffff0194c76dc), ""));

@@ -88,7 +88,10 @@ pub(crate) fn time_row(line: &str) -> Option<TimeRow> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphabetic()) {
         return None;
     }
-    let values: Option<Vec<Hex>> = values.split_whitespace().map(|v| parse_0x(v).map(Hex)).collect();
+    let values: Option<Vec<Hex>> = values
+        .split_whitespace()
+        .map(|v| parse_0x(v).map(Hex))
+        .collect();
     let values = values?;
     if values.is_empty() {
         return None;
@@ -229,13 +232,31 @@ mod tests {
 
     #[test]
     fn labels() {
-        assert_eq!(field("KernelCache base:  0x1", "KernelCache base"), Some("0x1"));
-        assert_eq!(field("__HIB  text base: 0x2", "__HIB text base"), Some("0x2"));
-        assert_eq!(field("Kernel\ttext base : 0x3 ", "Kernel text base"), Some("0x3"));
-        assert_eq!(field("Kernel text exec base: 0x3", "Kernel text base"), None);
+        assert_eq!(
+            field("KernelCache base:  0x1", "KernelCache base"),
+            Some("0x1")
+        );
+        assert_eq!(
+            field("__HIB  text base: 0x2", "__HIB text base"),
+            Some("0x2")
+        );
+        assert_eq!(
+            field("Kernel\ttext base : 0x3 ", "Kernel text base"),
+            Some("0x3")
+        );
+        assert_eq!(
+            field("Kernel text exec base: 0x3", "Kernel text base"),
+            None
+        );
         assert_eq!(field("Kernel slide: 0x3", "KernelCache slide"), None);
-        assert_eq!(field("iBoot Stage 2 version: ", "iBoot Stage 2 version"), Some(""));
-        assert!(starts_with_words("Backtrace (CPU 0), Frame", "Backtrace (CPU"));
+        assert_eq!(
+            field("iBoot Stage 2 version: ", "iBoot Stage 2 version"),
+            Some("")
+        );
+        assert!(starts_with_words(
+            "Backtrace (CPU 0), Frame",
+            "Backtrace (CPU"
+        ));
     }
 
     #[test]
@@ -245,8 +266,14 @@ mod tests {
         assert_eq!(c.segments_percent, Some(1));
         assert_eq!(c.swapfiles, Some(1));
         assert_eq!(c.swap_space_status.as_deref(), Some("OK"));
-        let s = stackshot_status("** Stackshot Succeeded ** Bytes Traced 42744 (Uncompressed 149952) **").unwrap();
-        assert_eq!((s.bytes_traced, s.bytes_uncompressed), (Some(42744), Some(149952)));
+        let s = stackshot_status(
+            "** Stackshot Succeeded ** Bytes Traced 42744 (Uncompressed 149952) **",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.bytes_traced, s.bytes_uncompressed),
+            (Some(42744), Some(149952))
+        );
         let s = stackshot_status("!! debugger synchronization failed, no stackshot !!").unwrap();
         assert_eq!(s.status, "not_taken");
         let w = watchdog_service("WindowServer (2 induced crashes), total successful checkins in 38490 seconds: 3826, last successful checkin: 120 seconds ago").unwrap();

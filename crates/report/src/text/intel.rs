@@ -9,8 +9,24 @@ use crate::RuntimeAddr;
 pub(crate) fn is_register_name(n: &str) -> bool {
     matches!(
         n,
-        "RAX" | "RBX" | "RCX" | "RDX" | "RSP" | "RBP" | "RSI" | "RDI" | "RFL" | "RIP" | "CS" | "SS"
-            | "FS" | "GS" | "CR0" | "CR2" | "CR3" | "CR4"
+        "RAX"
+            | "RBX"
+            | "RCX"
+            | "RDX"
+            | "RSP"
+            | "RBP"
+            | "RSI"
+            | "RDI"
+            | "RFL"
+            | "RIP"
+            | "CS"
+            | "SS"
+            | "FS"
+            | "GS"
+            | "CR0"
+            | "CR2"
+            | "CR3"
+            | "CR4"
     ) || n
         .strip_prefix('R')
         .and_then(|d| d.parse::<u32>().ok())
@@ -128,16 +144,34 @@ mod tests {
         assert!(f.vmm);
         assert_eq!(f.fault_cpu, Some(1));
         assert_eq!(f.privilege_level, Some(0));
-        let t = trap_from_message("Kernel trap at 0xffffff7f89d2e3d1, type 13=general protection, registers:").unwrap();
+        let t = trap_from_message(
+            "Kernel trap at 0xffffff7f89d2e3d1, type 13=general protection, registers:",
+        )
+        .unwrap();
         assert_eq!(t.trap_type, Some(13));
         assert_eq!(t.trap_name.as_deref(), Some("general protection"));
-        assert_eq!(backtrace_header("Backtrace (CPU 8), panicked thread: 0xffffff8be242f598, Frame : Return Address"), Some((Some(8), Some(0xffffff8be242f598))));
-        let fr = frame_line("0xffffff80727fb7e0 : 0xffffff80173ac283 mach_kernel : _panic + 0x63", 9).unwrap();
+        assert_eq!(
+            backtrace_header(
+                "Backtrace (CPU 8), panicked thread: 0xffffff8be242f598, Frame : Return Address"
+            ),
+            Some((Some(8), Some(0xffffff8be242f598)))
+        );
+        let fr = frame_line(
+            "0xffffff80727fb7e0 : 0xffffff80173ac283 mach_kernel : _panic + 0x63",
+            9,
+        )
+        .unwrap();
         let s = fr.symbol.unwrap();
-        assert_eq!((s.image.as_str(), s.symbol.as_str(), s.offset), ("mach_kernel", "_panic", Some(Hex(0x63))));
+        assert_eq!(
+            (s.image.as_str(), s.symbol.as_str(), s.offset),
+            ("mach_kernel", "_panic", Some(Hex(0x63)))
+        );
         let fr = frame_line("0xffffff8e0693bcc0 : 0xffffff7f83e0f362 com.apple.iokit.IONVMeFamily : __ZN16IONVMeController18RequestAsyncEventsEj", 0).unwrap();
         assert_eq!(fr.symbol.unwrap().offset, None);
-        assert!(frame_line("0xffffff91ff2f3610 : 0xffffff800e46e166 ", 0).unwrap().symbol.is_none());
+        assert!(frame_line("0xffffff91ff2f3610 : 0xffffff800e46e166 ", 0)
+            .unwrap()
+            .symbol
+            .is_none());
         assert!(frame_line("0x00000021fe902b64 | [RX] | Interrupt", 0).is_none());
     }
 }

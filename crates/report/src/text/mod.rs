@@ -232,7 +232,12 @@ impl<'l> Parser<'_, 'l> {
         }
         if message.is_empty() {
             // PDF/slide extraction can split `panic(…):` from its message.
-            if let Some(pos) = self.r.panic_details.iter().position(|l| !l.trim().is_empty()) {
+            if let Some(pos) = self
+                .r
+                .panic_details
+                .iter()
+                .position(|l| !l.trim().is_empty())
+            {
                 message = self.r.panic_details.remove(pos).trim().to_string();
                 self.r.warnings.push(
                     "the panic message was not on the `panic(` line; took the next line".into(),
@@ -303,7 +308,11 @@ impl<'l> Parser<'_, 'l> {
             Mode::None | Mode::Trailer => None,
             Mode::Zone => {
                 let z = common::zone_range(t)?;
-                self.r.zone_info.get_or_insert_with(ZoneInfo::default).ranges.push(z);
+                self.r
+                    .zone_info
+                    .get_or_insert_with(ZoneInfo::default)
+                    .ranges
+                    .push(z);
                 Some(1)
             }
             Mode::Epoch | Mode::LastSleep => {
@@ -380,7 +389,11 @@ impl<'l> Parser<'_, 'l> {
                 if let Some(v) = field(t, $label) {
                     match parse_0x(v) {
                         Some(x) => $dst = Some($wrap(x)),
-                        None => self.r.warnings.push(format!("line {}: bad number in `{}`", i + 1, t)),
+                        None => {
+                            self.r
+                                .warnings
+                                .push(format!("line {}: bad number in `{}`", i + 1, t))
+                        }
                     }
                     return Some(1);
                 }
@@ -423,7 +436,10 @@ impl<'l> Parser<'_, 'l> {
         text!("System shutdown begun", s.system_shutdown_begun);
         text!("Panic diags file available", s.panic_diags_file);
         text!("TXM UUID", s.txm_uuid);
-        text!("Debug Header kernelcache UUID", s.debug_header_kernelcache_uuid);
+        text!(
+            "Debug Header kernelcache UUID",
+            s.debug_header_kernelcache_uuid
+        );
         text!("SPTM UUID", s.sptm_uuid);
         if let Some(v) = field(t, "secure boot?") {
             s.secure_boot = yes_no(v);
@@ -451,7 +467,11 @@ impl<'l> Parser<'_, 'l> {
         }
         hex!("Debug Header address", s.debug_header_address, Hex);
         hex!("TXM load address", s.txm_load_address, Hex);
-        hex!("Debug Header kernelcache load address", s.debug_header_kernelcache_load_address, Hex);
+        hex!(
+            "Debug Header kernelcache load address",
+            s.debug_header_kernelcache_load_address,
+            Hex
+        );
         hex!("SPTM load address", s.sptm_load_address, Hex);
         hex!("mach_absolute_time", s.mach_absolute_time, Hex);
         hex!("KernelCache slide", sl.kernelcache_slide, Hex);
@@ -459,7 +479,11 @@ impl<'l> Parser<'_, 'l> {
         hex!("Kernel slide", sl.kernel_slide, Hex);
         hex!("Kernel text base", sl.kernel_text_base, RuntimeAddr);
         hex!("Kernel text exec slide", sl.kernel_text_exec_slide, Hex);
-        hex!("Kernel text exec base", sl.kernel_text_exec_base, RuntimeAddr);
+        hex!(
+            "Kernel text exec base",
+            sl.kernel_text_exec_base,
+            RuntimeAddr
+        );
         hex!("__HIB text base", sl.hib_text_base, RuntimeAddr);
 
         if let Some(v) = field(t, "Epoch Time") {
@@ -575,7 +599,12 @@ impl<'l> Parser<'_, 'l> {
     }
 }
 
-fn make_headline(cpu: Option<u32>, caller: Option<u64>, message: String, line: usize) -> PanicHeadline {
+fn make_headline(
+    cpu: Option<u32>,
+    caller: Option<u64>,
+    message: String,
+    line: usize,
+) -> PanicHeadline {
     let (reason, location) = split_location(&message);
     PanicHeadline {
         cpu,
@@ -630,8 +659,9 @@ fn finish(r: &mut PanicReport) {
     if let Some(kv) = r.system.kernel_version.clone() {
         r.system.kernel_variant = KernelVariant::from_kernel_version(&kv);
         if r.system.kernel_variant.is_none() {
-            r.warnings
-                .push(format!("kernel version has no recognised build config: {kv}"));
+            r.warnings.push(format!(
+                "kernel version has no recognised build config: {kv}"
+            ));
         }
         if let Some(v) = kv.strip_prefix("Darwin Kernel Version ") {
             r.system.darwin_version = v.split(':').next().map(|s| s.trim().to_string());
@@ -689,7 +719,8 @@ mod tests {
         let (r, l) = split_location("vm_map_delete(0x1): failed unexpected with 2 @vm_map.c:7922");
         assert_eq!(r, "vm_map_delete(0x1): failed unexpected with 2");
         assert_eq!(l.unwrap().line, Some(7922));
-        let (r, l) = split_location("\"IOGMD: not wired\"@/BuildRoot/x/IOMemoryDescriptor.cpp:2337");
+        let (r, l) =
+            split_location("\"IOGMD: not wired\"@/BuildRoot/x/IOMemoryDescriptor.cpp:2337");
         assert_eq!(r, "IOGMD: not wired");
         assert_eq!(l.unwrap().file, "/BuildRoot/x/IOMemoryDescriptor.cpp");
         let (r, l) = split_location("btn_rst");

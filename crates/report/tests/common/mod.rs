@@ -55,4 +55,3 @@ pub fn snapshot_value(r: &PanicReport) -> Value {
     }
     v
 }
-
