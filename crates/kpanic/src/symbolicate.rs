@@ -517,6 +517,16 @@ impl<'a> Symbolicator<'a> {
             }
             Anchor::Kernelcache => unreachable!("handled above"),
         };
+        // A code address that lands in a data segment is a wrong mapping (or the wrong image),
+        // not a frame: the symbol table would happily name the nearest data symbol.
+        if let Some(seg) = sym.slice().segment_containing(addr) {
+            if seg.initprot | seg.maxprot != 0 && !seg.is_executable() {
+                return Err(format!(
+                    "{addr:#x} lands in {} of {name}, which holds no code",
+                    seg.name
+                ));
+            }
+        }
         let caveat = caveat.or_else(|| outside_anchor_caveat(p, sym.slice().segments(), addr));
         Ok((
             Target::File(p.image.clone(), SymbolAddr(addr), Some(name)),
