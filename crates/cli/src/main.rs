@@ -18,18 +18,24 @@ struct Cli {
 enum Command {
     /// Symbolicate every frame of a panic against a KDK, kext dSYMs and a kernelcache.
     Symbolicate(cmd::symbolicate::SymbolicateArgs),
+    /// Explain a panic: the panic class, suspects, memory and stalled threads, with next steps.
+    Diagnose(cmd::diagnose::DiagnoseArgs),
     /// Parse a panic in any format and print what it holds.
     Parse(cmd::parse::ParseArgs),
     /// atos for kernels and kexts: symbolicate addresses against one binary or dSYM.
     Atos(cmd::atos::AtosArgs),
+    /// Build memory-mapped symbol indexes (by UUID, in the cache folder) for fast symbolication.
+    Index(cmd::index::IndexArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Symbolicate(a) => cmd::symbolicate::run(a),
+        Command::Diagnose(a) => cmd::diagnose::run(a),
         Command::Parse(a) => cmd::parse::run(a),
         Command::Atos(a) => cmd::atos::run(a),
+        Command::Index(a) => cmd::index::run(a),
     };
     let code = match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@
 //! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID.
 //! - [`symbolicate()`]: every frame of a panic, resolved or with the reason it is not.
 //! - [`render`]: the panic as the user knows it, with symbols under each frame.
+pub mod diagnose;
 pub mod frame;
 pub mod kdk;
 pub mod library;

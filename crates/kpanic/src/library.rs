@@ -8,7 +8,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use kpanic_symbols::{DsymChoice, MachOFile, SliceSelector, Symbolizer, SymbolizerOptions, Uuid};
+use kpanic_symbols::index::check_writable;
+use kpanic_symbols::{
+    DsymChoice, IndexMode, IndexOptions, MachOFile, SliceSelector, Symbolizer, SymbolizerOptions,
+    Uuid,
+};
 
 use crate::kdk::{Kdk, KdkError};
 use crate::walk::walk_files;
@@ -24,6 +28,9 @@ pub struct SymbolOptions {
     pub kernelcache: Option<PathBuf>,
     /// Look in `/Library/Developer/KDKs` when no `--kdk` is given (macOS).
     pub system_kdks: bool,
+    /// Symbol indexes: used when the cache has one for an image's UUID (the default); with
+    /// `IndexMode::Build` (`--index`), built on first use.
+    pub index: IndexOptions,
 }
 
 /// Why an image has no symbols. Printed as the frame's `unresolved_reason`.
@@ -50,6 +57,7 @@ pub struct SymbolLibrary {
     kdk_kext_uuids: OnceLock<HashMap<Uuid, PathBuf>>,
     kernelcache: Option<Result<Symbols, Unavailable>>,
     opened: Mutex<HashMap<(PathBuf, Option<Uuid>, Option<PathBuf>), Result<Symbols, Unavailable>>>,
+    index_options: IndexOptions,
     warnings: Vec<String>,
 }
 
@@ -78,8 +86,23 @@ impl SymbolLibrary {
                 warnings.push(format!("--symbols {}: no such file or folder", p.display()));
             }
         }
+        let mut index_options = opts.index.clone();
+        if matches!(index_options.mode, IndexMode::Build | IndexMode::Rebuild) {
+            // Said once, here, rather than for every image.
+            let why = match index_options.dir() {
+                Some(dir) => check_writable(&dir).err(),
+                None => Some("no cache folder (set KPANIC_CACHE)".to_string()),
+            };
+            if let Some(why) = why {
+                warnings.push(format!(
+                    "--index: the index cache is not writable ({why}): symbolicating without building indexes"
+                ));
+                index_options.mode = IndexMode::UseExisting;
+            }
+        }
         let kernelcache = opts.kernelcache.as_ref().map(|p| {
-            let opened = Symbolizer::open(p, &SliceSelector::default())
+            let sel = SymbolizerOptions::default();
+            let opened = Symbolizer::open_indexed(p, &sel, &index_options)
                 .map_err(|e| format!("kernelcache {e}"))
                 .and_then(|s| {
                     if s.slice().is_fileset() {
@@ -104,6 +127,7 @@ impl SymbolLibrary {
             kdk_kext_uuids: OnceLock::new(),
             kernelcache,
             opened: Mutex::new(HashMap::new()),
+            index_options,
             warnings,
         }
     }
@@ -284,7 +308,7 @@ impl SymbolLibrary {
                     selector: SliceSelector { arch: None, uuid },
                     dsym: dsym.map_or(DsymChoice::Auto, DsymChoice::Path),
                 };
-                Symbolizer::open_with(path, &opts)
+                Symbolizer::open_indexed(path, &opts, &self.index_options)
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             })

@@ -30,6 +30,13 @@ pub(crate) fn parse_ips(input: &str) -> Result<PanicReport, ParseError> {
     let body_trimmed = body_text.trim();
     let parsed: Option<BTreeMap<String, &RawValue>> = if body_trimmed.is_empty() {
         None
+    } else if !body_trimmed.ends_with('}') {
+        // Cut bodies are the common broken case; skip a doomed multi-MB parse.
+        warnings.push(
+            "the JSON body is cut (it does not end with `}`); values were extracted leniently"
+                .into(),
+        );
+        None
     } else {
         match serde_json::from_str(body_trimmed) {
             Ok(map) => Some(map),

@@ -4,8 +4,9 @@
 use crate::addr::{strip_pac_like, AddrKind, SymbolAddr};
 use crate::demangle::demangle_symbol;
 use crate::dsym::{dsym_bundle_of, dwarf_candidates, find_dsym, DsymStatus};
-use crate::dwarf::DwarfInfo;
+use crate::dwarf::{DwarfFrame, DwarfInfo};
 use crate::error::Error;
+use crate::index::{IndexOptions, IndexStatus, SymbolIndex};
 use crate::macho::{MachOFile, MachOSlice, SliceSelector};
 use crate::symtab::SymbolTable;
 use crate::{Arch, Uuid};
@@ -117,6 +118,51 @@ pub struct Symbolizer {
     dwarf: Option<DwarfInfo>,
     debug_path: Option<PathBuf>,
     dsym_status: DsymStatus,
+    /// When an index answers, `dwarf` is not loaded at all; the DWARF slice is kept to load
+    /// it lazily should the index turn out inconsistent.
+    index: Option<SymbolIndex>,
+    index_status: IndexStatus,
+    debug_slice: Option<MachOSlice>,
+    lazy_dwarf: OnceLock<Option<DwarfInfo>>,
+}
+
+/// The DWARF side of a symbol file: live DWARF, or an index of it.
+struct Debug {
+    dwarf: Option<DwarfInfo>,
+    index: Option<SymbolIndex>,
+    status: IndexStatus,
+    slice: Option<MachOSlice>,
+}
+
+impl Debug {
+    fn none() -> Debug {
+        Debug {
+            dwarf: None,
+            index: None,
+            status: IndexStatus::NotUsed,
+            slice: None,
+        }
+    }
+    fn found(&self) -> bool {
+        self.dwarf.is_some() || self.index.is_some()
+    }
+    /// The index of `slice` when `idx` allows one, else its DWARF (`None` without any).
+    fn load(slice: &MachOSlice, file: &Path, idx: &IndexOptions) -> Result<Debug, Error> {
+        let (index, status) = crate::index::obtain(slice, idx);
+        let dwarf = match index {
+            Some(_) => None,
+            None => DwarfInfo::load(slice).map_err(|what| Error::Dwarf {
+                path: file.into(),
+                what,
+            })?,
+        };
+        Ok(Debug {
+            slice: (dwarf.is_some() || index.is_some()).then(|| slice.clone()),
+            dwarf,
+            index,
+            status,
+        })
+    }
 }
 
 fn file_name(p: &Path) -> String {
@@ -137,7 +183,17 @@ impl Symbolizer {
         )
     }
 
+    /// Open with options; a valid index in the default cache folder answers when there is one.
     pub fn open_with(path: &Path, opts: &SymbolizerOptions) -> Result<Symbolizer, Error> {
+        Self::open_indexed(path, opts, &IndexOptions::default())
+    }
+
+    /// Open with options, using (or building) an index as `idx` says.
+    pub fn open_indexed(
+        path: &Path,
+        opts: &SymbolizerOptions,
+        idx: &IndexOptions,
+    ) -> Result<Symbolizer, Error> {
         if let Some(bundle) = dsym_bundle_of(path) {
             let file = if path.is_file() {
                 path.to_path_buf()
@@ -145,14 +201,15 @@ impl Symbolizer {
                 pick_dwarf_file(&bundle, &opts.selector)?
             };
             let slice = MachOFile::open(&file)?.select(&opts.selector)?;
-            return Self::from_dsym_slice(path, &file, slice, DsymStatus::IsDsym { path: bundle });
+            let status = DsymStatus::IsDsym { path: bundle };
+            return Self::from_dsym_slice(path, &file, slice, status, idx);
         }
         let slice = MachOFile::open(path)?.select(&opts.selector)?;
         if slice.is_dsym() {
             let status = DsymStatus::IsDsym {
                 path: path.to_path_buf(),
             };
-            return Self::from_dsym_slice(path, path, slice, status);
+            return Self::from_dsym_slice(path, path, slice, status, idx);
         }
 
         let images = if slice.is_fileset() {
@@ -170,15 +227,12 @@ impl Symbolizer {
             DsymChoice::Ignore => None,
         };
         let mut status = DsymStatus::Missing;
-        let mut dwarf = None;
+        let mut debug = Debug::none();
         let mut debug_path = None;
         if let Some(dsym) = dsym_path {
             match open_matching_dsym(&dsym, &slice, &file_name(path))? {
                 Ok((file, dslice)) => {
-                    dwarf = DwarfInfo::load(&dslice).map_err(|what| Error::Dwarf {
-                        path: file.clone(),
-                        what,
-                    })?;
+                    debug = Debug::load(&dslice, &file, idx)?;
                     debug_path = Some(file);
                     status = DsymStatus::Found { path: dsym };
                 }
@@ -191,13 +245,10 @@ impl Symbolizer {
                 }
             }
         }
-        if dwarf.is_none() {
+        if !debug.found() {
             // Some binaries carry their own __DWARF (a non-dsymutil'd kernel, a test build).
-            dwarf = DwarfInfo::load(&slice).map_err(|what| Error::Dwarf {
-                path: path.into(),
-                what,
-            })?;
-            if dwarf.is_some() {
+            debug = Debug::load(&slice, path, idx)?;
+            if debug.found() {
                 debug_path = Some(path.to_path_buf());
             }
         }
@@ -206,9 +257,13 @@ impl Symbolizer {
             image_name: file_name(path),
             layout: slice,
             images,
-            dwarf,
+            dwarf: debug.dwarf,
             debug_path,
             dsym_status: status,
+            index: debug.index,
+            index_status: debug.status,
+            debug_slice: debug.slice,
+            lazy_dwarf: OnceLock::new(),
         })
     }
 
@@ -217,19 +272,21 @@ impl Symbolizer {
         dwarf_file: &Path,
         slice: MachOSlice,
         status: DsymStatus,
+        idx: &IndexOptions,
     ) -> Result<Symbolizer, Error> {
-        let dwarf = DwarfInfo::load(&slice).map_err(|what| Error::Dwarf {
-            path: dwarf_file.into(),
-            what,
-        })?;
+        let debug = Debug::load(&slice, dwarf_file, idx)?;
         Ok(Symbolizer {
             path: path.to_path_buf(),
             image_name: file_name(dwarf_file),
             images: vec![SymImage::new(slice.clone(), None)],
             layout: slice,
-            debug_path: dwarf.as_ref().map(|_| dwarf_file.to_path_buf()),
-            dwarf,
+            debug_path: debug.found().then(|| dwarf_file.to_path_buf()),
+            dwarf: debug.dwarf,
             dsym_status: status,
+            index: debug.index,
+            index_status: debug.status,
+            debug_slice: debug.slice,
+            lazy_dwarf: OnceLock::new(),
         })
     }
 
@@ -260,7 +317,31 @@ impl Symbolizer {
         self.debug_path.as_deref()
     }
     pub fn has_dwarf(&self) -> bool {
-        self.dwarf.is_some()
+        self.dwarf.is_some() || self.index.is_some()
+    }
+    /// The index that answers instead of DWARF, if any.
+    pub fn index(&self) -> Option<&SymbolIndex> {
+        self.index.as_ref()
+    }
+    /// What happened with this file's index (see [`IndexOptions`]).
+    pub fn index_status(&self) -> &IndexStatus {
+        &self.index_status
+    }
+
+    /// DWARF's answer at `probe`: from the index when there is one, else live.
+    fn dwarf_frames(&self, probe: u64) -> Option<Result<Vec<DwarfFrame>, String>> {
+        if let Some(index) = &self.index {
+            if let Some(answer) = index.frames(probe) {
+                return Some(answer);
+            }
+            // An inconsistent index: ask the DWARF itself.
+            let live = self.lazy_dwarf.get_or_init(|| {
+                let slice = self.debug_slice.as_ref()?;
+                DwarfInfo::load(slice).ok().flatten()
+            });
+            return live.as_ref().map(|d| d.frames(probe));
+        }
+        self.dwarf.as_ref().map(|d| d.frames(probe))
     }
 
     /// Symbolicate `addr` (in this file's own vmaddr space). Never fails: what cannot be
@@ -314,8 +395,8 @@ impl Symbolizer {
         let entry_id = sym_image.and_then(|i| i.entry_id.clone());
 
         let mut reason = None;
-        if let Some(dwarf) = &self.dwarf {
-            match dwarf.frames(probe) {
+        if let Some(answer) = self.dwarf_frames(probe) {
+            match answer {
                 Ok(frames) if !frames.is_empty() => {
                     let mut frames: Vec<SymFrame> = frames
                         .into_iter()

@@ -22,6 +22,10 @@ pub struct SymbolArgs {
     /// The machine's kernelcache (MH_FILESET): maps kernel and kext addresses exactly.
     #[arg(long, value_name = "FILE")]
     pub kernelcache: Option<PathBuf>,
+    /// Build the symbol index of each image on first use (see `kpanic index`); an index in the
+    /// cache is used whenever one exists.
+    #[arg(long)]
+    pub index: bool,
 }
 
 impl SymbolArgs {
@@ -31,6 +35,15 @@ impl SymbolArgs {
             symbols: self.symbols.clone(),
             kernelcache: self.kernelcache.clone(),
             system_kdks: cfg!(target_os = "macos"),
+            index: kpanic_symbols::IndexOptions {
+                mode: if self.index {
+                    kpanic_symbols::IndexMode::Build
+                } else {
+                    kpanic_symbols::IndexMode::UseExisting
+                },
+                cache_dir: None,
+                progress: super::index::progress_bar("indexing"),
+            },
         })
     }
 }

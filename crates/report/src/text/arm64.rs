@@ -156,7 +156,7 @@ pub(crate) fn headline(line: &str) -> Option<(Option<u32>, Option<u64>, &str)> {
     let mut w = args.split_whitespace();
     while let Some(k) = w.next() {
         match k {
-            "cpu" => cpu = w.next().and_then(|v| first_number(v)),
+            "cpu" => cpu = w.next().and_then(first_number),
             "caller" => caller = w.next().and_then(parse_0x),
             _ => {}
         }

@@ -11,6 +11,10 @@ use crate::model::{
 /// a colon, return the rest, trimmed.
 pub(crate) fn field<'a>(line: &'a str, label: &str) -> Option<&'a str> {
     let mut t = line.trim_start();
+    // Cheap reject first: this runs for every label on every line.
+    if t.as_bytes().first() != label.as_bytes().first() {
+        return None;
+    }
     let mut words = label.split(' ').filter(|w| !w.is_empty()).peekable();
     while let Some(word) = words.next() {
         t = t.strip_prefix(word)?;
@@ -226,67 +230,6 @@ pub(crate) fn is_date_line(line: &str) -> bool {
             .is_some_and(|y| y.len() == 4 && y.bytes().all(|b| b.is_ascii_digit()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels() {
-        assert_eq!(
-            field("KernelCache base:  0x1", "KernelCache base"),
-            Some("0x1")
-        );
-        assert_eq!(
-            field("__HIB  text base: 0x2", "__HIB text base"),
-            Some("0x2")
-        );
-        assert_eq!(
-            field("Kernel\ttext base : 0x3 ", "Kernel text base"),
-            Some("0x3")
-        );
-        assert_eq!(
-            field("Kernel text exec base: 0x3", "Kernel text base"),
-            None
-        );
-        assert_eq!(field("Kernel slide: 0x3", "KernelCache slide"), None);
-        assert_eq!(
-            field("iBoot Stage 2 version: ", "iBoot Stage 2 version"),
-            Some("")
-        );
-        assert!(starts_with_words(
-            "Backtrace (CPU 0), Frame",
-            "Backtrace (CPU"
-        ));
-    }
-
-    #[test]
-    fn small_sections() {
-        let c = compressor_info("0% of compressed pages limit (OK) and 1% of segments limit (OK) with 1 swapfiles and OK swap space");
-        assert_eq!(c.compressed_pages_percent, Some(0));
-        assert_eq!(c.segments_percent, Some(1));
-        assert_eq!(c.swapfiles, Some(1));
-        assert_eq!(c.swap_space_status.as_deref(), Some("OK"));
-        let s = stackshot_status(
-            "** Stackshot Succeeded ** Bytes Traced 42744 (Uncompressed 149952) **",
-        )
-        .unwrap();
-        assert_eq!(
-            (s.bytes_traced, s.bytes_uncompressed),
-            (Some(42744), Some(149952))
-        );
-        let s = stackshot_status("!! debugger synchronization failed, no stackshot !!").unwrap();
-        assert_eq!(s.status, "not_taken");
-        let w = watchdog_service("WindowServer (2 induced crashes), total successful checkins in 38490 seconds: 3826, last successful checkin: 120 seconds ago").unwrap();
-        assert_eq!(w.name, "WindowServer");
-        assert_eq!(w.induced_crashes, Some(2));
-        assert_eq!(w.successful_checkins, Some(3826));
-        assert_eq!(w.last_checkin_seconds_ago, Some(120));
-        assert!(is_date_line("Mon Oct 29 13:57:35 2018"));
-        assert!(zone_range("  Extra   : 0 - 0").is_some());
-        assert!(cpu_usage_row("0xf5fffe186bb4cac0 deleted 20 7801").is_some());
-    }
-}
-
 /// A register-dump line: `NAME: 0x… NAME: 0x…` (arm64 separates by blanks, Intel by commas).
 /// Every token must pair up and every name must satisfy `is_name`, so free text such as
 /// `Time: 0x…` inside a coprocessor payload is not taken for a register.
@@ -366,5 +309,66 @@ pub(crate) fn panicked_thread(v: &str, thread: &mut crate::model::PanickedThread
         } else if let Some(t) = part.strip_prefix("tid:") {
             thread.tid = first_number(t);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels() {
+        assert_eq!(
+            field("KernelCache base:  0x1", "KernelCache base"),
+            Some("0x1")
+        );
+        assert_eq!(
+            field("__HIB  text base: 0x2", "__HIB text base"),
+            Some("0x2")
+        );
+        assert_eq!(
+            field("Kernel\ttext base : 0x3 ", "Kernel text base"),
+            Some("0x3")
+        );
+        assert_eq!(
+            field("Kernel text exec base: 0x3", "Kernel text base"),
+            None
+        );
+        assert_eq!(field("Kernel slide: 0x3", "KernelCache slide"), None);
+        assert_eq!(
+            field("iBoot Stage 2 version: ", "iBoot Stage 2 version"),
+            Some("")
+        );
+        assert!(starts_with_words(
+            "Backtrace (CPU 0), Frame",
+            "Backtrace (CPU"
+        ));
+    }
+
+    #[test]
+    fn small_sections() {
+        let c = compressor_info("0% of compressed pages limit (OK) and 1% of segments limit (OK) with 1 swapfiles and OK swap space");
+        assert_eq!(c.compressed_pages_percent, Some(0));
+        assert_eq!(c.segments_percent, Some(1));
+        assert_eq!(c.swapfiles, Some(1));
+        assert_eq!(c.swap_space_status.as_deref(), Some("OK"));
+        let s = stackshot_status(
+            "** Stackshot Succeeded ** Bytes Traced 42744 (Uncompressed 149952) **",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.bytes_traced, s.bytes_uncompressed),
+            (Some(42744), Some(149952))
+        );
+        let s = stackshot_status("!! debugger synchronization failed, no stackshot !!").unwrap();
+        assert_eq!(s.status, "not_taken");
+        let w = watchdog_service("WindowServer (2 induced crashes), total successful checkins in 38490 seconds: 3826, last successful checkin: 120 seconds ago").unwrap();
+        assert_eq!(w.name, "WindowServer");
+        assert_eq!(w.induced_crashes, Some(2));
+        assert_eq!(w.successful_checkins, Some(3826));
+        assert_eq!(w.last_checkin_seconds_ago, Some(120));
+        assert!(is_date_line("Mon Oct 29 13:57:35 2018"));
+        assert!(zone_range("  Extra   : 0 - 0").is_some());
+        assert!(cpu_usage_row("0xf5fffe186bb4cac0 deleted 20 7801").is_some());
     }
 }

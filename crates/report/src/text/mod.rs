@@ -681,7 +681,9 @@ fn finish(r: &mut PanicReport) {
         };
     }
     let has_frames = r.backtrace.as_ref().is_some_and(|b| !b.frames.is_empty());
-    if r.panic.is_some() && !has_frames {
+    // bridgeOS-style panic strings are a bare message: nothing is missing from them.
+    let full_panic_string = r.panic.is_some() && r.panic_text.contains("panic(");
+    if full_panic_string && !has_frames {
         r.warnings
             .push("no backtrace frames: the log was cut before the backtrace".into());
     }
@@ -700,11 +702,11 @@ fn finish(r: &mut PanicReport) {
             ));
         }
     }
-    if r.panic.is_some() && r.system.kernel_version.is_none() {
+    if full_panic_string && r.system.kernel_version.is_none() {
         r.warnings
             .push("no `Kernel version` line: the log is partial (cut or abridged)".into());
     }
-    if r.arch == Some(Arch::Arm64) && r.panic.is_some() && r.debugger_message.is_none() {
+    if r.arch == Some(Arch::Arm64) && full_panic_string && r.debugger_message.is_none() {
         r.warnings
             .push("no `Debugger message` line: the panic header is missing or cut".into());
     }

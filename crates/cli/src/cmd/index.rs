@@ -1,0 +1,248 @@
+//! `kpanic index [--symbols PATH]... [--kdk DIR]... [--cache DIR] [--force]`: build the symbol
+//! index of every image with DWARF, keyed by UUID, in the cache folder. Symbolication then
+//! answers from the index (one binary search over a memory map) instead of parsing DWARF.
+//!
+//! An index already in the cache is checked in full (header, tables and data checksums, the
+//! DWARF it was built from) and rebuilt when stale or damaged; `--force` rebuilds every one.
+
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use kpanic_symbols::index::{check_writable, index_path, Progress};
+use kpanic_symbols::{
+    IndexMode, IndexOptions, IndexStatus, MachOFile, SliceSelector, Symbolizer, SymbolizerOptions,
+};
+
+#[derive(clap::Args, Debug)]
+pub struct IndexArgs {
+    /// A binary (its dSYM beside it is used), a dSYM, or a folder searched recursively.
+    /// Repeatable.
+    #[arg(long = "symbols", value_name = "PATH")]
+    pub symbols: Vec<PathBuf>,
+    /// A Kernel Debug Kit (or a folder of KDKs): its kernels and kexts. Repeatable.
+    #[arg(long = "kdk", value_name = "DIR")]
+    pub kdks: Vec<PathBuf>,
+    /// The cache folder (default: $KPANIC_CACHE, else the platform cache folder + kpanic).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Rebuild indexes that are up to date too.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A progress bar on stderr, only when stderr is a terminal; `None` otherwise.
+pub fn progress_bar(label: &str) -> Option<Progress> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let label = label.to_string();
+    let last = Arc::new(AtomicU64::new(u64::MAX));
+    let start = Instant::now();
+    let lock = Arc::new(Mutex::new(()));
+    Some(Progress(Arc::new(move |done: u64, total: u64| {
+        let pct = done * 100 / total.max(1);
+        // Redraw on each new percent only, and not before half a second has passed.
+        if last.swap(pct, Ordering::Relaxed) == pct || start.elapsed().as_millis() < 500 {
+            return;
+        }
+        let _guard = lock.lock();
+        let width = 30;
+        let filled = (pct as usize * width / 100).min(width);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(
+            err,
+            "\r{label} [{}{}] {pct:3}% {:.0}s",
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            start.elapsed().as_secs_f64()
+        );
+        if done >= total {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = err.flush();
+    })))
+}
+
+fn clear_bar() {
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+}
+
+fn looks_like_macho(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok();
+    ok && matches!(
+        u32::from_be_bytes(magic),
+        0xfeedfacf | 0xcffaedfe | 0xcafebabe | 0xcafebabf
+    )
+}
+
+/// Mach-O files under `root` (or `root` itself), in a stable order.
+fn macho_files(root: &Path, out: &mut Vec<PathBuf>) {
+    let meta = match std::fs::symlink_metadata(root) {
+        Ok(m) => m,
+        Err(_) => return,
+    };
+    if meta.is_dir() {
+        let Ok(rd) = std::fs::read_dir(root) else {
+            return;
+        };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for e in entries {
+            macho_files(&e, out);
+        }
+    } else if meta.is_file() && looks_like_macho(root) {
+        out.push(root.to_path_buf());
+    }
+}
+
+fn human(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)
+    } else {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    }
+}
+
+pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
+    let Some(cache) = args
+        .cache
+        .clone()
+        .or_else(kpanic_symbols::index::default_cache_dir)
+    else {
+        eprintln!("kpanic index: no cache folder: set KPANIC_CACHE or pass --cache");
+        return Ok(2);
+    };
+    if let Err(why) = check_writable(&cache) {
+        eprintln!("kpanic index: the cache folder is not writable: {why}");
+        return Ok(2);
+    }
+    if args.symbols.is_empty() && args.kdks.is_empty() {
+        eprintln!("kpanic index: nothing to index: give --symbols PATH or --kdk DIR");
+        return Ok(2);
+    }
+    let mut files = Vec::new();
+    for p in &args.symbols {
+        if !p.exists() {
+            eprintln!(
+                "kpanic index: --symbols {}: no such file or folder",
+                p.display()
+            );
+            return Ok(2);
+        }
+        macho_files(p, &mut files);
+    }
+    for k in &args.kdks {
+        if !k.is_dir() {
+            eprintln!("kpanic index: --kdk {}: not a folder", k.display());
+            return Ok(2);
+        }
+        macho_files(k, &mut files);
+    }
+    // dSYMs first: a binary then finds its UUID done.
+    files.sort_by_key(|f| {
+        !f.ancestors()
+            .any(|a| a.extension().is_some_and(|e| e == "dSYM"))
+    });
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut done = HashSet::new();
+    let (mut built, mut fresh, mut failed) = (0, 0, 0);
+    for file in files {
+        let Ok(macho) = MachOFile::open(&file) else {
+            continue;
+        };
+        for i in 0..macho.slices().len() {
+            let Some(uuid) = macho.slice(i).ok().and_then(|s| s.uuid()) else {
+                continue;
+            };
+            if !done.insert(uuid) {
+                continue;
+            }
+            let sel = SymbolizerOptions {
+                selector: SliceSelector::uuid(uuid),
+                ..Default::default()
+            };
+            let mut mode = if args.force {
+                IndexMode::Rebuild
+            } else {
+                IndexMode::Build
+            };
+            // An existing index is checked in full here (the data checksum too).
+            if mode == IndexMode::Build {
+                let path = index_path(&cache, uuid);
+                if path.exists() {
+                    let check = kpanic_symbols::SymbolIndex::open(&path, uuid, None)
+                        .and_then(|ix| ix.verify());
+                    if check.is_err() {
+                        mode = IndexMode::Rebuild;
+                    }
+                }
+            }
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let opts = IndexOptions {
+                mode,
+                cache_dir: Some(cache.clone()),
+                progress: progress_bar(&format!("indexing {name}")),
+            };
+            let opened = Symbolizer::open_indexed(&file, &sel, &opts);
+            clear_bar();
+            let sym = match opened {
+                Ok(s) => s,
+                Err(e) => {
+                    writeln!(out, "failed  {uuid}  {e}")?;
+                    failed += 1;
+                    continue;
+                }
+            };
+            let stats = sym.index().map(|ix| ix.stats());
+            let what = match (sym.index_status(), stats) {
+                (IndexStatus::Built { path, seconds }, Some(st)) => {
+                    built += 1;
+                    format!(
+                        "built   {uuid}  {}  ({} ranges, {} frames, {}, {seconds:.1} s) -> {}",
+                        file.display(),
+                        st.ranges,
+                        st.frames,
+                        human(st.bytes),
+                        path.display()
+                    )
+                }
+                (IndexStatus::Used { path }, _) => {
+                    fresh += 1;
+                    format!(
+                        "ok      {uuid}  {}  (up to date: {})",
+                        file.display(),
+                        path.display()
+                    )
+                }
+                (IndexStatus::Failed { why }, _) => {
+                    failed += 1;
+                    format!("failed  {uuid}  {}: {why}", file.display())
+                }
+                // No DWARF (a binary without its dSYM): nothing to index.
+                _ => continue,
+            };
+            writeln!(out, "{what}")?;
+        }
+    }
+    writeln!(
+        out,
+        "{built} built, {fresh} up to date, {failed} failed; cache: {}",
+        cache.display()
+    )?;
+    Ok(if failed > 0 { 1 } else { 0 })
+}

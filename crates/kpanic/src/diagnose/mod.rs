@@ -1,0 +1,399 @@
+//! `kpanic diagnose`: read the whole panic the way a kernel engineer does and say what most
+//! likely happened, why, and what to do next.
+//!
+//! A symbolicated backtrace is often not the answer: in a watchdog panic it shows whatever ran
+//! when the watchdog fired, and the cause is in the rest of the log (stalled threads, memory,
+//! which daemons stopped checking in). The diagnosis is a ranked list of [`Finding`]s, each with a
+//! stable `class` identifier, a title, a plain explanation, the evidence it rests on and next
+//! steps.
+//!
+//! - [`catalogue`]: the panic classes (what the panic string and the log say happened).
+//! - [`fault`]: the faulting address of aborts and traps (NULL, poisoned, corrupt pointers).
+//! - [`suspects`]: third-party and known kexts, in the backtrace, in thread stacks, loaded.
+//! - [`memory`]: pages, compressor, swap, pressure.
+//! - [`threads`]: full panics: thread states, where threads wait, lock owners, busy processes.
+//! - [`system`]: the machine itself (Hackintosh, virtual machine, modified boot, partial log).
+//! - [`render`]: the text output.
+//!
+//! Works without symbols; with a [`Symbolication`] it names the functions threads wait in and
+//! the code that faulted.
+
+pub mod catalogue;
+pub mod fault;
+pub mod memory;
+pub mod render;
+pub mod suspects;
+pub mod system;
+pub mod threads;
+
+use kpanic_report::{KextRef, PanicReport, RuntimeAddr};
+use serde::Serialize;
+
+use crate::symbolicate::Symbolication;
+
+pub use memory::MemoryState;
+pub use render::render_text;
+pub use suspects::Suspect;
+pub use threads::ThreadReport;
+
+/// Everything `kpanic diagnose` says about one panic.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diagnosis {
+    /// The panic class (= `findings[0].class`): a stable identifier from the catalogue.
+    pub class: String,
+    /// One line: what most likely happened (= `findings[0].title`).
+    pub headline: String,
+    pub panic: PanicSummary,
+    /// Ranked, most important first. The first is always the panic class (`kind`
+    /// `panic_class`).
+    pub findings: Vec<Finding>,
+    /// Kexts worth suspecting, most suspicious first.
+    pub suspects: Vec<Suspect>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryState>,
+    /// Full panics only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threads: Option<ThreadReport>,
+    /// True when a symbolication was used (function names in evidence and wait sites).
+    pub symbolicated: bool,
+    /// What the parser found cut or malformed in the log.
+    pub log_warnings: Vec<String>,
+}
+
+/// The facts of the panic that every reader wants first.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PanicSummary {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+    /// The symbolicated caller (`function (in image)`), when symbols were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_symbol: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tid: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// `text`, `ips`, `full_ips`.
+    pub format: String,
+}
+
+/// What a finding is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// The panic class: what the kernel said happened.
+    PanicClass,
+    /// The faulting address or register values of an abort or trap.
+    Fault,
+    /// A kext to suspect.
+    Suspect,
+    /// Memory state.
+    Memory,
+    /// Thread states and where threads wait (full panics).
+    Threads,
+    /// The machine: Hackintosh, virtual machine, modified boot, partial log.
+    System,
+}
+
+/// How sure the finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+/// One line of evidence: a line of the log or a number derived from it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub text: String,
+    /// Index of the line in the panic text, when the evidence is a line of the log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+}
+
+impl Evidence {
+    pub fn line(text: impl Into<String>, line: usize) -> Self {
+        Evidence {
+            text: text.into(),
+            line: Some(line),
+        }
+    }
+
+    pub fn fact(text: impl Into<String>) -> Self {
+        Evidence {
+            text: text.into(),
+            line: None,
+        }
+    }
+}
+
+/// One thing the diagnosis says.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// Stable identifier (docs/diagnose.md lists them all).
+    pub class: String,
+    pub kind: FindingKind,
+    pub confidence: Confidence,
+    pub title: String,
+    pub explanation: String,
+    pub evidence: Vec<Evidence>,
+    pub next_steps: Vec<String>,
+    /// Ranking weight; higher first (the panic class always comes first).
+    pub score: u32,
+}
+
+impl Finding {
+    pub fn new(
+        class: &str,
+        kind: FindingKind,
+        confidence: Confidence,
+        score: u32,
+        title: impl Into<String>,
+        explanation: impl Into<String>,
+    ) -> Self {
+        Finding {
+            class: class.to_string(),
+            kind,
+            confidence,
+            title: title.into(),
+            explanation: explanation.into(),
+            evidence: Vec::new(),
+            next_steps: Vec::new(),
+            score,
+        }
+    }
+
+    pub fn evidence(mut self, e: Evidence) -> Self {
+        self.evidence.push(e);
+        self
+    }
+
+    pub fn step(mut self, s: impl Into<String>) -> Self {
+        self.next_steps.push(s.into());
+        self
+    }
+}
+
+/// What every analysis reads: the report, the optional symbolication and a few lookups.
+pub struct Ctx<'a> {
+    pub report: &'a PanicReport,
+    pub sym: Option<&'a Symbolication>,
+    lines: Vec<&'a str>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(report: &'a PanicReport, sym: Option<&'a Symbolication>) -> Self {
+        Ctx {
+            report,
+            sym,
+            lines: report.panic_text.lines().collect(),
+        }
+    }
+
+    /// Line `i` of the panic text, trimmed.
+    pub fn text_line(&self, i: usize) -> Option<&'a str> {
+        self.lines.get(i).map(|l| l.trim())
+    }
+
+    /// Evidence quoting line `i` of the log (or `fallback` when the line is not there).
+    pub fn quote(&self, i: usize, fallback: &str) -> Evidence {
+        match self.text_line(i) {
+            Some(t) if !t.is_empty() => Evidence::line(shorten(t, 300), i),
+            _ => Evidence::fact(fallback),
+        }
+    }
+
+    /// The first line of the log that contains `needle` (case-insensitive).
+    pub fn find_line(&self, needle: &str) -> Option<(usize, &'a str)> {
+        let n = needle.to_ascii_lowercase();
+        self.lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.to_ascii_lowercase().contains(&n))
+            .map(|(i, l)| (i, l.trim()))
+    }
+
+    /// The panic message without its source location, lower-cased (empty when the log has
+    /// no panic line).
+    pub fn message_lc(&self) -> String {
+        self.report
+            .panic
+            .as_ref()
+            .map(|p| {
+                if p.reason.trim().is_empty() {
+                    p.message.to_ascii_lowercase()
+                } else {
+                    p.reason.to_ascii_lowercase()
+                }
+            })
+            .unwrap_or_default()
+    }
+
+    /// The kext (of "Kernel Extensions in backtrace", dependencies included) whose range holds
+    /// `addr`.
+    pub fn kext_at(&self, addr: RuntimeAddr) -> Option<&'a KextRef> {
+        let all = || {
+            self.report
+                .kexts_in_backtrace
+                .iter()
+                .flat_map(|k| std::iter::once(&k.kext).chain(&k.dependencies))
+        };
+        pac_candidates(addr.get())
+            .into_iter()
+            .find_map(|a| all().find(|k| k.contains(RuntimeAddr(a))))
+    }
+
+    /// A symbolicated register / exception frame (`exception pc`, `pc`, `RIP`, `trap address`).
+    pub fn sym_register(&self, name: &str) -> Option<&'a crate::Frame> {
+        self.sym?
+            .registers
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| &r.frame)
+            .filter(|f| f.is_resolved())
+    }
+
+    pub fn page_size(&self) -> u64 {
+        memory::page_size(self.report)
+    }
+}
+
+/// The values a possibly PAC-signed kernel pointer may stand for: as printed, and with every
+/// bit above a 47-bit (macOS) or 39-bit (iOS) virtual address set.
+pub fn pac_candidates(a: u64) -> [u64; 3] {
+    [a, a | 0xffff_8000_0000_0000, a | 0xffff_ff80_0000_0000]
+}
+
+/// `s` cut to at most `max` characters (with an ellipsis).
+pub fn shorten(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(max).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// Bytes as `1.5 GiB`, `312 MiB`, `16 KiB`.
+pub fn human_bytes(b: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = b as f64;
+    if f >= K * K * K {
+        format!("{:.1} GiB", f / (K * K * K))
+    } else if f >= K * K {
+        format!("{:.0} MiB", f / (K * K))
+    } else if f >= K {
+        format!("{:.0} KiB", f / K)
+    } else {
+        format!("{b} B")
+    }
+}
+
+/// Diagnoses `report`; `sym` (from [`crate::symbolicate`]) adds function names.
+pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis {
+    let ctx = Ctx::new(report, sym);
+    let threads = threads::analyse(&ctx);
+    let suspects = suspects::collect(&ctx, threads.as_ref());
+    let memory = memory::analyse(report);
+
+    let class_finding = catalogue::classify(&ctx, &suspects);
+    let class_id = class_finding.class.clone();
+
+    let mut rest: Vec<Finding> = Vec::new();
+    rest.extend(fault::findings(&ctx, &class_id));
+    rest.extend(suspects::findings(&ctx, &suspects, &class_id));
+    if let Some(m) = &memory {
+        rest.extend(memory::findings(m, &class_id));
+    }
+    if let Some(t) = &threads {
+        rest.extend(threads::findings(&ctx, t, &class_id));
+    }
+    rest.extend(threads::text_findings(&ctx, &class_id));
+    rest.extend(system::findings(&ctx, &suspects, &class_id));
+    // Stable sort: equal scores keep the order the analyses produced them in.
+    rest.sort_by(|a, b| b.score.cmp(&a.score));
+
+    let mut findings = vec![class_finding];
+    findings.extend(rest);
+
+    Diagnosis {
+        class: class_id,
+        headline: findings[0].title.clone(),
+        panic: summary(&ctx),
+        findings,
+        suspects,
+        memory,
+        threads,
+        symbolicated: sym.is_some(),
+        log_warnings: report.warnings.clone(),
+    }
+}
+
+fn summary(ctx: &Ctx) -> PanicSummary {
+    let r = ctx.report;
+    let p = r.panic.as_ref();
+    let task = r.panicked_task.as_ref();
+    let os = r
+        .ips
+        .as_ref()
+        .and_then(|i| i.body.build.clone().or_else(|| i.header.os_version.clone()))
+        .or_else(|| r.system.os_build.clone());
+    let model = r
+        .ips
+        .as_ref()
+        .and_then(|i| i.body.product.clone())
+        .or_else(|| r.system.system_model.clone());
+    PanicSummary {
+        message: p.map(|p| shorten(&p.message, 400)),
+        caller: p.and_then(|p| p.caller).map(|c| c.to_string()),
+        caller_symbol: ctx
+            .sym
+            .and_then(|s| s.caller.as_ref())
+            .filter(|f| f.is_resolved())
+            .map(|f| f.describe()),
+        cpu: p.and_then(|p| p.cpu),
+        process: task.and_then(|t| t.name.clone()).or_else(|| {
+            r.panicked_thread
+                .as_ref()
+                .and_then(|t| t.process_name.clone())
+        }),
+        pid: task.and_then(|t| t.pid),
+        tid: r.panicked_thread.as_ref().and_then(|t| t.tid),
+        os,
+        model,
+        kernel: r
+            .system
+            .kernel_version
+            .as_ref()
+            .map(|k| k.rsplit('/').next().unwrap_or(k).trim().to_string()),
+        arch: r.arch.map(|a| {
+            match a {
+                kpanic_report::Arch::Arm64 => "arm64",
+                kpanic_report::Arch::X86_64 => "x86_64",
+            }
+            .to_string()
+        }),
+        format: match r.format {
+            kpanic_report::Format::Text => "text",
+            kpanic_report::Format::Ips => "ips",
+            kpanic_report::Format::FullIps => "full_ips",
+        }
+        .to_string(),
+    }
+}

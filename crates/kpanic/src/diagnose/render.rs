@@ -1,0 +1,307 @@
+//! The text output of `kpanic diagnose`: ranked findings, then suspects, memory and threads.
+
+use std::fmt::Write;
+
+use super::{human_bytes, Confidence, Diagnosis, Finding};
+
+const WIDTH: usize = 96;
+
+/// Renders a diagnosis for a terminal.
+pub fn render_text(d: &Diagnosis) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "Diagnosis: {}", d.headline);
+    let p = &d.panic;
+    let mut facts: Vec<String> = vec![format!("class {}", d.class)];
+    if let Some(os) = &p.os {
+        facts.push(os.clone());
+    }
+    if let Some(m) = &p.model {
+        facts.push(m.clone());
+    }
+    if let Some(k) = &p.kernel {
+        facts.push(k.clone());
+    }
+    if let Some(proc_) = &p.process {
+        facts.push(match p.pid {
+            Some(pid) => format!("{proc_} (pid {pid})"),
+            None => proc_.clone(),
+        });
+    }
+    if let Some(c) = p.cpu {
+        facts.push(format!("CPU {c}"));
+    }
+    let _ = writeln!(o, "  {}", facts.join(" · "));
+    if let Some(c) = &p.caller_symbol {
+        let _ = writeln!(o, "  caller: {c}");
+    }
+    if !d.symbolicated {
+        let _ = writeln!(
+            o,
+            "  (no symbols: pass --kdk/--symbols to name functions and group threads by function)"
+        );
+    }
+    o.push('\n');
+
+    for (i, f) in d.findings.iter().enumerate() {
+        finding(&mut o, i + 1, f);
+    }
+
+    if !d.suspects.is_empty() {
+        let _ = writeln!(o, "Suspects");
+        for s in d.suspects.iter().take(12) {
+            let mut line = format!("  {}", s.bundle_id);
+            if let Some(v) = &s.version {
+                line.push_str(&format!(" {v}"));
+            }
+            if let Some(k) = &s.known_as {
+                line.push_str(&format!(" — {k}"));
+            }
+            line.push_str(&format!(
+                " [{}{}]",
+                if s.third_party {
+                    "third-party, "
+                } else {
+                    "Apple, "
+                },
+                s.category
+            ));
+            let mut where_: Vec<String> = Vec::new();
+            if s.backtrace_frames > 0 {
+                where_.push(format!("{} backtrace frames", s.backtrace_frames));
+            }
+            if s.threads > 0 {
+                where_.push(format!("{} threads", s.threads));
+            }
+            if let Some(a) = s.event_seconds_before_panic {
+                where_.push(format!("event {a:.0} s before the panic"));
+            }
+            where_.push(s.seen_in.join(", "));
+            line.push_str(&format!(": {}", where_.join("; ")));
+            let _ = writeln!(o, "{line}");
+        }
+        if d.suspects.len() > 12 {
+            let _ = writeln!(o, "  … and {} more (see --json)", d.suspects.len() - 12);
+        }
+        o.push('\n');
+    }
+
+    if let Some(m) = &d.memory {
+        let _ = writeln!(o, "Memory");
+        let _ = writeln!(
+            o,
+            "  page size {} ({})",
+            human_bytes(m.page_size),
+            if m.page_size_source == "log" {
+                "from the log"
+            } else {
+                "default for the architecture"
+            }
+        );
+        if !m.bytes.is_empty() {
+            let order = [
+                "total",
+                "free",
+                "active",
+                "inactive",
+                "speculative",
+                "wired",
+                "compressor",
+                "file_backed",
+                "purgeable",
+                "throttled",
+            ];
+            let parts: Vec<String> = order
+                .iter()
+                .filter_map(|k| m.bytes.get(*k).map(|b| format!("{k} {}", human_bytes(*b))))
+                .collect();
+            for chunk in parts.chunks(5) {
+                let _ = writeln!(o, "  {}", chunk.join(", "));
+            }
+        }
+        if let Some(fp) = m.free_percent {
+            let _ = write!(o, "  free {fp:.2}% of memory");
+            if let Some(w) = m.pages_wanted {
+                let _ = write!(o, "; pagesWanted {w}");
+            }
+            o.push('\n');
+        }
+        if m.compressor_pages_limit_percent.is_some() || m.swap_space.is_some() {
+            let _ = writeln!(
+                o,
+                "  compressor {}% of pages limit, {}% of segments limit; {} swapfiles, swap space {}",
+                m.compressor_pages_limit_percent.unwrap_or(0),
+                m.compressor_segments_limit_percent.unwrap_or(0),
+                m.swapfiles.unwrap_or(0),
+                m.swap_space.as_deref().unwrap_or("?")
+            );
+        }
+        if !m.flags.is_empty() {
+            let _ = writeln!(o, "  flags: {}", m.flags.join(", "));
+        }
+        o.push('\n');
+    }
+
+    if let Some(t) = &d.threads {
+        let _ = writeln!(o, "Threads");
+        let _ = writeln!(
+            o,
+            "  {} threads in {} processes: {} waiting ({} uninterruptible), {} runnable, {} idle",
+            t.threads, t.processes, t.waiting, t.uninterruptible, t.runnable, t.idle
+        );
+        let states: Vec<String> = t.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let _ = writeln!(o, "  by state: {}", states.join(", "));
+        if let Some(p) = &t.panicked {
+            let _ = writeln!(
+                o,
+                "  panicked: thread {} of {} (pid {}){} [{}]",
+                p.tid,
+                p.process,
+                p.pid,
+                p.name
+                    .as_ref()
+                    .map(|n| format!(" \"{n}\""))
+                    .unwrap_or_default(),
+                p.state.join("|")
+            );
+        }
+        if !t.wait_sites.is_empty() {
+            let _ = writeln!(o, "  where waiting threads wait:");
+            for s in t.wait_sites.iter().take(12) {
+                let _ = writeln!(
+                    o,
+                    "    {:>5}  {}{}  — {}",
+                    s.threads,
+                    s.site,
+                    if s.category != "other" {
+                        format!(" [{}]", s.category)
+                    } else {
+                        String::new()
+                    },
+                    s.processes
+                        .iter()
+                        .take(3)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        if !t.wait_kinds.is_empty() {
+            let _ = writeln!(o, "  waitInfo:");
+            for k in t.wait_kinds.iter().take(6) {
+                let _ = writeln!(o, "    {:>5}  {}", k.threads, k.kind);
+            }
+        }
+        if !t.lock_owners.is_empty() {
+            let _ = writeln!(o, "  lock owners:");
+            for l in t.lock_owners.iter().take(5) {
+                let _ = writeln!(
+                    o,
+                    "    thread {} of {} [{}] holds a {} — {} waiter(s)",
+                    l.owner_tid,
+                    l.owner_process.as_deref().unwrap_or("?"),
+                    l.owner_state.join("|"),
+                    l.lock_kind,
+                    l.waiters
+                );
+            }
+        }
+        if !t.running.is_empty() {
+            let _ = writeln!(o, "  runnable (TH_RUN) threads, busiest first:");
+            for r in t.running.iter().take(6) {
+                let _ = writeln!(
+                    o,
+                    "    {} ({}) thread {}{}{}",
+                    r.process,
+                    r.pid,
+                    r.tid,
+                    r.name
+                        .as_ref()
+                        .map(|n| format!(" \"{n}\""))
+                        .unwrap_or_default(),
+                    r.cpu_seconds
+                        .map(|c| format!(", {c:.2} s CPU"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        if !t.busiest_processes.is_empty() {
+            let b: Vec<String> = t
+                .busiest_processes
+                .iter()
+                .take(5)
+                .map(|p| format!("{} ({}) {:.1} s", p.name, p.pid, p.cpu_seconds))
+                .collect();
+            let _ = writeln!(o, "  busiest processes: {}", b.join(", "));
+        }
+        if !t.endpoint_security_clients.is_empty() {
+            let es: Vec<String> = t
+                .endpoint_security_clients
+                .iter()
+                .map(|c| format!("{} ({})", c.name, c.pid))
+                .collect();
+            let _ = writeln!(o, "  Endpoint Security clients: {}", es.join(", "));
+        }
+        o.push('\n');
+    }
+    if !d.log_warnings.is_empty() {
+        for w in &d.log_warnings {
+            let _ = writeln!(o, "note: {w}");
+        }
+    }
+    o
+}
+
+fn finding(o: &mut String, n: usize, f: &Finding) {
+    let conf = match f.confidence {
+        Confidence::High => "high",
+        Confidence::Medium => "medium",
+        Confidence::Low => "low",
+    };
+    let _ = writeln!(o, "{n}. {}", f.title);
+    let _ = writeln!(o, "   [{} · {conf} confidence]", f.class);
+    for l in wrap(&f.explanation, WIDTH - 3) {
+        let _ = writeln!(o, "   {l}");
+    }
+    if !f.evidence.is_empty() {
+        let _ = writeln!(o, "   Evidence:");
+        for e in &f.evidence {
+            let prefix = match e.line {
+                Some(l) => format!("line {:>3}: ", l + 1),
+                None => String::new(),
+            };
+            let text = format!("{prefix}{}", e.text);
+            for (i, l) in wrap(&text, WIDTH - 7).into_iter().enumerate() {
+                let _ = writeln!(o, "     {} {l}", if i == 0 { "•" } else { " " });
+            }
+        }
+    }
+    if !f.next_steps.is_empty() {
+        let _ = writeln!(o, "   Next:");
+        for s in &f.next_steps {
+            for (i, l) in wrap(s, WIDTH - 7).into_iter().enumerate() {
+                let _ = writeln!(o, "     {} {l}", if i == 0 { "-" } else { " " });
+            }
+        }
+    }
+    o.push('\n');
+}
+
+/// Greedy word wrap.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for w in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + w.chars().count() > width {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(w);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}

@@ -1,0 +1,597 @@
+//! Kexts to suspect: third-party kexts in the panicked backtrace, in "Kernel Extensions in
+//! backtrace", in other threads' stacks (full panics) and in the loaded list; the last
+//! started/loaded/unloaded kext when it is recent; known hypervisor, filesystem, security,
+//! GPU and Hackintosh kexts named as such.
+
+use std::collections::BTreeMap;
+
+use kpanic_report::{Arch, KextEventKind};
+use serde::Serialize;
+
+use super::threads::ThreadReport;
+use super::{Confidence, Ctx, Evidence, Finding, FindingKind};
+
+/// A kext worth suspecting.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suspect {
+    pub bundle_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Not `com.apple.*`.
+    pub third_party: bool,
+    /// `hypervisor`, `filesystem`, `security`, `network`, `hackintosh`, `gpu`, `audio`,
+    /// `storage`, `input`, `other`.
+    pub category: String,
+    /// The product it belongs to, when known (`VirtualBox`, `Little Snitch`, `NVIDIA Web Driver`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub known_as: Option<String>,
+    /// Frames of the panicked thread run through it (or it is the first entry of "Kernel
+    /// Extensions in backtrace").
+    pub in_panicked_backtrace: bool,
+    /// Frames of the panicked backtrace inside the kext.
+    pub backtrace_frames: usize,
+    /// Full panics: threads whose kernel stack runs through the kext.
+    pub threads: usize,
+    /// Where it was seen: `backtrace`, `kexts_in_backtrace`, `dependency`, `thread_stacks`,
+    /// `loaded_kexts`, `last_started`, `last_loaded`, `last_unloaded`.
+    pub seen_in: Vec<String>,
+    /// Seconds between the kext's last start/load/unload and the panic, when recent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_seconds_before_panic: Option<f64>,
+    /// Ranking weight, higher first.
+    pub score: u32,
+}
+
+/// Known third-party kext families: bundle-id prefix (lower case), category, product.
+static KNOWN: &[(&str, &str, &str)] = &[
+    ("org.virtualbox.", "hypervisor", "VirtualBox"),
+    ("com.vmware.kext.", "hypervisor", "VMware Fusion"),
+    (
+        "com.vmware.carbonblack",
+        "security",
+        "VMware Carbon Black (EDR)",
+    ),
+    ("com.parallels.", "hypervisor", "Parallels Desktop"),
+    ("com.docker.", "hypervisor", "Docker Desktop (HyperKit)"),
+    ("com.xhyve", "hypervisor", "xhyve/HyperKit"),
+    (
+        "com.intel.kext.intelhaxm",
+        "hypervisor",
+        "Intel HAXM (Android emulator)",
+    ),
+    (
+        "com.github.osxfuse",
+        "filesystem",
+        "FUSE for macOS (osxfuse)",
+    ),
+    ("io.macfuse", "filesystem", "macFUSE"),
+    ("com.github.macfuse", "filesystem", "macFUSE"),
+    ("com.paragon-software.", "filesystem", "Paragon NTFS/extFS"),
+    ("com.tuxera.", "filesystem", "Tuxera NTFS"),
+    ("com.tuxera", "filesystem", "Tuxera NTFS"),
+    ("com.eltima.", "filesystem", "Eltima (CloudMounter/NTFS)"),
+    ("com.softraid.", "storage", "SoftRAID"),
+    ("com.highpoint-tech.", "storage", "HighPoint RAID"),
+    ("com.promise.", "storage", "Promise RAID"),
+    ("at.obdev.", "network", "Little Snitch"),
+    ("com.objective-see.", "security", "Objective-See tools"),
+    ("com.crowdstrike.", "security", "CrowdStrike Falcon (EDR)"),
+    ("com.sentinelone.", "security", "SentinelOne (EDR)"),
+    ("com.symantec.", "security", "Symantec/Norton anti-virus"),
+    ("com.norton.", "security", "Norton anti-virus"),
+    ("com.mcafee.", "security", "McAfee anti-virus"),
+    ("com.sophos.", "security", "Sophos anti-virus"),
+    ("com.eset.", "security", "ESET anti-virus"),
+    ("com.kaspersky.", "security", "Kaspersky anti-virus"),
+    ("com.bitdefender.", "security", "Bitdefender anti-virus"),
+    ("com.avast.", "security", "Avast anti-virus"),
+    ("com.avg.", "security", "AVG anti-virus"),
+    ("com.trendmicro.", "security", "Trend Micro anti-virus"),
+    ("com.malwarebytes.", "security", "Malwarebytes"),
+    ("com.carbonblack.", "security", "Carbon Black (EDR)"),
+    ("com.cylance.", "security", "Cylance (EDR)"),
+    ("com.jamf.", "security", "Jamf Protect"),
+    ("com.microsoft.wdav", "security", "Microsoft Defender"),
+    ("com.f-secure.", "security", "F-Secure"),
+    ("com.webroot.", "security", "Webroot"),
+    ("com.intego.", "security", "Intego VirusBarrier"),
+    ("com.cisco.amp", "security", "Cisco AMP"),
+    ("com.cisco.kext", "network", "Cisco AnyConnect VPN"),
+    ("net.pulsesecure.", "network", "Pulse Secure VPN"),
+    ("com.paloaltonetworks.", "network", "GlobalProtect VPN"),
+    ("com.fortinet.", "network", "FortiClient"),
+    ("com.zscaler.", "network", "Zscaler"),
+    ("as.vit9696.lilu", "hackintosh", "Lilu (Hackintosh patcher)"),
+    (
+        "as.vit9696.whatevergreen",
+        "hackintosh",
+        "WhateverGreen (Hackintosh GPU patches)",
+    ),
+    (
+        "as.vit9696.applealc",
+        "hackintosh",
+        "AppleALC (Hackintosh audio)",
+    ),
+    (
+        "as.vit9696.!aalc",
+        "hackintosh",
+        "AppleALC (Hackintosh audio)",
+    ),
+    (
+        "as.vit9696.virtualsmc",
+        "hackintosh",
+        "VirtualSMC (Hackintosh SMC emulator)",
+    ),
+    (
+        "as.vit9696.smc",
+        "hackintosh",
+        "VirtualSMC plugin (Hackintosh)",
+    ),
+    ("as.vit9696.", "hackintosh", "Acidanthera Hackintosh kext"),
+    (
+        "as.acidanthera.",
+        "hackintosh",
+        "Acidanthera Hackintosh kext",
+    ),
+    ("as.lvs1974.", "hackintosh", "Hackintosh Lilu plugin"),
+    ("ru.joedm.", "hackintosh", "SMCSuperIO (Hackintosh sensors)"),
+    (
+        "org.netkas.",
+        "hackintosh",
+        "FakeSMC (Hackintosh SMC emulator)",
+    ),
+    (
+        "com.alexandred.voodooi2c",
+        "hackintosh",
+        "VoodooI2C (Hackintosh trackpad)",
+    ),
+    (
+        "org.coolstar.voodoo",
+        "hackintosh",
+        "VoodooGPIO/VoodooI2C (Hackintosh)",
+    ),
+    (
+        "me.kishorprins.voodooinput",
+        "hackintosh",
+        "VoodooInput (Hackintosh)",
+    ),
+    (
+        "com.1revenger1.",
+        "hackintosh",
+        "VoodooRMI/VoodooSMBus (Hackintosh)",
+    ),
+    ("org.rehabman.", "hackintosh", "RehabMan Hackintosh kext"),
+    ("com.rehabman.", "hackintosh", "RehabMan Hackintosh kext"),
+    (
+        "org.tw.codeccommander",
+        "hackintosh",
+        "CodecCommander (Hackintosh)",
+    ),
+    ("com.sinetek.", "hackintosh", "Hackintosh card-reader kext"),
+    (
+        "com.insanelymac.",
+        "hackintosh",
+        "InsanelyMac Hackintosh kext",
+    ),
+    (
+        "org.voodoo.",
+        "hackintosh",
+        "VoodooHDA/VoodooPS2 (Hackintosh)",
+    ),
+    (
+        "com.apple.driver.applealc",
+        "hackintosh",
+        "AppleALC (Hackintosh audio)",
+    ),
+    ("com.nvidia.web.", "gpu", "NVIDIA Web Driver"),
+    ("com.nvidia.cuda", "gpu", "NVIDIA CUDA driver"),
+    ("com.nvidia.", "gpu", "NVIDIA driver"),
+    ("com.amd.", "gpu", "AMD driver"),
+    ("com.displaylink.", "gpu", "DisplayLink display driver"),
+    ("com.emu.", "audio", "E-MU audio driver"),
+    ("com.shinywhitebox.", "audio", "iShowU audio capture"),
+    ("com.rogueamoeba.", "audio", "Rogue Amoeba audio capture"),
+    ("com.cycling74.", "audio", "Soundflower"),
+    ("com.digidesign.", "audio", "Avid/Digidesign audio"),
+    ("com.motu.", "audio", "MOTU audio"),
+    ("com.focusrite.", "audio", "Focusrite audio"),
+    (
+        "com.intel.driver.energydriver",
+        "other",
+        "Intel Power Gadget",
+    ),
+    ("com.logitech.", "input", "Logitech driver"),
+    ("com.razer.", "input", "Razer driver"),
+    ("com.steelseries.", "input", "SteelSeries driver"),
+    ("com.wacom.", "input", "Wacom tablet driver"),
+    ("com.silabs.", "other", "Silicon Labs USB-serial"),
+    ("com.prolific.", "other", "Prolific USB-serial"),
+    ("com.wch.", "other", "WCH USB-serial"),
+    ("com.ftdi.", "other", "FTDI USB-serial"),
+    ("com.kext.wch", "other", "WCH USB-serial"),
+    ("com.realtek.", "network", "Realtek USB network"),
+];
+
+/// Category and product of a bundle id.
+pub fn known(bundle_id: &str) -> (&'static str, Option<&'static str>) {
+    let b = bundle_id.to_ascii_lowercase();
+    for (prefix, cat, name) in KNOWN {
+        if b.starts_with(prefix) {
+            return (cat, Some(name));
+        }
+    }
+    let cat = if b.contains("fuse") || b.contains("ntfs") || b.contains("fs") && b.contains("file")
+    {
+        "filesystem"
+    } else if b.contains("audio") {
+        "audio"
+    } else if b.contains("usb") || b.contains("serial") {
+        "other"
+    } else {
+        "other"
+    };
+    (cat, None)
+}
+
+pub fn is_third_party(bundle_id: &str) -> bool {
+    !bundle_id.starts_with("com.apple.")
+        && bundle_id != "mach_kernel"
+        && !bundle_id.starts_with("kernel")
+}
+
+/// Function names of the panicked backtrace: keepsyms symbols (Intel) or the symbolication.
+pub fn backtrace_functions(ctx: &Ctx) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(bt) = &ctx.report.backtrace {
+        out.extend(
+            bt.frames
+                .iter()
+                .filter_map(|f| f.symbol.as_ref().map(|s| s.symbol.clone())),
+        );
+    }
+    if let Some(sym) = ctx.sym {
+        out.extend(
+            sym.backtrace
+                .iter()
+                .filter_map(|f| f.function().map(str::to_string)),
+        );
+    }
+    out
+}
+
+/// Seconds since boot of the panic and of a kext event, for "recent" checks.
+fn event_age_seconds(ctx: &Ctx, at: u64) -> Option<f64> {
+    let r = ctx.report;
+    if r.arch == Some(Arch::X86_64) {
+        // Intel: mach_absolute_time is nanoseconds; the log gives the uptime.
+        let now = r.system.uptime_ns?;
+        (now >= at).then(|| (now - at) as f64 / 1e9)
+    } else {
+        // Apple silicon and iOS: a 24 MHz timebase.
+        let now = r.system.mach_absolute_time?.get();
+        (now >= at).then(|| (now - at) as f64 / 24e6)
+    }
+}
+
+/// A kext event this many seconds before the panic is "recent".
+pub const RECENT_SECONDS: f64 = 120.0;
+
+/// Every kext worth suspecting, most suspicious first.
+pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
+    let r = ctx.report;
+    let mut map: BTreeMap<String, Suspect> = BTreeMap::new();
+    fn entry<'m>(map: &'m mut BTreeMap<String, Suspect>, id: &str) -> &'m mut Suspect {
+        map.entry(id.to_string()).or_insert_with(|| {
+            let (cat, name) = known(id);
+            Suspect {
+                bundle_id: id.to_string(),
+                version: None,
+                uuid: None,
+                third_party: is_third_party(id),
+                category: cat.to_string(),
+                known_as: name.map(str::to_string),
+                in_panicked_backtrace: false,
+                backtrace_frames: 0,
+                threads: 0,
+                seen_in: Vec::new(),
+                event_seconds_before_panic: None,
+                score: 0,
+            }
+        })
+    }
+    fn seen(s: &mut Suspect, w: &str) {
+        if !s.seen_in.iter().any(|x| x == w) {
+            s.seen_in.push(w.to_string());
+        }
+    }
+
+    // Kernel Extensions in backtrace: kexts with frames in the panicked thread, and their deps.
+    for k in &r.kexts_in_backtrace {
+        let s = entry(&mut map, &k.kext.bundle_id);
+        s.version = s.version.take().or(k.kext.version.clone());
+        s.uuid = s.uuid.take().or(k.kext.uuid.clone());
+        s.in_panicked_backtrace = true;
+        seen(s, "kexts_in_backtrace");
+        for d in &k.dependencies {
+            if is_third_party(&d.bundle_id) {
+                let s = entry(&mut map, &d.bundle_id);
+                s.version = s.version.take().or(d.version.clone());
+                s.uuid = s.uuid.take().or(d.uuid.clone());
+                seen(s, "dependency");
+            }
+        }
+    }
+    // Frames of the panicked backtrace per kext (by range, keepsyms image or symbols).
+    if let Some(bt) = &r.backtrace {
+        for (i, f) in bt.frames.iter().enumerate() {
+            let name = ctx
+                .kext_at(f.address)
+                .map(|k| k.bundle_id.clone())
+                .or_else(|| {
+                    f.symbol
+                        .as_ref()
+                        .map(|s| s.image.clone())
+                        .filter(|i| i != "mach_kernel")
+                })
+                .or_else(|| {
+                    ctx.sym
+                        .and_then(|s| s.backtrace.get(i))
+                        .and_then(|f| f.image.clone())
+                        .filter(|i| i.contains('.') && !i.starts_with("kernel"))
+                });
+            if let Some(n) = name {
+                let s = entry(&mut map, &n);
+                s.backtrace_frames += 1;
+                s.in_panicked_backtrace = true;
+                seen(s, "backtrace");
+            }
+        }
+    }
+    // Full panics: kexts in other threads' stacks.
+    if let Some(t) = threads {
+        for img in &t.kext_images {
+            if let Some(name) = &img.bundle_id {
+                let s = entry(&mut map, name);
+                s.threads = img.threads;
+                s.uuid = s.uuid.take().or(Some(img.uuid.clone()));
+                seen(s, "thread_stacks");
+            }
+        }
+    }
+    // Last started / loaded / unloaded.
+    for e in &r.kext_events {
+        let age = e.at.and_then(|at| event_age_seconds(ctx, at));
+        let recent = age.is_some_and(|a| a <= RECENT_SECONDS);
+        let third = is_third_party(&e.bundle_id);
+        if !(recent || third && map.contains_key(&e.bundle_id)) {
+            continue;
+        }
+        let s = entry(&mut map, &e.bundle_id);
+        s.version = s.version.take().or(e.version.clone());
+        seen(
+            s,
+            match e.kind {
+                KextEventKind::Started => "last_started",
+                KextEventKind::Loaded => "last_loaded",
+                KextEventKind::Unloaded => "last_unloaded",
+            },
+        );
+        if recent {
+            s.event_seconds_before_panic = age;
+        }
+    }
+    // Loaded third-party kexts.
+    if let Some(l) = &r.loaded_kexts {
+        for k in l.third_party() {
+            let s = entry(&mut map, &k.bundle_id);
+            s.version = s.version.take().or(Some(k.version.clone()));
+            seen(s, "loaded_kexts");
+        }
+    }
+
+    let mut out: Vec<Suspect> = map
+        .into_values()
+        .filter(|s| s.third_party || s.event_seconds_before_panic.is_some())
+        .map(|mut s| {
+            let mut score = 0u32;
+            if s.in_panicked_backtrace {
+                score += 100;
+            }
+            score += (s.backtrace_frames as u32).min(20) * 5;
+            if s.threads > 0 {
+                score += 40 + (s.threads as u32).min(50);
+            }
+            if s.event_seconds_before_panic.is_some() {
+                score += 30;
+            }
+            if matches!(
+                s.category.as_str(),
+                "hypervisor" | "filesystem" | "security" | "network" | "gpu"
+            ) {
+                score += 15;
+            }
+            if s.third_party {
+                score += 10;
+            }
+            s.score = score;
+            s
+        })
+        .collect();
+    out.sort_by(|a, b| b.score.cmp(&a.score).then(a.bundle_id.cmp(&b.bundle_id)));
+    out
+}
+
+fn category_note(cat: &str) -> &'static str {
+    match cat {
+        "hypervisor" => "Hypervisor kexts hook deep into the VM and interrupt paths; outdated versions are a classic panic source, especially after macOS updates.",
+        "filesystem" => "Third-party filesystem kexts run in every I/O path of their volumes; a bug there stalls or crashes the VFS.",
+        "security" => "Anti-virus / EDR kexts intercept file, process and network events; they are a known source of stalls and panics.",
+        "network" => "Network filter / VPN kexts sit in the packet path of every connection.",
+        "hackintosh" => "Hackintosh kexts patch or emulate Apple hardware; panics on such machines often come from the patches, not from macOS.",
+        "gpu" => "Third-party GPU drivers run the graphics stack in the kernel; they must match the exact macOS build.",
+        "audio" => "Third-party audio drivers run real-time I/O in the kernel.",
+        _ => "Third-party kernel code runs with full privileges; it is always a suspect when it is in the panic path.",
+    }
+}
+
+fn describe(s: &Suspect) -> String {
+    let mut d = s.bundle_id.clone();
+    if let Some(v) = &s.version {
+        d.push_str(&format!(" {v}"));
+    }
+    if let Some(k) = &s.known_as {
+        d.push_str(&format!(" ({k})"));
+    }
+    d
+}
+
+/// Findings about the suspects.
+pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
+    let r = ctx.report;
+    let mut out = Vec::new();
+    for s in suspects
+        .iter()
+        .filter(|s| s.third_party && s.in_panicked_backtrace)
+    {
+        let line = r
+            .kexts_in_backtrace
+            .iter()
+            .find(|k| k.kext.bundle_id == s.bundle_id)
+            .map(|k| k.kext.line);
+        let mut f = Finding::new(
+            "third_party_kext_in_backtrace",
+            FindingKind::Suspect,
+            Confidence::High,
+            900,
+            format!(
+                "Third-party kext in the panicked backtrace: {}",
+                describe(s)
+            ),
+            format!(
+                "Code of {} ran on the panicked thread. {}",
+                s.bundle_id,
+                category_note(&s.category)
+            ),
+        );
+        if let Some(l) = line {
+            f.evidence.push(ctx.quote(l, &s.bundle_id));
+        }
+        if s.backtrace_frames > 0 {
+            f.evidence.push(Evidence::fact(format!(
+                "{} frame(s) of the panicked backtrace are inside it",
+                s.backtrace_frames
+            )));
+        }
+        if s.threads > 0 {
+            f.evidence.push(Evidence::fact(format!(
+                "also in the stacks of {} thread(s)",
+                s.threads
+            )));
+        }
+        f.next_steps.push(format!(
+            "Update {} to a version built for this macOS release, or remove it, and see whether the panic returns.",
+            s.bundle_id
+        ));
+        f.next_steps.push(
+            "Symbolicate its frames with the vendor's dSYM (kpanic symbolicate --symbols …) and send the result to the vendor.".into(),
+        );
+        out.push(f);
+    }
+    for s in suspects
+        .iter()
+        .filter(|s| s.third_party && !s.in_panicked_backtrace && s.threads > 0)
+    {
+        out.push(
+            Finding::new(
+                "third_party_kext_in_threads",
+                FindingKind::Suspect,
+                Confidence::Medium,
+                if class.contains("watchdog") { 700 } else { 450 },
+                format!("Third-party kext in {} thread stack(s): {}", s.threads, describe(s)),
+                format!(
+                    "{} was on the kernel stack of {} thread(s) at the panic: it was busy or blocked. {}",
+                    s.bundle_id,
+                    s.threads,
+                    category_note(&s.category)
+                ),
+            )
+            .step(format!("Update or remove {} and see whether the panic returns.", s.bundle_id)),
+        );
+    }
+    let known_loaded: Vec<&Suspect> = suspects
+        .iter()
+        .filter(|s| {
+            s.third_party
+                && !s.in_panicked_backtrace
+                && s.threads == 0
+                && s.known_as.is_some()
+                && s.category != "hackintosh"
+        })
+        .collect();
+    if !known_loaded.is_empty() {
+        let mut f = Finding::new(
+            "known_kexts_loaded",
+            FindingKind::Suspect,
+            Confidence::Low,
+            250,
+            format!(
+                "Known third-party kernel software loaded: {}",
+                known_loaded
+                    .iter()
+                    .map(|s| s.known_as.as_deref().unwrap_or(&s.bundle_id))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "Not in the panicked backtrace, but these kexts are a frequent cause of panics and stalls in their \
+             category; keep them in mind if the panic repeats.",
+        );
+        for s in &known_loaded {
+            f.evidence
+                .push(Evidence::fact(format!("{} [{}]", describe(s), s.category)));
+        }
+        f.next_steps.push("Check that each is current for this macOS release; try without them if the panic repeats.".into());
+        out.push(f);
+    }
+    for s in suspects
+        .iter()
+        .filter(|s| s.event_seconds_before_panic.is_some())
+    {
+        let age = s.event_seconds_before_panic.unwrap_or(0.0);
+        let what = if s.seen_in.iter().any(|w| w == "last_unloaded") {
+            "unloaded"
+        } else if s.seen_in.iter().any(|w| w == "last_loaded") {
+            "loaded"
+        } else {
+            "started"
+        };
+        let mut f = Finding::new(
+            "recent_kext_event",
+            FindingKind::Suspect,
+            if s.third_party {
+                Confidence::Medium
+            } else {
+                Confidence::Low
+            },
+            if s.third_party { 600 } else { 200 },
+            format!("{} was {what} {age:.0} s before the panic", s.bundle_id),
+            if what == "unloaded" {
+                "A kext unloaded shortly before a panic can leave callbacks, timers or notifications pointing \
+                 into freed code."
+                    .to_string()
+            } else {
+                "A kext that started shortly before the panic may be what changed; often harmless (autofs, \
+                 filesystems and USB drivers load on demand)."
+                    .to_string()
+            },
+        );
+        if let Some(e) = r.kext_events.iter().find(|e| e.bundle_id == s.bundle_id) {
+            f.evidence.push(ctx.quote(e.line, &s.bundle_id));
+        }
+        out.push(f);
+    }
+    out
+}

@@ -1,0 +1,814 @@
+//! `kpanic diagnose` on every log of the corpus. The expected class and suspects of each were
+//! decided by reading the log (the reason is in the comment of each case), not by running the
+//! code.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use kpanic::diagnose::{catalogue, diagnose, render_text, Diagnosis};
+use kpanic_report::PanicReport;
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/corpus")
+}
+
+fn load(name: &str) -> PanicReport {
+    let bytes = std::fs::read(corpus_dir().join(name)).expect("corpus file");
+    kpanic_report::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn run(name: &str) -> Diagnosis {
+    let d = diagnose(&load(name), None);
+    // The text rendering must work for every log too.
+    let text = render_text(&d);
+    assert!(text.starts_with("Diagnosis: "), "{name}");
+    d
+}
+
+/// One corpus log: the class of the first finding, the third-party suspects, and finding
+/// classes that must be present.
+struct Case {
+    file: &'static str,
+    class: &'static str,
+    suspects: &'static [&'static str],
+    findings: &'static [&'static str],
+    title_has: &'static [&'static str],
+}
+
+fn third_party(d: &Diagnosis) -> BTreeSet<String> {
+    d.suspects
+        .iter()
+        .filter(|s| s.third_party)
+        .map(|s| s.bundle_id.clone())
+        .collect()
+}
+
+fn check(c: &Case) {
+    let d = run(c.file);
+    assert_eq!(d.class, c.class, "{}: {}", c.file, d.headline);
+    assert_eq!(d.findings[0].class, c.class, "{}", c.file);
+    assert_eq!(d.headline, d.findings[0].title);
+    assert!(
+        catalogue::CATALOGUE.iter().any(|k| k.id == d.class),
+        "{}: class not in the catalogue",
+        c.file
+    );
+    let want: BTreeSet<String> = c.suspects.iter().map(|s| s.to_string()).collect();
+    assert_eq!(third_party(&d), want, "{}: third-party suspects", c.file);
+    let classes: Vec<&str> = d.findings.iter().map(|f| f.class.as_str()).collect();
+    for f in c.findings {
+        assert!(classes.contains(f), "{}: no {f} in {classes:?}", c.file);
+    }
+    for t in c.title_has {
+        assert!(
+            d.headline.contains(t),
+            "{}: headline {:?} lacks {t:?}",
+            c.file,
+            d.headline
+        );
+    }
+    for f in &d.findings {
+        assert!(
+            !f.title.is_empty() && !f.explanation.is_empty(),
+            "{}",
+            c.file
+        );
+    }
+    // Ranked: after the panic class, scores never increase.
+    for w in d.findings[1..].windows(2) {
+        assert!(w[0].score >= w[1].score, "{}: ranking", c.file);
+    }
+}
+
+const CASES: &[Case] = &[
+    // "AMCC0 DCS GROUP 0 CHANNEL 0 M3_AIC_IRQ_EN_FLD error" raised by
+    // AppleT6020PlatformErrorHandler.cpp; CPUs failed to halt before it and no stackshot was
+    // taken: a memory-controller hardware error report. Loaded kexts are all Apple.
+    Case {
+        file: "arm64-text-amcc-01.txt",
+        class: "platform_hardware_error",
+        suspects: &[],
+        findings: &[],
+        title_has: &["AMCC0"],
+    },
+    // "Kernel data abort" in node, far 0x18 and esr 0x96000006 (translation fault): a NULL
+    // object's field at +0x18. No kext in the backtrace; kext list all Apple.
+    Case {
+        file: "arm64-text-dataabort-01.txt",
+        class: "kernel_data_abort",
+        suspects: &[],
+        findings: &["null_pointer_dereference"],
+        title_has: &["node", "NULL", "0x18"],
+    },
+    // "DCP PANIC - ASSERT!AppleDCPDPTXPowerController.cpp:561 No device added after powering on
+    // the rails" with an RTKit crash log: the display coprocessor asserted.
+    Case {
+        file: "arm64-text-dcp-coprocessor-01.txt",
+        class: "dcp_panic",
+        suspects: &[],
+        findings: &[],
+        title_has: &["DCP", "AppleDCPDPTXPowerController"],
+    },
+    // Data abort in logd with far 0x8 (NULL + 8); the only kext in the backtrace is
+    // com.apple.iokit.EndpointSecurity: an ES event was being delivered.
+    Case {
+        file: "arm64-text-endpointsecurity-01.txt",
+        class: "kernel_data_abort",
+        suspects: &[],
+        findings: &["null_pointer_dereference", "endpoint_security_in_backtrace"],
+        title_has: &["logd", "NULL"],
+    },
+    // Data abort in kernel_task, far 0xb, IOUSBHostFamily/AppleUSBCommon (Apple) in the
+    // backtrace; no third-party kext loaded.
+    Case {
+        file: "arm64-text-iousbhost-m1-01.txt",
+        class: "kernel_data_abort",
+        suspects: &[],
+        findings: &["null_pointer_dereference"],
+        title_has: &["NULL"],
+    },
+    // "vm_map_delete(...): failed unexpected with 2 @vm_map.c:7922" in frida-panic: a VM map
+    // failure triggered by an instrumentation test program.
+    Case {
+        file: "arm64-text-vmmap-coredump-01.txt",
+        class: "vm_map_failure",
+        suspects: &[],
+        findings: &["test_program"],
+        title_has: &["frida-panic"],
+    },
+    // "no checkins from watchdogd in 305 seconds ... shutdown in progress": a watchdog panic
+    // during shutdown; the text log has no stackshot threads.
+    Case {
+        file: "arm64-text-watchdog-01.txt",
+        class: "watchdogd_timeout",
+        suspects: &[],
+        findings: &["stackshot_missing"],
+        title_has: &["305 s", "shutdown", "not the cause"],
+    },
+    // macOS 26 watchdogd timeout, 94 s; kexts list skipped ("see boot kernelcache").
+    Case {
+        file: "arm64-text-watchdog-macos26-exclaves-01.txt",
+        class: "watchdogd_timeout",
+        suspects: &[],
+        findings: &["stackshot_missing"],
+        title_has: &["94 s"],
+    },
+    // Slide-extracted fragment: data abort with far 0x989b636263620060, neither user nor
+    // kernel: a corrupt pointer (the AppleBCMWLAN CVE trigger).
+    Case {
+        file: "ios-ips-dataabort-FRAGMENT-slides-01.txt",
+        class: "kernel_data_abort",
+        suspects: &[],
+        findings: &["corrupt_pointer", "incomplete_log"],
+        title_has: &["non-canonical"],
+    },
+    // Old-form "Kernel data abort. (saved state…)" in PoC "multi"; far is a kernel heap address,
+    // esr 0x96000047 = write, translation fault level 3. Partial log.
+    Case {
+        file: "ios-text-dataabort-paniclog11-PARTIAL-01.txt",
+        class: "kernel_data_abort",
+        suspects: &[],
+        findings: &["incomplete_log"],
+        title_has: &["multi"],
+    },
+    // "Undefined kernel instruction: pc=… instr=d518c000": an MSR the platform forbids.
+    Case {
+        file: "ios-text-undefinstr-paniclog10-01.txt",
+        class: "undefined_instruction",
+        suspects: &[],
+        findings: &[],
+        title_has: &["d518c000"],
+    },
+    // "AMFI: inconsistency between instance and monitor context" in WeChat on a VRESEARCH1
+    // (virtual iPhone) kernel with AMFI patches.
+    Case {
+        file: "ios-vresearch-text-amfi-paniclog15-01.txt",
+        class: "codesigning_panic",
+        suspects: &[],
+        findings: &["virtual_machine"],
+        title_has: &["WeChat"],
+    },
+    // "thread_invoke: preemption_level 1, possible cause: blocking while holding a spinlock";
+    // NVIDIA Web Driver kexts (com.nvidia.web.*) are in the backtrace.
+    Case {
+        file: "x86-text-3rdpartykext-nvidiaweb-01.txt",
+        class: "blocking_with_spinlock",
+        suspects: &[
+            "com.nvidia.web.NVDAGK100HalWeb",
+            "com.nvidia.web.NVDAResmanWeb",
+        ],
+        findings: &["third_party_kext_in_backtrace"],
+        title_has: &["com.nvidia.web.NVDAResmanWeb"],
+    },
+    // Fragment without a panic line: the keepsyms backtrace goes kernel_trap → panic and the
+    // trap returned into com.alexandred.VoodooI2C (getMultitouchPreferences): a trap in that
+    // Hackintosh kext. Its deps VoodooI2CServices and VoodooGPIO are third-party too.
+    Case {
+        file: "x86-text-3rdpartykext-voodooi2c-FRAGMENT-01.txt",
+        class: "intel_kext_trap",
+        suspects: &[
+            "com.alexandred.VoodooI2C",
+            "com.alexandred.VoodooI2CServices",
+            "org.coolstar.VoodooGPIO",
+        ],
+        findings: &["third_party_kext_in_backtrace", "hackintosh"],
+        title_has: &["com.alexandred.VoodooI2C"],
+    },
+    // GP fault (type 13) in the kernel (postpipeevent) in syz-fuzzer, "Fault CPU: 0x1 VMM":
+    // RCX = 0xc0ffee… is a zone free-list cookie value.
+    Case {
+        file: "x86-text-gpf-keepsyms-vmm-PARTIAL-01.txt",
+        class: "intel_general_protection",
+        suspects: &[],
+        findings: &[
+            "poisoned_pointer",
+            "virtual_machine",
+            "test_program",
+            "development_kernel",
+        ],
+        title_has: &["postpipeevent", "syz-fuzzer"],
+    },
+    // GP fault in lck_mtx_lock_spinwait_x86 with RAX = 0xc0ffee9e… (freed lock), under a VMM.
+    Case {
+        file: "x86-text-gpf-keepsyms-vmm-PARTIAL-02.txt",
+        class: "intel_general_protection",
+        suspects: &[],
+        findings: &["poisoned_pointer", "virtual_machine"],
+        title_has: &["lck_mtx_lock_spinwait_x86"],
+    },
+    // "Kernel trap at 0xffffff7f89d2e3d1, type 13" and that RIP lies in
+    // com.emu.driver.EMUUSBAudio's range: a GP fault inside the third-party audio driver.
+    Case {
+        file: "x86-text-gpf-kext-emuusbaudio-PARTIAL-01.txt",
+        class: "intel_kext_trap",
+        suspects: &["com.emu.driver.EMUUSBAudio"],
+        findings: &["third_party_kext_in_backtrace"],
+        title_has: &["General protection", "com.emu.driver.EMUUSBAudio"],
+    },
+    // "GPU Panic: … NVRM … Read Error" from AppleMuxControl; NVIDIA kexts in the backtrace are
+    // Apple-shipped; com.nvidia.CUDA is the one third-party kext loaded.
+    Case {
+        file: "x86-text-gpupanic-kextlist-01.txt",
+        class: "gpu_panic",
+        suspects: &["com.nvidia.CUDA"],
+        findings: &["known_kexts_loaded"],
+        title_has: &["GPU"],
+    },
+    // "IOGMD: not wired for the IODMACommand" @IOMemoryDescriptor.cpp: an IOKit assertion,
+    // reached from user space (is_io_connect_method → IOUSBFamily user client).
+    Case {
+        file: "x86-text-keepsyms-iousb-01.txt",
+        class: "kernel_assertion",
+        suspects: &[],
+        findings: &["incomplete_log"],
+        title_has: &["IOMemoryDescriptor.cpp", "IOGMD"],
+    },
+    // "Sleep transition timed out after 180 seconds … Suspected bundle:
+    // com.apple.iokit.IOUSBHostFamily"; boot-args alcid=1 agdpmod=pikera = Hackintosh.
+    Case {
+        file: "x86-text-keepsyms-sleepwake-hackintosh-01.txt",
+        class: "sleep_wake_timeout",
+        suspects: &[],
+        findings: &["hackintosh"],
+        title_has: &["180 s", "com.apple.iokit.IOUSBHostFamily"],
+    },
+    // IONVMeFamily "Fatal error occurred. CSTS=0x1 … VID=0x144d" (Samsung) on an OpenCore
+    // Hackintosh: Lilu, WhateverGreen, AppleALC, VirtualSMC & co. are loaded.
+    Case {
+        file: "x86-text-nvme-abbrevkexts-01.txt",
+        class: "nvme_fatal",
+        suspects: &[
+            "as.acidanthera.mieze.IntelMausi",
+            "as.vit9696.AppleALC",
+            "as.vit9696.Lilu",
+            "as.vit9696.SMCProcessor",
+            "as.vit9696.VirtualSMC",
+            "as.vit9696.WhateverGreen",
+            "com.intel.driver.EnergyDriver",
+            "ru.joedm.SMCSuperIO",
+        ],
+        findings: &["hackintosh"],
+        title_has: &["Samsung", "CSTS=0x1"],
+    },
+    // Big Sur NVMe CommandTimeout fatal error; boot-args igfxonln=1 (WhateverGreen) =
+    // Hackintosh; no kext list (cut).
+    Case {
+        file: "x86-text-nvme-bigsur-01.txt",
+        class: "nvme_fatal",
+        suspects: &[],
+        findings: &["hackintosh"],
+        title_has: &["command timeout"],
+    },
+    // Page fault (type 14) in the kernel, CR2 0x40 (NULL + 0x40), in "Google Chrome He"; one
+    // third-party kext loaded (iShowU audio capture), not in the backtrace.
+    Case {
+        file: "x86-text-pagefault-catalina-01.txt",
+        class: "intel_page_fault",
+        suspects: &["com.shinywhitebox.iShowU-Audio-Capture"],
+        findings: &["null_pointer_dereference", "known_kexts_loaded"],
+        title_has: &["CR2 0x40", "Google Chrome He"],
+    },
+    // Page fault with RIP 0xffffff801b06a6cd inside IOPCIFamily's range (Apple kext), CR2 0x58;
+    // boot-args alcid=66 npci=0x2000 = Hackintosh.
+    Case {
+        file: "x86-text-pagefault-ventura-01.txt",
+        class: "intel_kext_trap",
+        suspects: &[],
+        findings: &["null_pointer_dereference", "hackintosh"],
+        title_has: &["com.apple.iokit.IOPCIFamily", "CR2 0x58"],
+    },
+    // "userspace watchdog timeout: no successful checkins from WindowServer (2 induced
+    // crashes) in 120 seconds".
+    Case {
+        file: "x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt",
+        class: "userspace_watchdog_timeout",
+        suspects: &[],
+        findings: &[],
+        title_has: &["WindowServer", "120 s"],
+    },
+    // "btn_rst", bug_type 151, OS release type Restore: a forced reset during restore.
+    Case {
+        file: "ios-ips-forcereset-full-01.ips",
+        class: "forced_reset",
+        suspects: &[],
+        findings: &["thread_summary"],
+        title_has: &["restore"],
+    },
+    // "AOP PANIC - [EndpointAdapter.cpp:238] assert: … OUTBOX3 not ready".
+    Case {
+        file: "ios-ips-full-aop-01.ips",
+        class: "aop_panic",
+        suspects: &[],
+        findings: &["thread_summary"],
+        title_has: &["AOP", "OUTBOX3"],
+    },
+    // Data abort in TestPOC, far 0x38 (NULL + 0x38); 1756 free pages of ~254k (0.69%) and
+    // pagesWanted 244; pongoOS iBoot = jailbroken boot.
+    Case {
+        file: "ios-ips-full-ipad-dataabort-U-01.ips",
+        class: "kernel_data_abort",
+        suspects: &[],
+        findings: &[
+            "null_pointer_dereference",
+            "low_free_memory",
+            "modified_boot",
+            "test_program",
+        ],
+        title_has: &["TestPOC", "0x38"],
+    },
+    // "Kernel tag check fault" in UAFTester, AppleSEPKeyStore in the backtrace.
+    Case {
+        file: "ios-ips-full-mte-keystore-01.ips",
+        class: "mte_tag_check_fault",
+        suspects: &[],
+        findings: &["test_program", "thread_summary"],
+        title_has: &["UAFTester", "com.apple.driver.AppleSEPKeyStore"],
+    },
+    // "Kernel tag check fault" in TestPOC, IOHIDFamily/AppleSPU in the backtrace.
+    Case {
+        file: "ios-ips-full-mte-tagfault-02.ips",
+        class: "mte_tag_check_fault",
+        suspects: &[],
+        findings: &["test_program"],
+        title_has: &["TestPOC", "com.apple.iokit.IOHIDFamily"],
+    },
+    // "[iokit.IOCommandGate]: element modified after free (off:72, …, sz:80, …)" in Test; free
+    // memory 1620 pages of ~229k (0.7%).
+    Case {
+        file: "ios-ips-full-sepkeystore-01.ips",
+        class: "zone_use_after_free",
+        suspects: &[],
+        findings: &["low_free_memory", "test_program"],
+        title_has: &["iokit.IOCommandGate", "80-byte"],
+    },
+    // Truncated JSON: data abort with far = x2 = x19 = 0x4141414141414141 in appleclcd_exploi.
+    Case {
+        file: "ios-ips-panicfull-TRUNCATED-01.ips",
+        class: "kernel_data_abort",
+        suspects: &[],
+        findings: &["poisoned_pointer", "test_program", "modified_boot"],
+        title_has: &["0x4141414141414141"],
+    },
+    // bridgeOS: "Unexpected SoC (system) watchdog reset occurred during sleep/wake transition".
+    Case {
+        file: "t2-bridgeos-ips-sleepwake-01.panic",
+        class: "t2_sleep_wake_watchdog",
+        suspects: &[],
+        findings: &[],
+        title_has: &["T2"],
+    },
+    // macOS 26 watchdogd timeout with a two-process stackshot extract: launchd waits on a
+    // krwlock owned by java thread 798645, which is itself TH_WAIT|TH_UNINT.
+    Case {
+        file: "arm64-panicfull-EXTRACT-macos26-01.json",
+        class: "watchdogd_timeout",
+        suspects: &[],
+        findings: &["blocked_lock_owner"],
+        title_has: &["94 s"],
+    },
+];
+
+#[test]
+fn every_corpus_log_has_a_case() {
+    let mut names: Vec<String> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "SOURCES.tsv")
+        .collect();
+    names.sort();
+    for n in &names {
+        assert!(
+            CASES.iter().any(|c| c.file == n),
+            "{n} has no diagnosis case"
+        );
+    }
+}
+
+#[test]
+fn corpus_text_logs() {
+    for c in CASES
+        .iter()
+        .filter(|c| !c.file.contains("-full-") && !c.file.contains("EXTRACT"))
+    {
+        check(c);
+    }
+}
+
+#[test]
+fn corpus_full_panics() {
+    for c in CASES
+        .iter()
+        .filter(|c| c.file.contains("-full-") || c.file.contains("EXTRACT"))
+    {
+        check(c);
+    }
+}
+
+fn finding<'a>(d: &'a Diagnosis, class: &str) -> &'a kpanic::diagnose::Finding {
+    d.findings
+        .iter()
+        .find(|f| f.class == class)
+        .unwrap_or_else(|| panic!("no {class}"))
+}
+
+/// The zeroxjf MTE keystore panic: 3,152 threads. Counted independently with python3 over
+/// processByPid (states, continuations of waiting threads without kernel frames, waitInfo).
+#[test]
+fn keystore_thread_counts() {
+    let d = run("ios-ips-full-mte-keystore-01.ips");
+    let t = d.threads.as_ref().expect("threads");
+    assert_eq!(t.processes, 471);
+    assert_eq!(t.threads, 3152);
+    assert_eq!(t.by_state["TH_WAIT"], 2424);
+    assert_eq!(t.by_state["TH_WAIT|TH_UNINT"], 644);
+    assert_eq!(t.by_state["TH_RUN"], 77);
+    assert_eq!(t.by_state["TH_RUN|TH_IDLE"], 6);
+    assert_eq!(t.by_state["TH_WAIT|TH_RUN"], 1);
+    assert_eq!(t.waiting, 3069);
+    assert_eq!(t.uninterruptible, 644);
+    assert_eq!(t.runnable, 78);
+    assert_eq!(t.idle, 6);
+    assert_eq!(t.with_kernel_frames, 78);
+    assert_eq!(t.with_continuation, 3076);
+    // The six biggest wait sites are continuations: [1, 5289652] = kernel+0x50b6b4 …
+    let top: Vec<(Option<[u64; 2]>, usize)> = t
+        .wait_sites
+        .iter()
+        .take(6)
+        .map(|s| (s.frame, s.threads))
+        .collect();
+    assert_eq!(
+        top,
+        vec![
+            (Some([1, 5289652]), 724),
+            (Some([1, 858468]), 694),
+            (Some([1, 143964]), 552),
+            (Some([1, 7976108]), 447),
+            (Some([1, 5732904]), 155),
+            (Some([29, 18508]), 131),
+        ]
+    );
+    assert_eq!(t.wait_sites[0].site, "kernel+0x50b6b4 (continuation)");
+    assert_eq!(t.wait_sites[0].source, "continuation");
+    // 447 threads of kernel_task in one uninterruptible continuation.
+    assert_eq!(t.wait_sites[3].uninterruptible, 447);
+    assert_eq!(t.wait_sites[3].processes, vec!["kernel_task (0): 447"]);
+    // Scheduler frames found by counting: [1,668216] (72 of 78 stacks) and [1,662848] (71).
+    assert_eq!(t.blocking_frames, vec![[1, 668216], [1, 662848]]);
+    // waitInfo kinds.
+    let kind = |k: &str| t.wait_kinds.iter().find(|w| w.kind == k).map(|w| w.threads);
+    assert_eq!(kind("mach_msg receive on port set"), Some(529));
+    assert_eq!(kind("pthread condvar"), Some(131));
+    assert_eq!(kind("semaphore port"), Some(127));
+    assert_eq!(kind("kernel mutex"), Some(4));
+    // The panicked thread holds the kernel mutex four threads wait for.
+    let o = &t.lock_owners[0];
+    assert_eq!((o.owner_tid, o.waiters), (3876991, 4));
+    assert_eq!(o.owner_process.as_deref(), Some("UAFTester"));
+    let p = t.panicked.as_ref().expect("panicked thread");
+    assert_eq!((p.pid, p.tid), (17598, 3876991));
+    assert_eq!(p.state, vec!["TH_RUN"]);
+    // Memory, 16 KiB pages from the log.
+    let m = d.memory.as_ref().unwrap();
+    assert_eq!(m.page_size, 16384);
+    assert_eq!(m.pages["free"], 129749);
+    assert_eq!(m.bytes["free"], 129749 * 16384);
+    assert_eq!(m.pages["total"], 658068 + 88227);
+    assert!(m.flags.is_empty(), "{:?}", m.flags);
+}
+
+#[test]
+fn low_memory_is_flagged_with_the_page_size_of_the_log() {
+    let d = run("ios-ips-full-ipad-dataabort-U-01.ips");
+    let m = d.memory.as_ref().unwrap();
+    assert_eq!(m.page_size, 16384);
+    assert_eq!(m.page_size_source, "log");
+    assert_eq!(m.pages["free"], 1756);
+    assert!(m.flags.contains(&"low_free_memory".to_string()));
+    assert!(m.flags.contains(&"memory_pressure".to_string()));
+    assert!(m.free_percent.unwrap() < 1.0);
+    // Intel text logs: 4 KiB by default, compressor line parsed.
+    let d = run("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt");
+    let m = d.memory.as_ref().unwrap();
+    assert_eq!(
+        (m.page_size, m.page_size_source.as_str()),
+        (4096, "default")
+    );
+    assert_eq!(m.swapfiles, Some(7));
+    assert_eq!(m.compressor_segments_limit_percent, Some(9));
+}
+
+#[test]
+fn fault_details() {
+    // far 0x18 with esr 0x96000006: a read, translation fault level 2.
+    let d = run("arm64-text-dataabort-01.txt");
+    let ev: Vec<&str> = d.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(
+        ev.iter()
+            .any(|e| e.contains("translation fault, level 2") && e.contains("on a read")),
+        "{ev:?}"
+    );
+    // The panic line is quoted with its line index.
+    assert_eq!(d.findings[0].evidence[0].line, Some(0));
+    // 0x4141… in far and in x2/x19.
+    let d = run("ios-ips-panicfull-TRUNCATED-01.ips");
+    let f = finding(&d, "poisoned_pointer");
+    assert!(f
+        .evidence
+        .iter()
+        .any(|e| e.text.contains("x2") && e.text.contains("x19")));
+    // GP fault: the register holding the poisoned value is named, CR2 is called stale.
+    let d = run("x86-text-gpf-keepsyms-vmm-PARTIAL-02.txt");
+    assert!(finding(&d, "poisoned_pointer").evidence[0]
+        .text
+        .starts_with("RAX = 0xc0ffee9e0fce50c0"));
+    assert!(d.findings[0]
+        .evidence
+        .iter()
+        .any(|e| e.text.contains("stale")));
+    // User-client entry path of the IOGMD assertion.
+    let d = run("x86-text-keepsyms-iousb-01.txt");
+    assert!(d.findings[0]
+        .evidence
+        .iter()
+        .any(|e| e.text.contains("user-client")));
+}
+
+#[test]
+fn watchdog_services_and_cores() {
+    let d = run("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt");
+    let ev: Vec<&str> = d.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with("[HUNG] service: WindowServer")),
+        "{ev:?}"
+    );
+    assert_eq!(ev.iter().filter(|e| e.starts_with("[ok]")).count(), 4);
+    let d = run("arm64-text-watchdog-macos26-exclaves-01.txt");
+    let ev: Vec<&str> = d.findings[0]
+        .evidence
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(
+        ev.iter()
+            .any(|e| e.starts_with("4 of 9 other cores sat at the same PC")),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn suspects_carry_where_they_were_seen() {
+    let d = run("x86-text-3rdpartykext-nvidiaweb-01.txt");
+    let s = &d.suspects[0];
+    assert_eq!(s.bundle_id, "com.nvidia.web.NVDAResmanWeb");
+    assert_eq!(s.known_as.as_deref(), Some("NVIDIA Web Driver"));
+    assert_eq!(s.category, "gpu");
+    assert!(s.in_panicked_backtrace);
+    assert_eq!(s.backtrace_frames, 5);
+    let d = run("x86-text-pagefault-catalina-01.txt");
+    let s = &d.suspects[0];
+    assert!(!s.in_panicked_backtrace);
+    assert_eq!(s.seen_in, vec!["loaded_kexts"]);
+}
+
+#[test]
+fn every_catalogue_class_is_documented() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnose.md"),
+    )
+    .expect("docs/diagnose.md");
+    assert!(catalogue::CATALOGUE.len() >= 20);
+    for c in catalogue::CATALOGUE {
+        assert!(
+            doc.contains(&format!("`{}`", c.id)),
+            "{} not documented",
+            c.id
+        );
+    }
+    for id in [
+        "null_pointer_dereference",
+        "poisoned_pointer",
+        "corrupt_pointer",
+        "user_address_in_kernel",
+        "third_party_kext_in_backtrace",
+        "third_party_kext_in_threads",
+        "known_kexts_loaded",
+        "recent_kext_event",
+        "low_free_memory",
+        "memory_pressure",
+        "compressor_near_limit",
+        "swap_space_low",
+        "file_backed_heavy",
+        "speculative_heavy",
+        "system_stall",
+        "vm_stall",
+        "filesystem_stall",
+        "lock_contention",
+        "blocked_lock_owner",
+        "endpoint_security_clients",
+        "endpoint_security_in_backtrace",
+        "stackshot_missing",
+        "thread_summary",
+        "hackintosh",
+        "virtual_machine",
+        "modified_boot",
+        "development_kernel",
+        "test_program",
+        "incomplete_log",
+    ] {
+        assert!(doc.contains(&format!("`{id}`")), "{id} not documented");
+    }
+}
+
+/// Diagnosis never panics, whatever part of a log it gets.
+#[test]
+fn truncated_inputs_do_not_panic() {
+    for entry in std::fs::read_dir(corpus_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n == "SOURCES.tsv") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        let cuts: Vec<usize> = if bytes.len() > 200_000 {
+            vec![bytes.len() / 3, bytes.len() * 2 / 3, bytes.len() - 7]
+        } else {
+            (1..16).map(|i| bytes.len() * i / 16).collect()
+        };
+        for cut in cuts {
+            if let Ok(r) = kpanic_report::parse(&bytes[..cut]) {
+                let d = diagnose(&r, None);
+                let _ = render_text(&d);
+                let _ = serde_json::to_string(&d).unwrap();
+            }
+        }
+    }
+    for junk in [
+        &b""[..],
+        b"panic(",
+        b"{}",
+        b"{\"bug_type\":\"210\"}\n{",
+        b"\xff\xfe garbage",
+    ] {
+        if let Ok(r) = kpanic_report::parse(junk) {
+            let _ = render_text(&diagnose(&r, None));
+        }
+    }
+}
+
+/// With symbols, waiting threads are grouped by the function they wait in, past the
+/// scheduler's frames. Here the symbolication is built by hand over the force-reset full
+/// panic: 12 of its threads with kernel frames are named thread_invoke → thread_block_reason
+/// → vm_page_wait; as a forced reset is how a hung device ends, they make a system stall.
+#[test]
+fn symbols_group_threads_by_function() {
+    use kpanic::symbolicate::{PanicPathCheck, Summary, Symbolication, ThreadFrames};
+    use kpanic::{Frame, FrameKind};
+    use kpanic_symbols::atos::JsonSymbol;
+
+    let report = load("ios-ips-forcereset-full-01.ips");
+    let named = |f: &kpanic_report::StackFrame, name: &str| Frame {
+        address: format!("{:#x}", f.offset.get()),
+        kind: FrameKind::ReturnAddress,
+        frame: Some([f.image, f.offset.get()]),
+        image: Some("kernel.release.t8020".into()),
+        image_offset: Some(format!("{:#x}", f.offset.get())),
+        image_segment: None,
+        symbol_address: None,
+        symbols: vec![JsonSymbol {
+            function: Some(name.to_string()),
+            file: None,
+            line: None,
+            column: None,
+            offset: None,
+        }],
+        unresolved_reason: None,
+        caveat: None,
+    };
+    let sd = report.spindump.as_ref().unwrap();
+    let mut threads = Vec::new();
+    let mut named_vm = 0;
+    for p in &sd.processes {
+        for t in &p.threads {
+            if t.kernel_frames.len() < 3 || !t.state.iter().any(|s| s == "TH_WAIT") {
+                continue;
+            }
+            let vm = named_vm < 12;
+            if vm {
+                named_vm += 1;
+            }
+            let frames = t
+                .kernel_frames
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let n = match i {
+                        0 => "thread_invoke",
+                        1 => "thread_block_reason",
+                        2 if vm => "vm_page_wait",
+                        2 => "semaphore_wait_internal",
+                        3 if !vm => "some_driver_wait",
+                        _ => "caller",
+                    };
+                    named(f, n)
+                })
+                .collect();
+            threads.push(ThreadFrames {
+                pid: p.pid,
+                process: p.name.clone(),
+                tid: t.id,
+                name: t.name.clone(),
+                panicked: false,
+                continuation: None,
+                kernel_frames: frames,
+            });
+        }
+    }
+    assert_eq!(named_vm, 12);
+    let sym = Symbolication {
+        caller: None,
+        registers: Vec::new(),
+        cores: Vec::new(),
+        backtrace: Vec::new(),
+        threads,
+        images: Vec::new(),
+        summary: Summary {
+            frames: 0,
+            resolved: 0,
+            panic_path: PanicPathCheck {
+                result: "not_checked".into(),
+                matched: Vec::new(),
+            },
+        },
+        warnings: Vec::new(),
+    };
+    let d = diagnose(&report, Some(&sym));
+    assert!(d.symbolicated);
+    let t = d.threads.as_ref().unwrap();
+    let vm = t
+        .wait_sites
+        .iter()
+        .find(|s| s.site == "vm_page_wait")
+        .expect("vm_page_wait site");
+    assert_eq!(vm.threads, 12);
+    assert_eq!(vm.category, "vm");
+    assert_eq!(vm.function.as_deref(), Some("vm_page_wait"));
+    assert!(t.wait_sites.iter().any(|s| s.site == "some_driver_wait"));
+    let stall = finding(&d, "system_stall");
+    assert!(
+        stall.title.starts_with("12 threads were blocked in the VM"),
+        "{}",
+        stall.title
+    );
+    // Without symbols the same log has no stall finding.
+    let plain = diagnose(&report, None);
+    assert!(plain.findings.iter().all(|f| f.class != "system_stall"));
+}

@@ -1,0 +1,240 @@
+//! A symbol index: the answers of an image's DWARF, precomputed and memory-mapped.
+//!
+//! A KDK kernel's dSYM holds hundreds of MB of DWARF; answering an address from it means
+//! parsing the unit's line program and every function DIE of the unit first. An index holds,
+//! for every address range on which the answer is constant, the answer itself: the chain of
+//! frames (function, file, line, column), innermost first, exactly as [`crate::Symbolizer`]
+//! would give it from DWARF. A lookup is then one binary search over a memory map.
+//!
+//! - Format: [`format`] (header, checksums, tables); built by [`build`] (by probing addr2line
+//!   at every address where its answer can change, so answers are identical by construction);
+//!   read by [`SymbolIndex`].
+//! - Keyed by LC_UUID, in a cache folder ([`default_cache_dir`]): `$KPANIC_CACHE`, else
+//!   `~/Library/Caches/kpanic` (macOS) or `$XDG_CACHE_HOME/kpanic` / `~/.cache/kpanic`.
+//! - Validated on open: magic, format version, kpanic version, size, table offsets, header
+//!   checksum, UUID, and a fingerprint of the DWARF it was built from. A stale or damaged index
+//!   is never used: it is rebuilt ([`IndexMode::Build`]) or ignored.
+//! - Addresses the DWARF does not cover are recorded as such: the symbol-table fallback and the
+//!   unresolved reasons stay with [`crate::Symbolizer`], shared by both paths.
+
+pub(crate) mod build;
+mod format;
+mod read;
+
+pub use build::ProgressFn;
+pub use read::{IndexStats, SymbolIndex};
+
+use crate::macho::MachOSlice;
+use crate::Uuid;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Why an index cannot be used or built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexError {
+    #[error("{}: {what}", path.display())]
+    Io { path: PathBuf, what: String },
+    /// Truncated, overwritten, or not an index at all.
+    #[error("damaged index: {0}")]
+    Damaged(String),
+    /// Another format or kpanic version, another UUID, other DWARF.
+    #[error("stale index: {0}")]
+    Stale(String),
+    #[error("cannot index this DWARF: {0}")]
+    Build(String),
+}
+
+/// When to use an index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IndexMode {
+    /// Never: always read DWARF.
+    Off,
+    /// Use a valid index from the cache when there is one (the default).
+    #[default]
+    UseExisting,
+    /// Use one, and build it (or rebuild a stale or damaged one) when there is none.
+    Build,
+    /// Build it anew even when a valid one exists.
+    Rebuild,
+}
+
+/// A progress callback, `(done, total)`.
+#[derive(Clone)]
+pub struct Progress(pub Arc<ProgressFn>);
+
+impl fmt::Debug for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
+/// How a [`crate::Symbolizer`] uses indexes.
+#[derive(Debug, Clone, Default)]
+pub struct IndexOptions {
+    pub mode: IndexMode,
+    /// The cache folder; `None` = [`default_cache_dir`].
+    pub cache_dir: Option<PathBuf>,
+    /// Told how a build advances (a progress bar).
+    pub progress: Option<Progress>,
+}
+
+impl IndexOptions {
+    pub fn off() -> Self {
+        IndexOptions {
+            mode: IndexMode::Off,
+            ..Default::default()
+        }
+    }
+    /// The cache folder in effect.
+    pub fn dir(&self) -> Option<PathBuf> {
+        self.cache_dir.clone().or_else(default_cache_dir)
+    }
+}
+
+/// What happened with the index of a symbol file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexStatus {
+    /// Off, or nothing to index (no DWARF, no UUID, no cache folder).
+    NotUsed,
+    /// None in the cache, and not asked to build one.
+    Missing { path: PathBuf },
+    /// A valid index answers.
+    Used { path: PathBuf },
+    /// Built now, and it answers.
+    Built { path: PathBuf, seconds: f64 },
+    /// Found but stale or damaged, and not asked to rebuild it: DWARF answers.
+    Rejected { path: PathBuf, why: String },
+    /// Could not build or write one: DWARF answers.
+    Failed { why: String },
+}
+
+/// `$KPANIC_CACHE`, else the platform cache folder + `kpanic`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("KPANIC_CACHE").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    let home = std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
+    if cfg!(target_os = "macos") {
+        return home.map(|h| h.join("Library/Caches/kpanic"));
+    }
+    let xdg = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute());
+    xdg.or_else(|| home.map(|h| h.join(".cache")))
+        .map(|c| c.join("kpanic"))
+}
+
+/// Where the index of `uuid` lives in `cache_dir`.
+pub fn index_path(cache_dir: &Path, uuid: Uuid) -> PathBuf {
+    cache_dir.join("index").join(format!("{uuid}.kpidx"))
+}
+
+/// Can indexes be written into `cache_dir`? (Creates it.)
+pub fn check_writable(cache_dir: &Path) -> Result<(), String> {
+    let dir = cache_dir.join("index");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| format!("{}: {e}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+pub(crate) fn has_debug_info(image: &MachOSlice) -> bool {
+    image
+        .sections()
+        .iter()
+        .any(|s| s.segname == "__DWARF" && s.sectname == "__debug_info" && s.size > 0)
+}
+
+/// What an index is built from: the name, size and offset of every `__DWARF` section, and
+/// their first and last 4 KiB. Cheap (a few pages), and it tells a rebuilt dSYM that kept its
+/// UUID from the one the index was made of.
+pub(crate) fn fingerprint(image: &MachOSlice) -> u64 {
+    let mut buf = Vec::new();
+    for s in image.sections().iter().filter(|s| s.segname == "__DWARF") {
+        buf.extend_from_slice(s.sectname.as_bytes());
+        buf.extend_from_slice(&s.size.to_le_bytes());
+        buf.extend_from_slice(&s.offset.to_le_bytes());
+        if let Some((bytes, start, len)) = image.file_range(u64::from(s.offset), s.size) {
+            let sect = &bytes[start..start + len];
+            buf.extend_from_slice(&sect[..len.min(4096)]);
+            buf.extend_from_slice(&sect[len.saturating_sub(4096)..]);
+        }
+    }
+    format::checksum(&buf)
+}
+
+/// Build the index of `debug`'s DWARF and return the file bytes (not written anywhere).
+pub fn build_index_bytes(
+    debug: &MachOSlice,
+    progress: Option<&ProgressFn>,
+) -> Result<Vec<u8>, IndexError> {
+    let uuid = debug
+        .uuid()
+        .ok_or_else(|| IndexError::Build("the image has no LC_UUID".into()))?;
+    build::build(debug, uuid, fingerprint(debug), progress)
+}
+
+/// Write `bytes` to `path` atomically (a temporary file renamed into place).
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("{}: {e}", path.display())
+    })
+}
+
+/// The index for the DWARF of `debug` under `opts`: opened, or built and written, or none
+/// (with the reason).
+pub(crate) fn obtain(
+    debug: &MachOSlice,
+    opts: &IndexOptions,
+) -> (Option<SymbolIndex>, IndexStatus) {
+    if opts.mode == IndexMode::Off || !has_debug_info(debug) {
+        return (None, IndexStatus::NotUsed);
+    }
+    let (Some(uuid), Some(dir)) = (debug.uuid(), opts.dir()) else {
+        return (None, IndexStatus::NotUsed);
+    };
+    let path = index_path(&dir, uuid);
+    let fp = fingerprint(debug);
+    let mut rejected = None;
+    if opts.mode != IndexMode::Rebuild && path.exists() {
+        match SymbolIndex::open(&path, uuid, Some(fp)) {
+            Ok(ix) => return (Some(ix), IndexStatus::Used { path }),
+            Err(e) => rejected = Some(e.to_string()),
+        }
+    }
+    if opts.mode == IndexMode::UseExisting {
+        return match rejected {
+            Some(why) => (None, IndexStatus::Rejected { path, why }),
+            None => (None, IndexStatus::Missing { path }),
+        };
+    }
+    let t = Instant::now();
+    let progress = opts.progress.as_ref().map(|p| &*p.0);
+    let built = build::build(debug, uuid, fp, progress)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| write_atomic(&path, &bytes))
+        .and_then(|()| SymbolIndex::open(&path, uuid, Some(fp)).map_err(|e| e.to_string()));
+    match built {
+        Ok(ix) => (
+            Some(ix),
+            IndexStatus::Built {
+                path,
+                seconds: t.elapsed().as_secs_f64(),
+            },
+        ),
+        Err(why) => (None, IndexStatus::Failed { why }),
+    }
+}
+
+#[cfg(test)]
+mod tests;
