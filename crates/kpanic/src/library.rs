@@ -48,6 +48,9 @@ struct UuidIndex {
     dsyms: HashMap<Uuid, PathBuf>,
 }
 
+/// (path, UUID, dSYM) of an opened symbol file.
+type OpenKey = (PathBuf, Option<Uuid>, Option<PathBuf>);
+
 /// All symbol sources of one run. Opening is lazy and cached: a fleet of panics from one
 /// machine opens each symbol file once.
 pub struct SymbolLibrary {
@@ -56,7 +59,7 @@ pub struct SymbolLibrary {
     index: OnceLock<UuidIndex>,
     kdk_kext_uuids: OnceLock<HashMap<Uuid, PathBuf>>,
     kernelcache: Option<Result<Symbols, Unavailable>>,
-    opened: Mutex<HashMap<(PathBuf, Option<Uuid>, Option<PathBuf>), Result<Symbols, Unavailable>>>,
+    opened: Mutex<HashMap<OpenKey, Result<Symbols, Unavailable>>>,
     index_options: IndexOptions,
     warnings: Vec<String>,
 }
@@ -161,7 +164,7 @@ impl SymbolLibrary {
         os_build: Option<&str>,
     ) -> Result<Symbols, Unavailable> {
         if let Some(u) = uuid {
-            if let Some(found) = self.from_index(u) {
+            if let Some(found) = self.by_symbols_uuid(u) {
                 return found;
             }
         }
@@ -215,7 +218,7 @@ impl SymbolLibrary {
     /// A kext: by UUID in `--symbols`, else by bundle id in the KDKs (UUID-checked).
     pub fn kext(&self, bundle_id: &str, uuid: Option<Uuid>) -> Result<Symbols, Unavailable> {
         if let Some(u) = uuid {
-            if let Some(found) = self.from_index(u) {
+            if let Some(found) = self.by_symbols_uuid(u) {
                 return found;
             }
         }
@@ -247,7 +250,7 @@ impl SymbolLibrary {
 
     /// Any image by UUID (full panics name their images by UUID alone).
     pub fn by_uuid(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {
-        if let Some(found) = self.from_index(uuid) {
+        if let Some(found) = self.by_symbols_uuid(uuid) {
             return Some(found);
         }
         for kdk in &self.kdks {
@@ -261,7 +264,7 @@ impl SymbolLibrary {
             .map(|path| self.open(&path, Some(uuid), None))
     }
 
-    fn from_index(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {
+    fn by_symbols_uuid(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {
         let index = self.index.get_or_init(|| build_index(&self.symbol_paths));
         match (index.binaries.get(&uuid), index.dsyms.get(&uuid)) {
             (Some(bin), dsym) => Some(self.open(bin, Some(uuid), dsym.cloned())),

@@ -1005,7 +1005,7 @@ fn watchdog(ctx: &Ctx, f: &mut Finding, msg: &str) {
     }
     if let Some(cu) = &r.cpu_usage {
         let mut rows: Vec<_> = cu.rows.iter().collect();
-        rows.sort_by(|a, b| b.cpu_usage.cmp(&a.cpu_usage));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.cpu_usage));
         let total = cu.total.unwrap_or(0).max(1);
         let top: Vec<String> = rows
             .iter()
@@ -1071,7 +1071,7 @@ fn core_summary(ctx: &Ctx) -> Option<Evidence> {
             None => by_pc.push((c.pc.get(), vec![c.core])),
         }
     }
-    by_pc.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    by_pc.sort_by_key(|b| std::cmp::Reverse(b.1.len()));
     let (pc, cores) = &by_pc[0];
     if cores.len() < 2 {
         return None;
@@ -1121,8 +1121,10 @@ fn userspace_watchdog(ctx: &Ctx, f: &mut Finding, msg: &str) {
         let stale = s.last_checkin_seconds_ago.unwrap_or(0) >= 30
             || svc.as_deref() == Some(s.name.as_str());
         let tag = if stale { "HUNG" } else { "ok" };
+        let raw = s.raw.trim();
+        let raw = raw.strip_prefix("service:").unwrap_or(raw).trim();
         f.evidence
-            .push(Evidence::fact(format!("[{tag}] {}", s.raw.trim())));
+            .push(Evidence::fact(format!("[{tag}] service: {raw}")));
     }
     if svc.as_deref() == Some("WindowServer") {
         f.explanation.push_str(
@@ -1390,7 +1392,7 @@ fn intel_trap(ctx: &Ctx, f: &mut Finding, id: &str, proc_: Option<&str>, suspect
     let keepsyms_at = trap.and_then(|t| {
         r.backtrace.as_ref()?.frames.iter().find_map(|fr| {
             (fr.address == t.address)
-                .then(|| fr.symbol.as_ref())
+                .then_some(fr.symbol.as_ref())
                 .flatten()
                 .map(|s| (demangle_short(&s.symbol), s.image.clone(), fr.line))
         })
@@ -1501,7 +1503,7 @@ fn zone(ctx: &Ctx, f: &mut Finding, id: &str, msg: &str, proc_: Option<&str>) {
             "Use-after-free in zone {}{}{}",
             zone_name.as_deref().unwrap_or("?"),
             size.as_ref()
-                .map(|s| format!(": a {s}-byte element was written after it was freed"))
+                .map(|s| format!(": an element of {s} bytes was written after it was freed"))
                 .unwrap_or_default(),
             proc_
                 .map(|p| format!(" (detected in {p})"))
@@ -1531,8 +1533,16 @@ fn zone(ctx: &Ctx, f: &mut Finding, id: &str, msg: &str, proc_: Option<&str>) {
             .strip_prefix("0x")
             .and_then(|h| u64::from_str_radix(h, 16).ok())
             .map(|n| {
-                let k = fault::classify_pointer(n, ctx.report);
-                format!(" ({})", k.describe(n))
+                if n >= 0xffff_ffff_ffff_0000 {
+                    // A small negative number: a counter decremented in freed memory.
+                    format!(
+                        " (= -{:#x}: a counter or flags word changed in freed memory, e.g. a release/decrement through a stale pointer)",
+                        n.wrapping_neg()
+                    )
+                } else {
+                    let k = fault::classify_pointer(n, ctx.report);
+                    format!(" ({})", k.describe(n))
+                }
             })
             .unwrap_or_default();
         f.evidence.push(Evidence::fact(format!(

@@ -327,7 +327,7 @@ pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis 
     rest.extend(threads::text_findings(&ctx, &class_id));
     rest.extend(system::findings(&ctx, &suspects, &class_id));
     // Stable sort: equal scores keep the order the analyses produced them in.
-    rest.sort_by(|a, b| b.score.cmp(&a.score));
+    rest.sort_by_key(|f| std::cmp::Reverse(f.score));
 
     let mut findings = vec![class_finding];
     findings.extend(rest);

@@ -227,8 +227,6 @@ pub fn known(bundle_id: &str) -> (&'static str, Option<&'static str>) {
         "filesystem"
     } else if b.contains("audio") {
         "audio"
-    } else if b.contains("usb") || b.contains("serial") {
-        "other"
     } else {
         "other"
     };

@@ -511,7 +511,7 @@ pub(crate) fn serialize(uuid: Uuid, fingerprint: u64, b: &Built) -> Vec<u8> {
     let mut dir = Vec::new();
     for (id, elem, bytes) in tables {
         // 8-byte alignment for every table.
-        while out.len() % 8 != 0 {
+        while !out.len().is_multiple_of(8) {
             out.push(0);
         }
         dir.push((id, elem, out.len() as u64, bytes.len() as u64));

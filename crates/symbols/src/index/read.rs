@@ -92,7 +92,7 @@ impl SymbolIndex {
                 "format version {version}, this kpanic reads {FORMAT_VERSION}"
             )));
         }
-        if &b[16..32] != &kpanic_version() {
+        if b[16..32] != kpanic_version() {
             let v = String::from_utf8_lossy(&b[16..32]);
             return Err(IndexError::Stale(format!(
                 "written by kpanic {}, this is {}",
@@ -133,7 +133,7 @@ impl SymbolIndex {
             let (Some(end), Some(slot)) = (end, TABLES.iter().position(|&t| t == id)) else {
                 return Err(damaged(format!("table {id} is outside the file")));
             };
-            if off < dir_end as u64 || elem == 0 || len % elem as u64 != 0 {
+            if off < dir_end as u64 || elem == 0 || !len.is_multiple_of(elem as u64) {
                 return Err(damaged(format!("table {id} has a bad layout")));
             }
             let want_elem = match id {
