@@ -124,22 +124,13 @@ fn rewritten_full_panic(letter: &str) -> (String, Vec<Vec<TruthSym>>, Vec<u64>) 
         "Kernel UUID:",
         &format!("Kernel UUID: {}", kernel.uuid),
     );
-    let lines: Vec<&str> = text.lines().collect();
-    let first = lines
-        .iter()
-        .position(|l| l.trim_start().starts_with("lr: "))
-        .unwrap();
-    let last = lines
-        .iter()
-        .rposition(|l| l.trim_start().starts_with("lr: "))
-        .unwrap();
-    let mut out: Vec<String> = lines[..first].iter().map(|s| s.to_string()).collect();
-    out.extend(
+    let mut text = replace_frames(
+        &text,
+        is_lr_line,
         lrs.iter()
-            .map(|lr| format!("\t\t  lr: {lr:#018x}  fp: 0xffffffecfb44f820")),
+            .map(|lr| format!("\t\t  lr: {lr:#018x}  fp: 0xffffffecfb44f820"))
+            .collect(),
     );
-    out.extend(lines[last + 1..].iter().map(|s| s.to_string()));
-    let mut text = out.join("\n") + "\n";
     // AppleM68Buttons' range becomes the fixture kext's: its unslid base + slide.
     text = text.replace(
         "com.apple.driver.AppleM68Buttons(1.0d1)[6AAC7152-26B3-355D-95F0-EC89EFA4152C]@0xfffffff02e13c800->0xfffffff02e156783",

@@ -79,20 +79,8 @@ fn arm64_panic(kernel_rel: &str) -> Arm64Panic {
             )
         })
         .collect();
-    let lines: Vec<&str> = text.lines().collect();
-    let first = lines
-        .iter()
-        .position(|l| l.trim_start().starts_with("lr: "))
-        .unwrap();
-    let last = lines
-        .iter()
-        .rposition(|l| l.trim_start().starts_with("lr: "))
-        .unwrap();
-    let mut out: Vec<String> = lines[..first].iter().map(|s| s.to_string()).collect();
-    out.extend(bt);
-    out.extend(lines[last + 1..].iter().map(|s| s.to_string()));
     Arm64Panic {
-        text: out.join("\n") + "\n",
+        text: replace_frames(&text, is_lr_line, bt),
         frames,
         caller_truth,
         pc_truth: ktruth.by_callsite[&pc_site].clone(),
@@ -371,16 +359,7 @@ fn intel_text_panic() {
             START + 0xfff
         ),
     );
-    let lines: Vec<&str> = text.lines().collect();
-    let first = lines
-        .iter()
-        .position(|l| l.starts_with("0xffffffa0"))
-        .unwrap();
-    let last = lines
-        .iter()
-        .rposition(|l| l.starts_with("0xffffffa0"))
-        .unwrap();
-    let mut out: Vec<String> = lines[..first].iter().map(|s| s.to_string()).collect();
+    let mut out = Vec::new();
     for (i, (ra, _)) in frames.iter().enumerate() {
         // trailing space, as unsymbolicated Intel frames have
         out.push(format!(
@@ -388,8 +367,7 @@ fn intel_text_panic() {
             0xffffffa0f1a8b960u64 + 0x40 * i as u64
         ));
     }
-    out.extend(lines[last + 1..].iter().map(|s| s.to_string()));
-    let text = out.join("\n") + "\n";
+    let text = replace_frames(&text, |l| l.starts_with("0xffffffa0"), out);
 
     let (_, sym) = run(
         &text,

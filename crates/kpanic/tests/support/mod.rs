@@ -235,3 +235,26 @@ pub fn replace_line(text: &str, prefix: &str, new: &str) -> String {
         .join("\n")
         + "\n"
 }
+
+/// Replaces the run of lines from the first to the last one matching `is_frame` (a backtrace)
+/// by `frames`.
+pub fn replace_frames(text: &str, is_frame: impl Fn(&str) -> bool, frames: Vec<String>) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines
+        .iter()
+        .position(|l| is_frame(l))
+        .expect("a frame line");
+    let last = lines
+        .iter()
+        .rposition(|l| is_frame(l))
+        .expect("a frame line");
+    let mut out: Vec<String> = lines[..first].iter().map(|s| s.to_string()).collect();
+    out.extend(frames);
+    out.extend(lines[last + 1..].iter().map(|s| s.to_string()));
+    out.join("\n") + "\n"
+}
+
+/// An arm64 `lr:` backtrace line.
+pub fn is_lr_line(l: &str) -> bool {
+    l.trim_start().starts_with("lr: ")
+}
