@@ -146,9 +146,24 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
         .or(sym.slice().vm_range().map(|r| r.0));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    // Every lookup first, in one batch (in parallel, see `Symbolizer::lookup_many`), then the
+    // output in input order.
+    let addrs: Vec<Option<SymbolAddr>> = inputs
+        .iter()
+        .map(|input| {
+            let value = parse_addr(input)?;
+            Some(match slide {
+                // PAC bits are judged against the runtime __TEXT (or first segment).
+                Some(s) => runtime_to_symbol(value, s, image_base.unwrap_or(0).wrapping_add(s)),
+                None => SymbolAddr(value),
+            })
+        })
+        .collect();
+    let batch: Vec<(SymbolAddr, AddrKind)> = addrs.iter().flatten().map(|&a| (a, kind)).collect();
+    let mut lookups = sym.lookup_many(&batch).into_iter();
     let mut frames = Vec::new();
-    for input in inputs {
-        let Some(value) = parse_addr(input) else {
+    for (input, addr) in inputs.into_iter().zip(addrs) {
+        let Some(_) = addr else {
             if args.json {
                 frames.push(serde_json::json!({
                     "address": input, "image": null, "image_offset": null, "symbols": [],
@@ -159,12 +174,7 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
             }
             continue;
         };
-        let addr = match slide {
-            // PAC bits are judged against the runtime __TEXT (or first segment).
-            Some(s) => runtime_to_symbol(value, s, image_base.unwrap_or(0).wrapping_add(s)),
-            None => SymbolAddr(value),
-        };
-        let lookup = sym.lookup(addr, kind);
+        let lookup = lookups.next().expect("one lookup per address");
         let image = lookup.fileset_entry.as_deref().unwrap_or(sym.image_name());
         if args.json {
             let entry_text = lookup

@@ -1,13 +1,12 @@
 //! `kpanic symbolicate PANIC... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE]
 //! [--all-threads] [--json]`
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use kpanic::render::{render_text, RenderOptions};
 use kpanic::{symbolicate, SymbolLibrary, SymbolOptions};
 
-use super::input::read_panics;
+use super::input::{for_each_panic, Rendered};
 
 /// Where symbols come from; shared by `symbolicate` and `diagnose`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -66,42 +65,23 @@ pub struct SymbolicateArgs {
 
 pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let lib = args.symbols.library();
-    let (panics, mut status) = read_panics(&args.files);
-    let mut json = Vec::new();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    for (i, (name, report)) in panics.iter().enumerate() {
+    for_each_panic(&args.files, |name, report| {
         let sym = symbolicate(report, &lib);
         if args.json {
-            json.push(serde_json::json!({ "file": name, "report": report, "symbolication": sym }));
-        } else {
-            if panics.len() > 1 {
-                writeln!(out, "{}==> {name} <==", if i > 0 { "\n" } else { "" })?;
-            }
-            let text = render_text(
-                report,
-                &sym,
-                RenderOptions {
-                    all_threads: args.all_threads,
-                },
-            );
-            out.write_all(text.as_bytes())?;
-            for w in &report.warnings {
-                writeln!(out, "warning: {name}: {w}")?;
-            }
+            return Ok(Rendered::Json(serde_json::json!({
+                "file": name, "report": report, "symbolication": sym
+            })));
         }
-    }
-    if args.json {
-        let value = if args.files.len() == 1 && json.len() == 1 {
-            json.pop().unwrap_or_default()
-        } else {
-            serde_json::Value::Array(json)
-        };
-        serde_json::to_writer_pretty(&mut out, &value)?;
-        writeln!(out)?;
-    }
-    if panics.is_empty() {
-        status = 2;
-    }
-    Ok(status)
+        let mut text = render_text(
+            report,
+            &sym,
+            RenderOptions {
+                all_threads: args.all_threads,
+            },
+        );
+        for w in &report.warnings {
+            text.push_str(&format!("warning: {name}: {w}\n"));
+        }
+        Ok(Rendered::Text(text))
+    })
 }
