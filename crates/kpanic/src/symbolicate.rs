@@ -431,6 +431,41 @@ impl<'a> Symbolicator<'a> {
     }
 
     fn open_image(&self, key: &ImageKey) -> ImageState {
+        let mut state = self.open_image_unchecked(key);
+        if let Ok(sym) = &state.symbols {
+            if let Some(why) = self.arch_mismatch(sym) {
+                state.symbols = Err(why);
+            }
+        }
+        state
+    }
+
+    /// Symbols of the other architecture than the panic's never answer, whatever their UUID.
+    fn arch_mismatch(&self, sym: &Symbols) -> Option<String> {
+        use kpanic_symbols::Arch;
+        let sym_arm = match sym.arch() {
+            Arch::Arm64 | Arch::Arm64e => true,
+            Arch::X86_64 | Arch::X86_64h => false,
+            Arch::Other { .. } => {
+                return Some(format!("{} is not arm64 or x86_64", sym.path().display()))
+            }
+        };
+        let panic_arm = match self.report.arch {
+            Some(kpanic_report::Arch::Arm64) => true,
+            Some(kpanic_report::Arch::X86_64) => false,
+            None => return None,
+        };
+        (sym_arm != panic_arm).then(|| {
+            format!(
+                "wrong architecture: {} is {:?}, the panic is {}",
+                sym.path().display(),
+                sym.arch(),
+                if panic_arm { "arm64" } else { "x86_64" }
+            )
+        })
+    }
+
+    fn open_image_unchecked(&self, key: &ImageKey) -> ImageState {
         let r = self.report;
         match key {
             ImageKey::Kernel => {

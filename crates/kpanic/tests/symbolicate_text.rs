@@ -426,3 +426,33 @@ fn kext_text_exec_comes_from_the_binary() {
         assert_frame(f, t, "odd kext");
     }
 }
+
+/// Symbols for the wrong architecture never answer, even when the UUID says they are the ones.
+#[test]
+fn symbols_of_the_wrong_architecture_are_refused() {
+    let x86 = layout(&fixtures().join("x86_64/kernel.fixture"));
+    let p = arm64_panic("arm64e/kernel.fixture");
+    let arm_uuid = layout(&fixtures().join("arm64e/kernel.fixture")).uuid;
+    let text = p.text.replace(&arm_uuid, &x86.uuid);
+    let (_, sym) = run(
+        &text,
+        &SymbolOptions {
+            symbols: vec![fixtures().join("x86_64/kernel.fixture")],
+            ..Default::default()
+        },
+    );
+    let kernel_frames: Vec<_> = sym
+        .backtrace
+        .iter()
+        .filter(|f| f.image.as_deref() != Some(KEXT_ID))
+        .collect();
+    assert!(!kernel_frames.is_empty());
+    for f in kernel_frames {
+        assert!(f.symbols.is_empty(), "{f:?}");
+        assert!(f
+            .unresolved_reason
+            .as_deref()
+            .unwrap()
+            .contains("wrong architecture"));
+    }
+}
