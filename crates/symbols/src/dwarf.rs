@@ -6,8 +6,10 @@
 //!
 //! `addr2line::Context` caches through `OnceCell`, so it is `Send` but not `Sync`. To make a
 //! `Symbolizer` shareable across threads (rayon), contexts live in a small pool: a lookup takes
-//! one (or makes one, which is cheap: the `Dwarf` itself is shared), uses it, and puts it back.
-//! With one thread there is one context and its caches persist across lookups.
+//! one (or makes one: the `Dwarf` itself is shared, the context reads the unit headers), uses
+//! it, and puts it back. With one thread there is one context and its caches persist across
+//! lookups. A large batch (`Symbolizer::lookup_many`) instead loads the DWARF afresh per chunk,
+//! so that memory does not grow with every unit it touches.
 
 use crate::bytes::FileBytes;
 use crate::demangle::demangle;
@@ -75,17 +77,18 @@ impl DwarfInfo {
                 })?;
             Ok(Reader::new(bytes, endian).range(start..start + len))
         };
-        let dwarf = gimli::Dwarf::load(load)?;
+        let mut dwarf = gimli::Dwarf::load(load)?;
+        // dsymutil gives every unit the same abbreviation table: parse it once, share it (for
+        // a kernel's ~1,200 units this saves ~100 MB and ~10% of a cold run).
+        dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::Duplicates);
         let info = DwarfInfo {
             dwarf: Arc::new(dwarf),
             pool: Mutex::new(Vec::new()),
         };
-        // Build one context now so that broken unit headers are reported at open time.
-        let ctx = info.new_context()?;
-        info.pool
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(ctx);
+        // No context yet: making one reads every unit header, which for a kernel dSYM maps
+        // tens of MB (every unit's first page, and the kernel maps 64 KiB around each). The
+        // first lookup makes it; broken unit headers then come back as that lookup's
+        // `unresolved_reason` ("DWARF error at …"), never as a panic.
         Ok(Some(info))
     }
 

@@ -160,7 +160,14 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
         })
         .collect();
     let batch: Vec<(SymbolAddr, AddrKind)> = addrs.iter().flatten().map(|&a| (a, kind)).collect();
-    let mut lookups = sym.lookup_many(&batch).into_iter();
+    // From an index, lookups are cheap: blocks keep the answers in memory few (and reused);
+    // from DWARF, one batch lets `lookup_many` read the DWARF chunk by chunk.
+    let block = if sym.index().is_some() {
+        4096
+    } else {
+        batch.len().max(1)
+    };
+    let mut lookups = batch.chunks(block).flat_map(|c| sym.lookup_many(c));
     let mut frames = Vec::new();
     for (input, addr) in inputs.into_iter().zip(addrs) {
         let Some(_) = addr else {

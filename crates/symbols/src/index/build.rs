@@ -60,7 +60,9 @@ pub(crate) fn load_dwarf(image: &MachOSlice) -> Result<Option<gimli::Dwarf<Reade
             .ok_or_else(|| format!("section {want} runs past the end of the file"))?;
         Ok(Reader::new(bytes, endian).range(start..start + len))
     };
-    gimli::Dwarf::load(load).map(Some)
+    let mut dwarf = gimli::Dwarf::load(load)?;
+    dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::Duplicates);
+    Ok(Some(dwarf))
 }
 
 #[derive(Default)]
@@ -499,12 +501,31 @@ pub(crate) fn serialize(uuid: Uuid, fingerprint: u64, b: &Built) -> Vec<u8> {
     }
     offsets.extend_from_slice(&(data.len() as u32).to_le_bytes());
 
-    let tables: [(u32, u32, &[u8]); 5] = [
+    // Buckets over the relative starts of ranges 0..n.
+    let n = b.values.len();
+    let mut shift = 0u32;
+    while shift < 63 && (span >> shift) >= MAX_BUCKETS {
+        shift += 1;
+    }
+    let nb = (span >> shift) + 1;
+    let mut buckets = Vec::with_capacity((nb as usize + 2) * 4);
+    buckets.extend_from_slice(&shift.to_le_bytes());
+    let mut i = 0usize;
+    for k in 0..=nb {
+        let lo = k.checked_shl(shift).unwrap_or(u64::MAX);
+        while i < n && b.starts[i].wrapping_sub(base) < lo {
+            i += 1;
+        }
+        buckets.extend_from_slice(&(i as u32).to_le_bytes());
+    }
+
+    let tables: [(u32, u32, &[u8]); 6] = [
         (T_RANGE_STARTS, width, &starts),
         (T_RANGE_VALUES, 4, &values),
         (T_NODES, NODE_LEN as u32, &nodes),
         (T_STR_OFFSETS, 4, &offsets),
         (T_STR_DATA, 1, &data),
+        (T_BUCKETS, 4, &buckets),
     ];
     let dir_end = HEADER_LEN + DIR_ENTRY_LEN * tables.len();
     let mut out = vec![0u8; dir_end];

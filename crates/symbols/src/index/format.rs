@@ -26,6 +26,9 @@
 //!   parent is the next frame outwards. Chains share their outer frames.
 //! - `STR_OFFSETS` (k + 1 × u32) and `STR_DATA`: string id i is
 //!   `STR_DATA[offsets[i]..offsets[i + 1]]`, UTF-8.
+//! - `BUCKETS`: a shift s, then b + 1 range indexes: bucket k holds the ranges whose start
+//!   (− base) is in [k << s, (k + 1) << s), so that a lookup binary-searches a few dozen starts
+//!   (one or two cache lines) instead of all of them.
 
 pub(crate) const MAGIC: &[u8; 8] = b"KPANICIX";
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -37,13 +40,17 @@ pub(crate) const T_RANGE_VALUES: u32 = 2;
 pub(crate) const T_NODES: u32 = 3;
 pub(crate) const T_STR_OFFSETS: u32 = 4;
 pub(crate) const T_STR_DATA: u32 = 5;
-pub(crate) const TABLES: [u32; 5] = [
+pub(crate) const T_BUCKETS: u32 = 6;
+pub(crate) const TABLES: [u32; 6] = [
     T_RANGE_STARTS,
     T_RANGE_VALUES,
     T_NODES,
     T_STR_OFFSETS,
     T_STR_DATA,
+    T_BUCKETS,
 ];
+/// At most this many buckets (a 256 KiB table).
+pub(crate) const MAX_BUCKETS: u64 = 1 << 16;
 
 /// "Absent": no function name, no file, no line, no column, no parent, no DWARF.
 pub(crate) const NONE: u32 = u32::MAX;

@@ -24,6 +24,8 @@ pub struct SymbolIndex {
     nodes: Range<usize>,
     str_offsets: Range<usize>,
     str_data: Range<usize>,
+    buckets: Range<usize>,
+    bucket_shift: u32,
     data_checksum: u64,
     data_start: usize,
 }
@@ -122,7 +124,7 @@ impl SymbolIndex {
         if width != 4 && width != 8 {
             return Err(damaged(format!("address width {width}")));
         }
-        let mut tables: [Range<usize>; 5] = Default::default();
+        let mut tables: [Range<usize>; 6] = Default::default();
         for i in 0..ntables {
             let at = HEADER_LEN + i * DIR_ENTRY_LEN;
             let id = u32_at(b, at).unwrap_or(0);
@@ -147,7 +149,11 @@ impl SymbolIndex {
             }
             tables[slot] = off as usize..end as usize;
         }
-        let [starts, values, nodes, str_offsets, str_data] = tables;
+        let [starts, values, nodes, str_offsets, str_data, buckets] = tables;
+        let bucket_shift = u32_at(b, buckets.start).unwrap_or(u32::MAX);
+        if buckets.len() < 12 || bucket_shift > 63 {
+            return Err(damaged("bad bucket table".into()));
+        }
         let ranges = values.len() / 4;
         if starts.len() != (ranges + 1) * width || str_offsets.len() < 4 {
             return Err(damaged("range and string tables disagree".into()));
@@ -170,6 +176,8 @@ impl SymbolIndex {
             nodes,
             str_offsets,
             str_data,
+            buckets: buckets.start + 4..buckets.end,
+            bucket_shift,
             path: path.to_path_buf(),
             bytes,
         })
@@ -234,8 +242,17 @@ impl SymbolIndex {
         if self.ranges == 0 || rel >= self.start(self.ranges)? {
             return Some(NO_DWARF);
         }
-        // partition_point over starts[0..ranges]: the first start > rel.
-        let (mut lo, mut hi) = (0usize, self.ranges);
+        // partition_point over starts[0..ranges]: the first start > rel. Its bucket bounds it.
+        let k = (rel >> self.bucket_shift) as usize;
+        let at = self.buckets.start + k * 4;
+        if at + 8 > self.buckets.end {
+            return None;
+        }
+        let mut lo = u32_at(&self.bytes, at)? as usize;
+        let mut hi = u32_at(&self.bytes, at + 4)? as usize;
+        if lo > hi || hi > self.ranges {
+            return None;
+        }
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
             if self.start(mid)? <= rel {
