@@ -330,43 +330,37 @@ fn uuids_of(path: &Path) -> Vec<Uuid> {
         .collect()
 }
 
-/// Reads the first bytes only: most files in a symbols folder are not Mach-O.
-fn looks_like_macho(path: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    let ok = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok();
-    ok && matches!(
-        u32::from_be_bytes(magic),
-        0xfeedfacf | 0xcffaedfe | 0xcafebabe | 0xcafebabf | 0xfeedface | 0xcefaedfe
-    )
+/// Every Mach-O file at or below `root` (a file, or a folder searched recursively), in a
+/// stable order: what `--symbols` and `kpanic index` look through.
+pub fn symbol_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    walk_files(root, &mut |path| {
+        if kpanic_symbols::is_macho_file(path) {
+            out.push(path.to_path_buf());
+        }
+    });
+    out
 }
 
 fn build_index(paths: &[PathBuf]) -> UuidIndex {
     let mut index = UuidIndex::default();
-    for root in paths {
-        walk_files(root, &mut |path| {
-            if !looks_like_macho(path) {
-                return;
-            }
-            let in_dsym = path
-                .ancestors()
-                .any(|a| a.extension().is_some_and(|e| e == "dSYM"));
-            let Ok(file) = MachOFile::open(path) else {
-                return;
+    for path in paths.iter().flat_map(|root| symbol_files(root)) {
+        let in_dsym = path
+            .ancestors()
+            .any(|a| a.extension().is_some_and(|e| e == "dSYM"));
+        let Ok(file) = MachOFile::open(&path) else {
+            continue;
+        };
+        for i in 0..file.slices().len() {
+            let Ok(slice) = file.slice(i) else { continue };
+            let Some(u) = slice.uuid() else { continue };
+            let map = if in_dsym || slice.is_dsym() {
+                &mut index.dsyms
+            } else {
+                &mut index.binaries
             };
-            for i in 0..file.slices().len() {
-                let Ok(slice) = file.slice(i) else { continue };
-                let Some(u) = slice.uuid() else { continue };
-                let map = if in_dsym || slice.is_dsym() {
-                    &mut index.dsyms
-                } else {
-                    &mut index.binaries
-                };
-                map.entry(u).or_insert_with(|| path.to_path_buf());
-            }
-        });
+            map.entry(u).or_insert_with(|| path.clone());
+        }
     }
     index
 }

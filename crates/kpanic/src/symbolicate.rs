@@ -740,17 +740,7 @@ impl<'a> Symbolicator<'a> {
             out.unresolved_reason = Some("internal: no lookup".into());
             return out;
         };
-        out.symbols = lookup
-            .frames
-            .iter()
-            .map(|f| JsonSymbol {
-                function: f.function.clone(),
-                file: f.file.clone(),
-                line: f.line,
-                column: f.column,
-                offset: f.symbol_offset.map(|o| format!("{o:#x}")),
-            })
-            .collect();
+        out.symbols = lookup.frames.iter().map(JsonSymbol::from).collect();
         if out.symbols.is_empty() {
             out.unresolved_reason = lookup
                 .unresolved_reason

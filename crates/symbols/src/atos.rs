@@ -61,6 +61,18 @@ pub struct JsonSymbol {
     pub offset: Option<String>,
 }
 
+impl From<&SymFrame> for JsonSymbol {
+    fn from(f: &SymFrame) -> Self {
+        JsonSymbol {
+            function: f.function.clone(),
+            file: f.file.clone(),
+            line: f.line,
+            column: f.column,
+            offset: f.symbol_offset.map(|o| format!("{o:#x}")),
+        }
+    }
+}
+
 /// A frame of kpanic's JSON output (DESIGN.md §3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct JsonFrame {
@@ -85,17 +97,7 @@ pub fn json_frame(
         address: input.to_string(),
         image: image.map(str::to_string),
         image_offset: image_offset.map(|o| format!("{o:#x}")),
-        symbols: lookup
-            .frames
-            .iter()
-            .map(|f| JsonSymbol {
-                function: f.function.clone(),
-                file: f.file.clone(),
-                line: f.line,
-                column: f.column,
-                offset: f.symbol_offset.map(|o| format!("{o:#x}")),
-            })
-            .collect(),
+        symbols: lookup.frames.iter().map(JsonSymbol::from).collect(),
         unresolved_reason: lookup.unresolved_reason.clone(),
     }
 }

@@ -36,7 +36,9 @@ pub use dsym::{dsym_dwarf_files, find_dsym, DsymStatus};
 pub use error::Error;
 pub use index::{IndexMode, IndexOptions, IndexStatus, SymbolIndex};
 pub use lookup::{DsymChoice, Lookup, LookupSource, SymFrame, Symbolizer, SymbolizerOptions};
-pub use macho::{FilesetEntry, MachOFile, MachOSlice, Section, Segment, SliceInfo, SliceSelector};
+pub use macho::{
+    is_macho_file, FilesetEntry, MachOFile, MachOSlice, Section, Segment, SliceInfo, SliceSelector,
+};
 pub use uuid::{BadUuid, Uuid};
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -73,38 +73,6 @@ fn clear_bar() {
     }
 }
 
-fn looks_like_macho(path: &Path) -> bool {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    let ok = std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .is_ok();
-    ok && matches!(
-        u32::from_be_bytes(magic),
-        0xfeedfacf | 0xcffaedfe | 0xcafebabe | 0xcafebabf
-    )
-}
-
-/// Mach-O files under `root` (or `root` itself), in a stable order.
-fn macho_files(root: &Path, out: &mut Vec<PathBuf>) {
-    let meta = match std::fs::symlink_metadata(root) {
-        Ok(m) => m,
-        Err(_) => return,
-    };
-    if meta.is_dir() {
-        let Ok(rd) = std::fs::read_dir(root) else {
-            return;
-        };
-        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for e in entries {
-            macho_files(&e, out);
-        }
-    } else if meta.is_file() && looks_like_macho(root) {
-        out.push(root.to_path_buf());
-    }
-}
-
 fn human(bytes: u64) -> String {
     if bytes >= 1 << 20 {
         format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)
@@ -139,14 +107,14 @@ pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
             );
             return Ok(2);
         }
-        macho_files(p, &mut files);
+        files.extend(kpanic::library::symbol_files(p));
     }
     for k in &args.kdks {
         if !k.is_dir() {
             eprintln!("kpanic index: --kdk {}: not a folder", k.display());
             return Ok(2);
         }
-        macho_files(k, &mut files);
+        files.extend(kpanic::library::symbol_files(k));
     }
     // dSYMs first: a binary then finds its UUID done.
     files.sort_by_key(|f| {

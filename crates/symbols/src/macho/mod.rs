@@ -17,6 +17,20 @@ use crate::error::{Error, ParseError};
 use crate::{Arch, Uuid};
 use std::path::{Path, PathBuf};
 
+/// Does the file start like a Mach-O (thin, either endianness or width, or universal)? Reads
+/// four bytes: most files of a symbols folder are not Mach-O, and opening each would be slow.
+pub fn is_macho_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let ok = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok();
+    ok && matches!(
+        u32::from_be_bytes(magic),
+        0xfeedfacf | 0xcffaedfe | 0xfeedface | 0xcefaedfe | 0xcafebabe | 0xcafebabf
+    )
+}
+
 /// Which slice of a (possibly universal) file to use. With neither field set, a thin file's only
 /// slice, and an error for a universal file with several.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
