@@ -5,11 +5,18 @@
 //! ([`SymbolLibrary`], UUID-checked); last, the distinct (image, address) pairs are looked up,
 //! in parallel, and every frame is assembled, resolved or with the reason it is not.
 
+mod images;
+mod panic_path;
+mod target;
+
+use panic_path::check_panic_path;
+pub use panic_path::PanicPathCheck;
+
 use std::collections::{BTreeMap, HashMap};
 
 use kpanic_report::{PanicReport, RuntimeAddr, StackFrame};
 use kpanic_symbols::atos::JsonSymbol;
-use kpanic_symbols::{Lookup, Segment, SymbolAddr, Uuid};
+use kpanic_symbols::{Lookup, SymbolAddr, Uuid};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -81,17 +88,6 @@ pub struct ImageMatch {
     pub frames: usize,
 }
 
-/// Does the panicked thread run through the panic path? When it does, the kernel symbols and
-/// the mapping agree with what the log says happened: the symbolication can be trusted.
-#[derive(Clone, Debug, Serialize)]
-pub struct PanicPathCheck {
-    /// `passed`, `failed` (resolved frames, none on the panic path: suspect the mapping or the
-    /// symbols), or `not_checked` (no resolved kernel frame).
-    pub result: String,
-    /// The panic-path functions found, innermost first.
-    pub matched: Vec<String>,
-}
-
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     pub frames: usize,
@@ -114,27 +110,6 @@ pub struct Symbolication {
     pub images: Vec<ImageMatch>,
     pub summary: Summary,
     pub warnings: Vec<String>,
-}
-
-/// Functions whose presence in the panicked thread shows it ran through the panic path.
-const PANIC_PATH: &[&str] = &[
-    "panic_trap_to_debugger",
-    "panic_with_options",
-    "panic_with_options_and_initiator",
-    "panic",
-    "panic_with_thread_context",
-    "handle_debugger_trap",
-    "DebuggerTrapWithState",
-    "Debugger",
-    "Assert",
-    "kernel_trap",
-    "trap_from_kernel",
-    "panic_trap",
-];
-
-fn on_panic_path(function: &str) -> bool {
-    let f = function.trim_start_matches('_');
-    PANIC_PATH.contains(&f) || f.starts_with("sleh_") || f.starts_with("panic_")
 }
 
 /// Symbolicates every address of `report` with the symbols of `lib`.
@@ -422,247 +397,6 @@ impl<'a> Symbolicator<'a> {
         Ok(p)
     }
 
-    fn image(&mut self, key: &ImageKey) -> &mut ImageState {
-        if !self.images.contains_key(key) {
-            let state = self.open_image(key);
-            self.images.insert(key.clone(), state);
-        }
-        self.images.get_mut(key).expect("just inserted")
-    }
-
-    fn open_image(&self, key: &ImageKey) -> ImageState {
-        let mut state = self.open_image_unchecked(key);
-        if let Ok(sym) = &state.symbols {
-            if let Some(why) = self.arch_mismatch(sym) {
-                state.symbols = Err(why);
-            }
-        }
-        state
-    }
-
-    /// Symbols of the other architecture than the panic's never answer, whatever their UUID.
-    fn arch_mismatch(&self, sym: &Symbols) -> Option<String> {
-        use kpanic_symbols::Arch;
-        let sym_arm = match sym.arch() {
-            Arch::Arm64 | Arch::Arm64e => true,
-            Arch::X86_64 | Arch::X86_64h => false,
-            Arch::Other { .. } => {
-                return Some(format!("{} is not arm64 or x86_64", sym.path().display()))
-            }
-        };
-        let panic_arm = match self.report.arch {
-            Some(kpanic_report::Arch::Arm64) => true,
-            Some(kpanic_report::Arch::X86_64) => false,
-            None => return None,
-        };
-        (sym_arm != panic_arm).then(|| {
-            format!(
-                "wrong architecture: {} is {:?}, the panic is {}",
-                sym.path().display(),
-                sym.arch(),
-                if panic_arm { "arm64" } else { "x86_64" }
-            )
-        })
-    }
-
-    fn open_image_unchecked(&self, key: &ImageKey) -> ImageState {
-        let r = self.report;
-        match key {
-            ImageKey::Kernel => {
-                let variant = r
-                    .system
-                    .kernel_variant
-                    .as_ref()
-                    .map(|v| v.kdk_kernel_name());
-                let symbols = self.lib.kernel(
-                    self.placer.kernel_uuid(),
-                    variant.as_deref(),
-                    r.system.os_build.as_deref(),
-                );
-                let name = symbols
-                    .as_ref()
-                    .map(|s| s.image_name().to_string())
-                    .unwrap_or_else(|_| variant.unwrap_or_else(|| "kernel".into()));
-                ImageState {
-                    name,
-                    uuid: self.placer.kernel_uuid(),
-                    symbols,
-                    frames: 0,
-                }
-            }
-            ImageKey::Kext { bundle_id, uuid } => ImageState {
-                name: bundle_id.clone(),
-                uuid: *uuid,
-                symbols: self.lib.kext(bundle_id, *uuid),
-                frames: 0,
-            },
-            ImageKey::Image { index, uuid } => {
-                // A kext of the backtrace with this UUID gives the image its bundle id.
-                let bundle = uuid.and_then(|u| {
-                    r.kexts_in_backtrace
-                        .iter()
-                        .flat_map(|k| std::iter::once(&k.kext).chain(&k.dependencies))
-                        .find(|k| k.uuid.as_deref().and_then(|s| s.parse().ok()) == Some(u))
-                        .map(|k| k.bundle_id.clone())
-                });
-                let symbols = match uuid {
-                    Some(u) => self
-                        .lib
-                        .by_uuid(*u)
-                        .unwrap_or_else(|| Err(format!("no symbols for image {index} (UUID {u})"))),
-                    None => Err(format!("image {index} has no UUID")),
-                };
-                let name = bundle
-                    .or_else(|| symbols.as_ref().ok().map(|s| s.image_name().to_string()))
-                    .unwrap_or_else(|| format!("image {index}"));
-                ImageState {
-                    name,
-                    uuid: *uuid,
-                    symbols,
-                    frames: 0,
-                }
-            }
-        }
-    }
-
-    /// Where to look `p` up: which symbol file and which of its addresses.
-    fn target(&mut self, p: &Placement) -> Result<(Target, Option<String>), String> {
-        if p.anchor == Anchor::Kernelcache {
-            return self.kernelcache_target(p);
-        }
-        let caveat = p.caveat.map(str::to_string);
-        let state = self.image(&p.image);
-        state.frames += 1;
-        let name = state.name.clone();
-        let sym = match &state.symbols {
-            Ok(s) => s.clone(),
-            Err(why) => return Err(why.clone()),
-        };
-        let addr = match p.anchor {
-            Anchor::SymbolFile => p.offset,
-            Anchor::Segment(seg) => {
-                let slice = sym.slice();
-                // Images without __TEXT_EXEC (x86_64, older arm64) keep their code in __TEXT.
-                let base = slice
-                    .segment(seg)
-                    .or_else(|| slice.segment("__TEXT"))
-                    .map(|s| s.vmaddr)
-                    .ok_or_else(|| format!("{name} has no {seg} segment"))?;
-                base.wrapping_add(p.offset)
-            }
-            Anchor::Kernelcache => unreachable!("handled above"),
-        };
-        // A code address that lands in a data segment is a wrong mapping (or the wrong image),
-        // not a frame: the symbol table would happily name the nearest data symbol.
-        if let Some(seg) = sym.slice().segment_containing(addr) {
-            if seg.initprot | seg.maxprot != 0 && !seg.is_executable() {
-                return Err(format!(
-                    "{addr:#x} lands in {} of {name}, which holds no code",
-                    seg.name
-                ));
-            }
-        }
-        let caveat = caveat.or_else(|| outside_anchor_caveat(p, sym.slice().segments(), addr));
-        Ok((
-            Target::File(p.image.clone(), SymbolAddr(addr), Some(name)),
-            caveat,
-        ))
-    }
-
-    /// A kernelcache vmaddr: find its fileset entry and segment, then the same segment of the
-    /// entry's own symbol file; without one, the kernelcache's symbol table answers.
-    fn kernelcache_target(&mut self, p: &Placement) -> Result<(Target, Option<String>), String> {
-        let Some(kc) = self
-            .lib
-            .kernelcache()
-            .filter(|_| self.use_kernelcache)
-            .cloned()
-        else {
-            // No kernelcache: a U image can still be mapped through the kernel when the log
-            // says where the kernel's text exec segment ran.
-            return self.u_image_without_kernelcache(p);
-        };
-        let vm = p.offset;
-        let entry = kc
-            .slice()
-            .entry_containing(vm)
-            .ok_or_else(|| format!("no entry of the kernelcache maps {vm:#x}"))?;
-        let (seg, nth) = segment_and_index(entry.segments(), vm)
-            .ok_or_else(|| format!("no segment of {} maps {vm:#x}", entry.id))?;
-        let entry_uuid = entry.uuid();
-        let key = if entry.id == "com.apple.kernel"
-            || (entry_uuid.is_some() && entry_uuid == self.placer.kernel_uuid())
-        {
-            ImageKey::Kernel
-        } else {
-            ImageKey::Kext {
-                bundle_id: entry.id.clone(),
-                uuid: entry_uuid,
-            }
-        };
-        let seg_name = seg.name.clone();
-        let in_seg = vm - seg.vmaddr;
-        let entry_id = entry.id.clone();
-        let state = self.image(&key);
-        state.frames += 1;
-        let name = state.name.clone();
-        if let Ok(sym) = &state.symbols {
-            let own = sym
-                .slice()
-                .segments()
-                .iter()
-                .filter(|s| s.name == seg_name)
-                .nth(nth)
-                .ok_or_else(|| format!("{name} has no segment {seg_name} #{nth}"))?;
-            return Ok((
-                Target::File(key, SymbolAddr(own.vmaddr + in_seg), Some(name)),
-                None,
-            ));
-        }
-        Ok((Target::KernelcacheSymtab(SymbolAddr(vm), entry_id), None))
-    }
-
-    fn u_image_without_kernelcache(
-        &mut self,
-        p: &Placement,
-    ) -> Result<(Target, Option<String>), String> {
-        // The U image's own kernelcache among the symbols (pre-fileset iOS kernelcaches are
-        // plain MH_EXECUTEs): base + offset is one of its vmaddrs.
-        if matches!(p.image, ImageKey::Image { uuid: Some(_), .. })
-            && self.image(&p.image).symbols.is_ok()
-        {
-            let placed = Placement {
-                anchor: Anchor::SymbolFile,
-                ..p.clone()
-            };
-            return self.target(&placed);
-        }
-        let slides = &self.report.slides;
-        match (
-            slides.kernel_text_exec_base,
-            self.report.kernelcache_slide(),
-        ) {
-            (Some(_), Some(slide)) => {
-                let runtime = RuntimeAddr(p.offset.wrapping_add(slide));
-                let placed = self.placer.place_runtime(runtime)?;
-                self.target(&placed)
-            }
-            _ => {
-                // Pre-fileset kernelcaches: base + offset is a vmaddr of that kernelcache, which is
-                // also the kernel's own vmaddr for kernel code.
-                let placed = Placement {
-                    image: ImageKey::Kernel,
-                    anchor: Anchor::SymbolFile,
-                    offset: p.offset,
-                    caveat: Some(
-                        "a U-image address mapped onto the kernel without its kernelcache: may be off",
-                    ),
-                };
-                self.target(&placed)
-            }
-        }
-    }
-
     fn lookup(&self, key: &LookupKey, kind: FrameKind) -> Lookup {
         match key {
             LookupKey::File(image, addr) => match self.images.get(image).map(|s| &s.symbols) {
@@ -749,41 +483,6 @@ impl<'a> Symbolicator<'a> {
         }
         out
     }
-
-    fn image_matches(&self) -> Vec<ImageMatch> {
-        self.images
-            .values()
-            .map(|s| {
-                let (path, status, debug_info, reason) = match &s.symbols {
-                    Ok(sym) => (
-                        Some(sym.path().display().to_string()),
-                        "ok".to_string(),
-                        sym.debug_path().map(|p| p.display().to_string()),
-                        dsym_note(sym),
-                    ),
-                    Err(why) => (
-                        None,
-                        if why.starts_with("UUID mismatch") {
-                            "uuid_mismatch".to_string()
-                        } else {
-                            "no_symbols".to_string()
-                        },
-                        None,
-                        Some(why.clone()),
-                    ),
-                };
-                ImageMatch {
-                    image: s.name.clone(),
-                    uuid: s.uuid.map(|u| u.to_string()),
-                    path,
-                    status,
-                    debug_info,
-                    reason,
-                    frames: s.frames,
-                }
-            })
-            .collect()
-    }
 }
 
 struct PendingThread {
@@ -811,54 +510,6 @@ impl LookupKey {
     }
 }
 
-/// The segment of `segments` that maps `vm`, and its index among segments of the same name.
-fn segment_and_index(segments: &[Segment], vm: u64) -> Option<(&Segment, usize)> {
-    let seg = segments
-        .iter()
-        .find(|s| s.name != "__LINKEDIT" && s.vmsize > 0 && s.contains(vm))?;
-    let nth = segments
-        .iter()
-        .filter(|s| s.name == seg.name)
-        .position(|s| std::ptr::eq(s, seg))?;
-    Some((seg, nth))
-}
-
-/// The kernel's segments after the first `__TEXT_EXEC` (`__PPLTEXT`, `__KLD`, `__LASTTEXT`) do
-/// not keep their distance to it in the boot kernelcache: say so when an address lands there.
-fn outside_anchor_caveat(p: &Placement, segments: &[Segment], addr: u64) -> Option<String> {
-    let Anchor::Segment(name) = p.anchor else {
-        return None;
-    };
-    let anchor = segments.iter().find(|s| s.name == name)?;
-    if anchor.contains(addr) {
-        return None;
-    }
-    let landed = segments
-        .iter()
-        .find(|s| s.contains(addr))
-        .map_or("no segment", |s| s.name.as_str());
-    Some(format!(
-        "outside the first {name} (in {landed}): the boot kernelcache may place it differently; \
-         give --kernelcache for an exact mapping"
-    ))
-}
-
-fn dsym_note(sym: &Symbols) -> Option<String> {
-    use kpanic_symbols::DsymStatus;
-    match sym.dsym_status() {
-        DsymStatus::UuidMismatch { path, dsym, .. } => Some(format!(
-            "dSYM {} does not match (UUIDs {}): symbol table only",
-            path.display(),
-            dsym.iter()
-                .map(|u| u.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        DsymStatus::Missing if !sym.has_dwarf() => Some("no dSYM: symbol table only".into()),
-        _ => None,
-    }
-}
-
 fn registers_resolved(r: &[NamedFrame]) -> usize {
     r.iter().filter(|f| f.frame.is_resolved()).count()
 }
@@ -867,30 +518,4 @@ fn cores_resolved(c: &[CoreFrames]) -> usize {
     c.iter()
         .map(|c| c.pc.is_resolved() as usize + c.lr.is_resolved() as usize)
         .sum()
-}
-
-fn check_panic_path(frames: &[&Frame]) -> PanicPathCheck {
-    let mut matched = Vec::new();
-    let mut any_resolved = false;
-    for f in frames {
-        for s in &f.symbols {
-            any_resolved = true;
-            if let Some(func) = &s.function {
-                if on_panic_path(func) && !matched.contains(func) {
-                    matched.push(func.clone());
-                }
-            }
-        }
-    }
-    let result = if !matched.is_empty() {
-        "passed"
-    } else if any_resolved {
-        "failed"
-    } else {
-        "not_checked"
-    };
-    PanicPathCheck {
-        result: result.into(),
-        matched,
-    }
 }

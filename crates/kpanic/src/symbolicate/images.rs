@@ -1,0 +1,161 @@
+//! Matching the panic's images to symbol files, once each, and reporting what was found.
+
+use super::{ImageMatch, ImageState, Symbolicator};
+use crate::library::Symbols;
+use crate::place::ImageKey;
+
+impl Symbolicator<'_> {
+    pub(super) fn image(&mut self, key: &ImageKey) -> &mut ImageState {
+        if !self.images.contains_key(key) {
+            let state = self.open_image(key);
+            self.images.insert(key.clone(), state);
+        }
+        self.images.get_mut(key).expect("just inserted")
+    }
+
+    pub(super) fn open_image(&self, key: &ImageKey) -> ImageState {
+        let mut state = self.open_image_unchecked(key);
+        if let Ok(sym) = &state.symbols {
+            if let Some(why) = self.arch_mismatch(sym) {
+                state.symbols = Err(why);
+            }
+        }
+        state
+    }
+
+    /// Symbols of the other architecture than the panic's never answer, whatever their UUID.
+    pub(super) fn arch_mismatch(&self, sym: &Symbols) -> Option<String> {
+        use kpanic_symbols::Arch;
+        let sym_arm = match sym.arch() {
+            Arch::Arm64 | Arch::Arm64e => true,
+            Arch::X86_64 | Arch::X86_64h => false,
+            Arch::Other { .. } => {
+                return Some(format!("{} is not arm64 or x86_64", sym.path().display()))
+            }
+        };
+        let panic_arm = match self.report.arch {
+            Some(kpanic_report::Arch::Arm64) => true,
+            Some(kpanic_report::Arch::X86_64) => false,
+            None => return None,
+        };
+        (sym_arm != panic_arm).then(|| {
+            format!(
+                "wrong architecture: {} is {:?}, the panic is {}",
+                sym.path().display(),
+                sym.arch(),
+                if panic_arm { "arm64" } else { "x86_64" }
+            )
+        })
+    }
+
+    pub(super) fn open_image_unchecked(&self, key: &ImageKey) -> ImageState {
+        let r = self.report;
+        match key {
+            ImageKey::Kernel => {
+                let variant = r
+                    .system
+                    .kernel_variant
+                    .as_ref()
+                    .map(|v| v.kdk_kernel_name());
+                let symbols = self.lib.kernel(
+                    self.placer.kernel_uuid(),
+                    variant.as_deref(),
+                    r.system.os_build.as_deref(),
+                );
+                let name = symbols
+                    .as_ref()
+                    .map(|s| s.image_name().to_string())
+                    .unwrap_or_else(|_| variant.unwrap_or_else(|| "kernel".into()));
+                ImageState {
+                    name,
+                    uuid: self.placer.kernel_uuid(),
+                    symbols,
+                    frames: 0,
+                }
+            }
+            ImageKey::Kext { bundle_id, uuid } => ImageState {
+                name: bundle_id.clone(),
+                uuid: *uuid,
+                symbols: self.lib.kext(bundle_id, *uuid),
+                frames: 0,
+            },
+            ImageKey::Image { index, uuid } => {
+                // A kext of the backtrace with this UUID gives the image its bundle id.
+                let bundle = uuid.and_then(|u| {
+                    r.kexts_in_backtrace
+                        .iter()
+                        .flat_map(|k| std::iter::once(&k.kext).chain(&k.dependencies))
+                        .find(|k| k.uuid.as_deref().and_then(|s| s.parse().ok()) == Some(u))
+                        .map(|k| k.bundle_id.clone())
+                });
+                let symbols = match uuid {
+                    Some(u) => self
+                        .lib
+                        .by_uuid(*u)
+                        .unwrap_or_else(|| Err(format!("no symbols for image {index} (UUID {u})"))),
+                    None => Err(format!("image {index} has no UUID")),
+                };
+                let name = bundle
+                    .or_else(|| symbols.as_ref().ok().map(|s| s.image_name().to_string()))
+                    .unwrap_or_else(|| format!("image {index}"));
+                ImageState {
+                    name,
+                    uuid: *uuid,
+                    symbols,
+                    frames: 0,
+                }
+            }
+        }
+    }
+
+    pub(super) fn image_matches(&self) -> Vec<ImageMatch> {
+        self.images
+            .values()
+            .map(|s| {
+                let (path, status, debug_info, reason) = match &s.symbols {
+                    Ok(sym) => (
+                        Some(sym.path().display().to_string()),
+                        "ok".to_string(),
+                        sym.debug_path().map(|p| p.display().to_string()),
+                        dsym_note(sym),
+                    ),
+                    Err(why) => (
+                        None,
+                        if why.starts_with("UUID mismatch") {
+                            "uuid_mismatch".to_string()
+                        } else {
+                            "no_symbols".to_string()
+                        },
+                        None,
+                        Some(why.clone()),
+                    ),
+                };
+                ImageMatch {
+                    image: s.name.clone(),
+                    uuid: s.uuid.map(|u| u.to_string()),
+                    path,
+                    status,
+                    debug_info,
+                    reason,
+                    frames: s.frames,
+                }
+            })
+            .collect()
+    }
+}
+
+fn dsym_note(sym: &Symbols) -> Option<String> {
+    use kpanic_symbols::DsymStatus;
+    match sym.dsym_status() {
+        DsymStatus::UuidMismatch { path, dsym, .. } => Some(format!(
+            "dSYM {} does not match (UUIDs {}): symbol table only",
+            path.display(),
+            dsym.iter()
+                .map(|u| u.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        DsymStatus::Missing if !sym.has_dwarf() => Some("no dSYM: symbol table only".into()),
+        _ => None,
+    }
+}
