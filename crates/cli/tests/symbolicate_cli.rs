@@ -149,3 +149,59 @@ fn a_folder_that_is_not_a_kdk_is_a_warning() {
     assert!(text.contains("not a Kernel Debug Kit"), "{text}");
     assert!(text.contains("Frames: 0 of 24 resolved"), "{text}");
 }
+
+/// The same panic as a macOS `.panic` file (a JSON header line, then a body whose
+/// `macOSPanicString` holds the text) symbolicates to the same frames.
+#[test]
+fn dot_panic_json_gives_the_same_frames_as_the_text() {
+    let text = std::fs::read_to_string(root().join(EXAMPLE)).unwrap();
+    let header = r#"{"bug_type":"210","timestamp":"2025-05-12 10:14:33.00 +0000","os_version":"macOS 15.4 (24E248)","roots_installed":0,"incident_id":"5D1C33A8-7E0B-4C52-9E45-0B2A7F3D8C11"}"#;
+    let body = serde_json::json!({
+        "build": "macOS 15.4 (24E248)",
+        "product": "Mac14,2",
+        "kernel": "Darwin Kernel Version 24.4.0: Fri Apr 11 18:34:14 PDT 2025; root:xnu-11417.101.15~117/RELEASE_ARM64_T8112",
+        "incident": "5D1C33A8-7E0B-4C52-9E45-0B2A7F3D8C11",
+        "date": "2025-05-12 10:14:33.00 +0000",
+        "panicString": "panic(cpu 4 caller ...): see macOSPanicString",
+        "macOSPanicString": text,
+        "panicFlags": "0x802",
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("Kernel-2025-05-12-101433.panic");
+    std::fs::write(
+        &file,
+        format!("{header}\n{}", serde_json::to_string_pretty(&body).unwrap()),
+    )
+    .unwrap();
+    let json = |path: &str| -> serde_json::Value {
+        let out = kpanic(&["symbolicate", path, "--kdk", KDK, "--json"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let from_panic = json(file.to_str().unwrap());
+    let from_text = json(EXAMPLE);
+    assert_eq!(from_panic["report"]["format"], "ips");
+    // the other panic text is kept, and the choice is said
+    assert_eq!(
+        from_panic["report"]["ips"]["body"]["panic_string"],
+        "panic(cpu 4 caller ...): see macOSPanicString"
+    );
+    assert!(from_panic["report"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("two panic texts")));
+    assert_eq!(
+        from_panic["symbolication"]["backtrace"],
+        from_text["symbolication"]["backtrace"]
+    );
+    assert_eq!(
+        from_panic["symbolication"]["summary"]["panic_path"]["result"],
+        "passed"
+    );
+}

@@ -12,6 +12,19 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 const PANIC_KEYS: [&str; 3] = ["panicString", "macOSPanicString", "string"];
+
+/// Which key's panic text to parse first. A macOS `.panic` from a T2 Mac can carry the macOS
+/// kernel's own panic in `macOSPanicString` beside a `panicString`: the macOS one is what a Mac's
+/// KDK symbolicates, so it goes first when it is a real panic (bridgeOS files hold "not yet set").
+fn panic_key_order(macos_panic_string: Option<&str>) -> [&'static str; 3] {
+    let real = macos_panic_string
+        .is_some_and(|s| s.contains("panic(") || s.contains("*** Panic Report ***"));
+    if real {
+        ["macOSPanicString", "panicString", "string"]
+    } else {
+        PANIC_KEYS
+    }
+}
 const PANIC_BUG_TYPES: [&str; 2] = ["210", "151"];
 
 pub(crate) fn parse_ips(input: &str) -> Result<PanicReport, ParseError> {
@@ -239,12 +252,19 @@ fn read_body(
         }
     }
     let mut chosen = None;
-    for key in PANIC_KEYS {
+    for key in panic_key_order(string("macOSPanicString").as_deref()) {
         if let Some(v) = string(key) {
             if chosen.is_none() && !v.trim().is_empty() && v != "not yet set" {
                 chosen = Some((v, key.to_string()));
             } else if key == "macOSPanicString" {
                 body.macos_panic_string = Some(v);
+            } else if key == "panicString" {
+                warnings.push(
+                    "this file holds two panic texts: the macOS kernel's (`macOSPanicString`, \
+                     parsed) and `panicString` (kept in ips.body.panic_string)"
+                        .into(),
+                );
+                body.panic_string = Some(v);
             }
         }
     }
@@ -305,7 +325,8 @@ fn lenient_body(
     b.panic_flags = s("panicFlags");
     b.bug_type = s("bug_type");
     b.other_string = s("otherString");
-    for key in PANIC_KEYS {
+    let macos = find_string_value(body_text, "macOSPanicString").map(|v| v.0);
+    for key in panic_key_order(macos.as_deref()) {
         if let Some((v, complete)) = find_string_value(body_text, key) {
             if v.trim().is_empty() || v == "not yet set" {
                 if key == "macOSPanicString" {

@@ -71,6 +71,10 @@ pub struct IpsBody {
     /// The `macOSPanicString` when the panic text came from another key (bridgeOS: "not yet set").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub macos_panic_string: Option<String>,
+    /// The `panicString` when the panic text came from `macOSPanicString` (a T2 Mac's file can
+    /// hold both: the bridgeOS side's string and the macOS kernel's own panic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub panic_string: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
