@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use kpanic::diagnose::{catalogue, diagnose, render_text, Diagnosis};
+use kpanic::diagnose::{catalogue, diagnose, render_text, Diagnosis, Finding};
 use kpanic_report::PanicReport;
 
 fn corpus_dir() -> PathBuf {
@@ -33,6 +33,37 @@ struct Case {
     suspects: &'static [&'static str],
     findings: &'static [&'static str],
     title_has: &'static [&'static str],
+}
+
+/// Built field by field: most cases have no suspect or required finding, and their rows say
+/// only what they expect.
+impl Case {
+    const fn file(file: &'static str) -> Case {
+        Case {
+            file,
+            class: "",
+            suspects: &[],
+            findings: &[],
+            title_has: &[],
+        }
+    }
+
+    const fn class(self, class: &'static str) -> Case {
+        Case { class, ..self }
+    }
+
+    /// The third-party suspects, exactly.
+    const fn suspects(self, suspects: &'static [&'static str]) -> Case {
+        Case { suspects, ..self }
+    }
+
+    const fn findings(self, findings: &'static [&'static str]) -> Case {
+        Case { findings, ..self }
+    }
+
+    const fn title_has(self, title_has: &'static [&'static str]) -> Case {
+        Case { title_has, ..self }
+    }
 }
 
 fn third_party(d: &Diagnosis) -> BTreeSet<String> {
@@ -84,200 +115,140 @@ const CASES: &[Case] = &[
     // "AMCC0 DCS GROUP 0 CHANNEL 0 M3_AIC_IRQ_EN_FLD error" raised by
     // AppleT6020PlatformErrorHandler.cpp; CPUs failed to halt before it and no stackshot was
     // taken: a memory-controller hardware error report. Loaded kexts are all Apple.
-    Case {
-        file: "arm64-text-amcc-01.txt",
-        class: "platform_hardware_error",
-        suspects: &[],
-        findings: &[],
-        title_has: &["AMCC0"],
-    },
+    Case::file("arm64-text-amcc-01.txt")
+        .class("platform_hardware_error")
+        .title_has(&["AMCC0"]),
     // "Kernel data abort" in node, far 0x18 and esr 0x96000006 (translation fault): a NULL
     // object's field at +0x18. No kext in the backtrace; kext list all Apple.
-    Case {
-        file: "arm64-text-dataabort-01.txt",
-        class: "kernel_data_abort",
-        suspects: &[],
-        findings: &["null_pointer_dereference"],
-        title_has: &["node", "NULL", "0x18"],
-    },
+    Case::file("arm64-text-dataabort-01.txt")
+        .class("kernel_data_abort")
+        .findings(&["null_pointer_dereference"])
+        .title_has(&["node", "NULL", "0x18"]),
     // "DCP PANIC - ASSERT!AppleDCPDPTXPowerController.cpp:561 No device added after powering on
     // the rails" with an RTKit crash log: the display coprocessor asserted.
-    Case {
-        file: "arm64-text-dcp-coprocessor-01.txt",
-        class: "dcp_panic",
-        suspects: &[],
-        findings: &[],
-        title_has: &["DCP", "AppleDCPDPTXPowerController"],
-    },
+    Case::file("arm64-text-dcp-coprocessor-01.txt")
+        .class("dcp_panic")
+        .title_has(&["DCP", "AppleDCPDPTXPowerController"]),
     // Data abort in logd with far 0x8 (NULL + 8); the only kext in the backtrace is
     // com.apple.iokit.EndpointSecurity: an ES event was being delivered.
-    Case {
-        file: "arm64-text-endpointsecurity-01.txt",
-        class: "kernel_data_abort",
-        suspects: &[],
-        findings: &["null_pointer_dereference", "endpoint_security_in_backtrace"],
-        title_has: &["logd", "NULL"],
-    },
+    Case::file("arm64-text-endpointsecurity-01.txt")
+        .class("kernel_data_abort")
+        .findings(&["null_pointer_dereference", "endpoint_security_in_backtrace"])
+        .title_has(&["logd", "NULL"]),
     // Data abort in kernel_task, far 0xb, IOUSBHostFamily/AppleUSBCommon (Apple) in the
     // backtrace; no third-party kext loaded.
-    Case {
-        file: "arm64-text-iousbhost-m1-01.txt",
-        class: "kernel_data_abort",
-        suspects: &[],
-        findings: &["null_pointer_dereference"],
-        title_has: &["NULL"],
-    },
+    Case::file("arm64-text-iousbhost-m1-01.txt")
+        .class("kernel_data_abort")
+        .findings(&["null_pointer_dereference"])
+        .title_has(&["NULL"]),
     // "vm_map_delete(...): failed unexpected with 2 @vm_map.c:7922" in frida-panic: a VM map
     // failure triggered by an instrumentation test program.
-    Case {
-        file: "arm64-text-vmmap-coredump-01.txt",
-        class: "vm_map_failure",
-        suspects: &[],
-        findings: &["test_program"],
-        title_has: &["frida-panic"],
-    },
+    Case::file("arm64-text-vmmap-coredump-01.txt")
+        .class("vm_map_failure")
+        .findings(&["test_program"])
+        .title_has(&["frida-panic"]),
     // "no checkins from watchdogd in 305 seconds ... shutdown in progress": a watchdog panic
     // during shutdown; the text log has no stackshot threads.
-    Case {
-        file: "arm64-text-watchdog-01.txt",
-        class: "watchdogd_timeout",
-        suspects: &[],
-        findings: &["stackshot_missing"],
-        title_has: &["305 s", "shutdown", "not the cause"],
-    },
+    Case::file("arm64-text-watchdog-01.txt")
+        .class("watchdogd_timeout")
+        .findings(&["stackshot_missing"])
+        .title_has(&["305 s", "shutdown", "not the cause"]),
     // macOS 26 watchdogd timeout, 94 s; kexts list skipped ("see boot kernelcache").
-    Case {
-        file: "arm64-text-watchdog-macos26-exclaves-01.txt",
-        class: "watchdogd_timeout",
-        suspects: &[],
-        findings: &["stackshot_missing"],
-        title_has: &["94 s"],
-    },
+    Case::file("arm64-text-watchdog-macos26-exclaves-01.txt")
+        .class("watchdogd_timeout")
+        .findings(&["stackshot_missing"])
+        .title_has(&["94 s"]),
     // Slide-extracted fragment: data abort with far 0x989b636263620060, neither user nor
     // kernel: a corrupt pointer (the AppleBCMWLAN CVE trigger).
-    Case {
-        file: "ios-ips-dataabort-FRAGMENT-slides-01.txt",
-        class: "kernel_data_abort",
-        suspects: &[],
-        findings: &["corrupt_pointer", "incomplete_log"],
-        title_has: &["non-canonical"],
-    },
+    Case::file("ios-ips-dataabort-FRAGMENT-slides-01.txt")
+        .class("kernel_data_abort")
+        .findings(&["corrupt_pointer", "incomplete_log"])
+        .title_has(&["non-canonical"]),
     // Old-form "Kernel data abort. (saved state…)" in PoC "multi"; far is a kernel heap address,
     // esr 0x96000047 = write, translation fault level 3. Partial log.
-    Case {
-        file: "ios-text-dataabort-paniclog11-PARTIAL-01.txt",
-        class: "kernel_data_abort",
-        suspects: &[],
-        findings: &["incomplete_log"],
-        title_has: &["multi"],
-    },
+    Case::file("ios-text-dataabort-paniclog11-PARTIAL-01.txt")
+        .class("kernel_data_abort")
+        .findings(&["incomplete_log"])
+        .title_has(&["multi"]),
     // "Undefined kernel instruction: pc=… instr=d518c000": an MSR the platform forbids.
-    Case {
-        file: "ios-text-undefinstr-paniclog10-01.txt",
-        class: "undefined_instruction",
-        suspects: &[],
-        findings: &[],
-        title_has: &["d518c000"],
-    },
+    Case::file("ios-text-undefinstr-paniclog10-01.txt")
+        .class("undefined_instruction")
+        .title_has(&["d518c000"]),
     // "AMFI: inconsistency between instance and monitor context" in WeChat on a VRESEARCH1
     // (virtual iPhone) kernel with AMFI patches.
-    Case {
-        file: "ios-vresearch-text-amfi-paniclog15-01.txt",
-        class: "codesigning_panic",
-        suspects: &[],
-        findings: &["virtual_machine"],
-        title_has: &["WeChat"],
-    },
+    Case::file("ios-vresearch-text-amfi-paniclog15-01.txt")
+        .class("codesigning_panic")
+        .findings(&["virtual_machine"])
+        .title_has(&["WeChat"]),
     // "thread_invoke: preemption_level 1, possible cause: blocking while holding a spinlock";
     // NVIDIA Web Driver kexts (com.nvidia.web.*) are in the backtrace.
-    Case {
-        file: "x86-text-3rdpartykext-nvidiaweb-01.txt",
-        class: "blocking_with_spinlock",
-        suspects: &[
+    Case::file("x86-text-3rdpartykext-nvidiaweb-01.txt")
+        .class("blocking_with_spinlock")
+        .suspects(&[
             "com.nvidia.web.NVDAGK100HalWeb",
             "com.nvidia.web.NVDAResmanWeb",
-        ],
-        findings: &["third_party_kext_in_backtrace"],
-        title_has: &["com.nvidia.web.NVDAResmanWeb"],
-    },
+        ])
+        .findings(&["third_party_kext_in_backtrace"])
+        .title_has(&["com.nvidia.web.NVDAResmanWeb"]),
     // Fragment without a panic line: the keepsyms backtrace goes kernel_trap → panic and the
     // trap returned into com.alexandred.VoodooI2C (getMultitouchPreferences): a trap in that
     // Hackintosh kext. Its deps VoodooI2CServices and VoodooGPIO are third-party too.
-    Case {
-        file: "x86-text-3rdpartykext-voodooi2c-FRAGMENT-01.txt",
-        class: "intel_kext_trap",
-        suspects: &[
+    Case::file("x86-text-3rdpartykext-voodooi2c-FRAGMENT-01.txt")
+        .class("intel_kext_trap")
+        .suspects(&[
             "com.alexandred.VoodooI2C",
             "com.alexandred.VoodooI2CServices",
             "org.coolstar.VoodooGPIO",
-        ],
-        findings: &["third_party_kext_in_backtrace", "hackintosh"],
-        title_has: &["com.alexandred.VoodooI2C"],
-    },
+        ])
+        .findings(&["third_party_kext_in_backtrace", "hackintosh"])
+        .title_has(&["com.alexandred.VoodooI2C"]),
     // GP fault (type 13) in the kernel (postpipeevent) in syz-fuzzer, "Fault CPU: 0x1 VMM":
     // RCX = 0xc0ffee… is a zone free-list cookie value.
-    Case {
-        file: "x86-text-gpf-keepsyms-vmm-PARTIAL-01.txt",
-        class: "intel_general_protection",
-        suspects: &[],
-        findings: &[
+    Case::file("x86-text-gpf-keepsyms-vmm-PARTIAL-01.txt")
+        .class("intel_general_protection")
+        .findings(&[
             "poisoned_pointer",
             "virtual_machine",
             "test_program",
             "development_kernel",
-        ],
-        title_has: &["postpipeevent", "syz-fuzzer"],
-    },
+        ])
+        .title_has(&["postpipeevent", "syz-fuzzer"]),
     // GP fault in lck_mtx_lock_spinwait_x86 with RAX = 0xc0ffee9e… (freed lock), under a VMM.
-    Case {
-        file: "x86-text-gpf-keepsyms-vmm-PARTIAL-02.txt",
-        class: "intel_general_protection",
-        suspects: &[],
-        findings: &["poisoned_pointer", "virtual_machine"],
-        title_has: &["lck_mtx_lock_spinwait_x86"],
-    },
+    Case::file("x86-text-gpf-keepsyms-vmm-PARTIAL-02.txt")
+        .class("intel_general_protection")
+        .findings(&["poisoned_pointer", "virtual_machine"])
+        .title_has(&["lck_mtx_lock_spinwait_x86"]),
     // "Kernel trap at 0xffffff7f89d2e3d1, type 13" and that RIP lies in
     // com.emu.driver.EMUUSBAudio's range: a GP fault inside the third-party audio driver.
-    Case {
-        file: "x86-text-gpf-kext-emuusbaudio-PARTIAL-01.txt",
-        class: "intel_kext_trap",
-        suspects: &["com.emu.driver.EMUUSBAudio"],
-        findings: &["third_party_kext_in_backtrace"],
-        title_has: &["General protection", "com.emu.driver.EMUUSBAudio"],
-    },
+    Case::file("x86-text-gpf-kext-emuusbaudio-PARTIAL-01.txt")
+        .class("intel_kext_trap")
+        .suspects(&["com.emu.driver.EMUUSBAudio"])
+        .findings(&["third_party_kext_in_backtrace"])
+        .title_has(&["General protection", "com.emu.driver.EMUUSBAudio"]),
     // "GPU Panic: … NVRM … Read Error" from AppleMuxControl; NVIDIA kexts in the backtrace are
     // Apple-shipped; com.nvidia.CUDA is the one third-party kext loaded.
-    Case {
-        file: "x86-text-gpupanic-kextlist-01.txt",
-        class: "gpu_panic",
-        suspects: &["com.nvidia.CUDA"],
-        findings: &["known_kexts_loaded"],
-        title_has: &["GPU"],
-    },
+    Case::file("x86-text-gpupanic-kextlist-01.txt")
+        .class("gpu_panic")
+        .suspects(&["com.nvidia.CUDA"])
+        .findings(&["known_kexts_loaded"])
+        .title_has(&["GPU"]),
     // "IOGMD: not wired for the IODMACommand" @IOMemoryDescriptor.cpp: an IOKit assertion,
     // reached from user space (is_io_connect_method → IOUSBFamily user client).
-    Case {
-        file: "x86-text-keepsyms-iousb-01.txt",
-        class: "kernel_assertion",
-        suspects: &[],
-        findings: &["incomplete_log"],
-        title_has: &["IOMemoryDescriptor.cpp", "IOGMD"],
-    },
+    Case::file("x86-text-keepsyms-iousb-01.txt")
+        .class("kernel_assertion")
+        .findings(&["incomplete_log"])
+        .title_has(&["IOMemoryDescriptor.cpp", "IOGMD"]),
     // "Sleep transition timed out after 180 seconds … Suspected bundle:
     // com.apple.iokit.IOUSBHostFamily"; boot-args alcid=1 agdpmod=pikera = Hackintosh.
-    Case {
-        file: "x86-text-keepsyms-sleepwake-hackintosh-01.txt",
-        class: "sleep_wake_timeout",
-        suspects: &[],
-        findings: &["hackintosh"],
-        title_has: &["180 s", "com.apple.iokit.IOUSBHostFamily"],
-    },
+    Case::file("x86-text-keepsyms-sleepwake-hackintosh-01.txt")
+        .class("sleep_wake_timeout")
+        .findings(&["hackintosh"])
+        .title_has(&["180 s", "com.apple.iokit.IOUSBHostFamily"]),
     // IONVMeFamily "Fatal error occurred. CSTS=0x1 … VID=0x144d" (Samsung) on an OpenCore
     // Hackintosh: Lilu, WhateverGreen, AppleALC, VirtualSMC & co. are loaded.
-    Case {
-        file: "x86-text-nvme-abbrevkexts-01.txt",
-        class: "nvme_fatal",
-        suspects: &[
+    Case::file("x86-text-nvme-abbrevkexts-01.txt")
+        .class("nvme_fatal")
+        .suspects(&[
             "as.acidanthera.mieze.IntelMausi",
             "as.vit9696.AppleALC",
             "as.vit9696.Lilu",
@@ -286,126 +257,85 @@ const CASES: &[Case] = &[
             "as.vit9696.WhateverGreen",
             "com.intel.driver.EnergyDriver",
             "ru.joedm.SMCSuperIO",
-        ],
-        findings: &["hackintosh"],
-        title_has: &["Samsung", "CSTS=0x1"],
-    },
+        ])
+        .findings(&["hackintosh"])
+        .title_has(&["Samsung", "CSTS=0x1"]),
     // Big Sur NVMe CommandTimeout fatal error; boot-args igfxonln=1 (WhateverGreen) =
     // Hackintosh; no kext list (cut).
-    Case {
-        file: "x86-text-nvme-bigsur-01.txt",
-        class: "nvme_fatal",
-        suspects: &[],
-        findings: &["hackintosh"],
-        title_has: &["command timeout"],
-    },
+    Case::file("x86-text-nvme-bigsur-01.txt")
+        .class("nvme_fatal")
+        .findings(&["hackintosh"])
+        .title_has(&["command timeout"]),
     // Page fault (type 14) in the kernel, CR2 0x40 (NULL + 0x40), in "Google Chrome He"; one
     // third-party kext loaded (iShowU audio capture), not in the backtrace.
-    Case {
-        file: "x86-text-pagefault-catalina-01.txt",
-        class: "intel_page_fault",
-        suspects: &["com.shinywhitebox.iShowU-Audio-Capture"],
-        findings: &["null_pointer_dereference", "known_kexts_loaded"],
-        title_has: &["CR2 0x40", "Google Chrome He"],
-    },
+    Case::file("x86-text-pagefault-catalina-01.txt")
+        .class("intel_page_fault")
+        .suspects(&["com.shinywhitebox.iShowU-Audio-Capture"])
+        .findings(&["null_pointer_dereference", "known_kexts_loaded"])
+        .title_has(&["CR2 0x40", "Google Chrome He"]),
     // Page fault with RIP 0xffffff801b06a6cd inside IOPCIFamily's range (Apple kext), CR2 0x58;
     // boot-args alcid=66 npci=0x2000 = Hackintosh.
-    Case {
-        file: "x86-text-pagefault-ventura-01.txt",
-        class: "intel_kext_trap",
-        suspects: &[],
-        findings: &["null_pointer_dereference", "hackintosh"],
-        title_has: &["com.apple.iokit.IOPCIFamily", "CR2 0x58"],
-    },
+    Case::file("x86-text-pagefault-ventura-01.txt")
+        .class("intel_kext_trap")
+        .findings(&["null_pointer_dereference", "hackintosh"])
+        .title_has(&["com.apple.iokit.IOPCIFamily", "CR2 0x58"]),
     // "userspace watchdog timeout: no successful checkins from WindowServer (2 induced
     // crashes) in 120 seconds".
-    Case {
-        file: "x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt",
-        class: "userspace_watchdog_timeout",
-        suspects: &[],
-        findings: &[],
-        title_has: &["WindowServer", "120 s"],
-    },
+    Case::file("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt")
+        .class("userspace_watchdog_timeout")
+        .title_has(&["WindowServer", "120 s"]),
     // "btn_rst", bug_type 151, OS release type Restore: a forced reset during restore.
-    Case {
-        file: "ios-ips-forcereset-full-01.ips",
-        class: "forced_reset",
-        suspects: &[],
-        findings: &["thread_summary"],
-        title_has: &["restore"],
-    },
+    Case::file("ios-ips-forcereset-full-01.ips")
+        .class("forced_reset")
+        .findings(&["thread_summary"])
+        .title_has(&["restore"]),
     // "AOP PANIC - [EndpointAdapter.cpp:238] assert: … OUTBOX3 not ready".
-    Case {
-        file: "ios-ips-full-aop-01.ips",
-        class: "aop_panic",
-        suspects: &[],
-        findings: &["thread_summary"],
-        title_has: &["AOP", "OUTBOX3"],
-    },
+    Case::file("ios-ips-full-aop-01.ips")
+        .class("aop_panic")
+        .findings(&["thread_summary"])
+        .title_has(&["AOP", "OUTBOX3"]),
     // Data abort in TestPOC, far 0x38 (NULL + 0x38); 1756 free pages of ~254k (0.69%) and
     // pagesWanted 244; pongoOS iBoot = jailbroken boot.
-    Case {
-        file: "ios-ips-full-ipad-dataabort-U-01.ips",
-        class: "kernel_data_abort",
-        suspects: &[],
-        findings: &[
+    Case::file("ios-ips-full-ipad-dataabort-U-01.ips")
+        .class("kernel_data_abort")
+        .findings(&[
             "null_pointer_dereference",
             "low_free_memory",
             "modified_boot",
             "test_program",
-        ],
-        title_has: &["TestPOC", "0x38"],
-    },
+        ])
+        .title_has(&["TestPOC", "0x38"]),
     // "Kernel tag check fault" in UAFTester, AppleSEPKeyStore in the backtrace.
-    Case {
-        file: "ios-ips-full-mte-keystore-01.ips",
-        class: "mte_tag_check_fault",
-        suspects: &[],
-        findings: &["test_program", "thread_summary"],
-        title_has: &["UAFTester", "com.apple.driver.AppleSEPKeyStore"],
-    },
+    Case::file("ios-ips-full-mte-keystore-01.ips")
+        .class("mte_tag_check_fault")
+        .findings(&["test_program", "thread_summary"])
+        .title_has(&["UAFTester", "com.apple.driver.AppleSEPKeyStore"]),
     // "Kernel tag check fault" in TestPOC, IOHIDFamily/AppleSPU in the backtrace.
-    Case {
-        file: "ios-ips-full-mte-tagfault-02.ips",
-        class: "mte_tag_check_fault",
-        suspects: &[],
-        findings: &["test_program"],
-        title_has: &["TestPOC", "com.apple.iokit.IOHIDFamily"],
-    },
+    Case::file("ios-ips-full-mte-tagfault-02.ips")
+        .class("mte_tag_check_fault")
+        .findings(&["test_program"])
+        .title_has(&["TestPOC", "com.apple.iokit.IOHIDFamily"]),
     // "[iokit.IOCommandGate]: element modified after free (off:72, …, sz:80, …)" in Test; free
     // memory 1620 pages of ~229k (0.7%).
-    Case {
-        file: "ios-ips-full-sepkeystore-01.ips",
-        class: "zone_use_after_free",
-        suspects: &[],
-        findings: &["low_free_memory", "test_program"],
-        title_has: &["iokit.IOCommandGate", "80 bytes"],
-    },
+    Case::file("ios-ips-full-sepkeystore-01.ips")
+        .class("zone_use_after_free")
+        .findings(&["low_free_memory", "test_program"])
+        .title_has(&["iokit.IOCommandGate", "80 bytes"]),
     // Truncated JSON: data abort with far = x2 = x19 = 0x4141414141414141 in appleclcd_exploi.
-    Case {
-        file: "ios-ips-panicfull-TRUNCATED-01.ips",
-        class: "kernel_data_abort",
-        suspects: &[],
-        findings: &["poisoned_pointer", "test_program", "modified_boot"],
-        title_has: &["0x4141414141414141"],
-    },
+    Case::file("ios-ips-panicfull-TRUNCATED-01.ips")
+        .class("kernel_data_abort")
+        .findings(&["poisoned_pointer", "test_program", "modified_boot"])
+        .title_has(&["0x4141414141414141"]),
     // bridgeOS: "Unexpected SoC (system) watchdog reset occurred during sleep/wake transition".
-    Case {
-        file: "t2-bridgeos-ips-sleepwake-01.panic",
-        class: "t2_sleep_wake_watchdog",
-        suspects: &[],
-        findings: &[],
-        title_has: &["T2"],
-    },
+    Case::file("t2-bridgeos-ips-sleepwake-01.panic")
+        .class("t2_sleep_wake_watchdog")
+        .title_has(&["T2"]),
     // macOS 26 watchdogd timeout with a two-process stackshot extract: launchd waits on a
     // krwlock owned by java thread 798645, which is itself TH_WAIT|TH_UNINT.
-    Case {
-        file: "arm64-panicfull-EXTRACT-macos26-01.json",
-        class: "watchdogd_timeout",
-        suspects: &[],
-        findings: &["blocked_lock_owner"],
-        title_has: &["94 s"],
-    },
+    Case::file("arm64-panicfull-EXTRACT-macos26-01.json")
+        .class("watchdogd_timeout")
+        .findings(&["blocked_lock_owner"])
+        .title_has(&["94 s"]),
 ];
 
 #[test]
@@ -444,11 +374,18 @@ fn corpus_full_panics() {
     }
 }
 
-fn finding<'a>(d: &'a Diagnosis, class: &str) -> &'a kpanic::diagnose::Finding {
+fn finding<'a>(d: &'a Diagnosis, class: &str) -> &'a Finding {
     d.findings
         .iter()
         .find(|f| f.class == class)
         .unwrap_or_else(|| panic!("no {class}"))
+}
+
+/// Asserts that some evidence line of `f` passes `test`.
+#[track_caller]
+fn assert_evidence(f: &Finding, test: impl Fn(&str) -> bool) {
+    let ev: Vec<&str> = f.evidence.iter().map(|e| e.text.as_str()).collect();
+    assert!(ev.iter().any(|e| test(e)), "{}: {ev:?}", f.class);
 }
 
 /// The zeroxjf MTE keystore panic: 3,152 threads. Counted independently with python3 over
@@ -542,67 +479,43 @@ fn low_memory_is_flagged_with_the_page_size_of_the_log() {
 fn fault_details() {
     // far 0x18 with esr 0x96000006: a read, translation fault level 2.
     let d = run("arm64-text-dataabort-01.txt");
-    let ev: Vec<&str> = d.findings[0]
-        .evidence
-        .iter()
-        .map(|e| e.text.as_str())
-        .collect();
-    assert!(
-        ev.iter()
-            .any(|e| e.contains("translation fault, level 2") && e.contains("on a read")),
-        "{ev:?}"
-    );
+    assert_evidence(&d.findings[0], |e| {
+        e.contains("translation fault, level 2") && e.contains("on a read")
+    });
     // The panic line is quoted with its line index.
     assert_eq!(d.findings[0].evidence[0].line, Some(0));
     // 0x4141… in far and in x2/x19.
     let d = run("ios-ips-panicfull-TRUNCATED-01.ips");
-    let f = finding(&d, "poisoned_pointer");
-    assert!(f
-        .evidence
-        .iter()
-        .any(|e| e.text.contains("x2") && e.text.contains("x19")));
+    assert_evidence(finding(&d, "poisoned_pointer"), |e| {
+        e.contains("x2") && e.contains("x19")
+    });
     // GP fault: the register holding the poisoned value is named, CR2 is called stale.
     let d = run("x86-text-gpf-keepsyms-vmm-PARTIAL-02.txt");
     assert!(finding(&d, "poisoned_pointer").evidence[0]
         .text
         .starts_with("RAX = 0xc0ffee9e0fce50c0"));
-    assert!(d.findings[0]
-        .evidence
-        .iter()
-        .any(|e| e.text.contains("stale")));
+    assert_evidence(&d.findings[0], |e| e.contains("stale"));
     // User-client entry path of the IOGMD assertion.
     let d = run("x86-text-keepsyms-iousb-01.txt");
-    assert!(d.findings[0]
-        .evidence
-        .iter()
-        .any(|e| e.text.contains("user-client")));
+    assert_evidence(&d.findings[0], |e| e.contains("user-client"));
 }
 
 #[test]
 fn watchdog_services_and_cores() {
     let d = run("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt");
-    let ev: Vec<&str> = d.findings[0]
+    assert_evidence(&d.findings[0], |e| {
+        e.starts_with("[HUNG] service: WindowServer")
+    });
+    let ok = d.findings[0]
         .evidence
         .iter()
-        .map(|e| e.text.as_str())
-        .collect();
-    assert!(
-        ev.iter()
-            .any(|e| e.starts_with("[HUNG] service: WindowServer")),
-        "{ev:?}"
-    );
-    assert_eq!(ev.iter().filter(|e| e.starts_with("[ok]")).count(), 4);
+        .filter(|e| e.text.starts_with("[ok]"))
+        .count();
+    assert_eq!(ok, 4);
     let d = run("arm64-text-watchdog-macos26-exclaves-01.txt");
-    let ev: Vec<&str> = d.findings[0]
-        .evidence
-        .iter()
-        .map(|e| e.text.as_str())
-        .collect();
-    assert!(
-        ev.iter()
-            .any(|e| e.starts_with("4 of 9 other cores sat at the same PC")),
-        "{ev:?}"
-    );
+    assert_evidence(&d.findings[0], |e| {
+        e.starts_with("4 of 9 other cores sat at the same PC")
+    });
 }
 
 #[test]

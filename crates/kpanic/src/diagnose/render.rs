@@ -151,18 +151,7 @@ pub fn render_text(d: &Diagnosis) -> String {
         let states: Vec<String> = t.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(o, "  by state: {}", states.join(", "));
         if let Some(p) = &t.panicked {
-            let _ = writeln!(
-                o,
-                "  panicked: thread {} of {} (pid {}){} [{}]",
-                p.tid,
-                p.process,
-                p.pid,
-                p.name
-                    .as_ref()
-                    .map(|n| format!(" \"{n}\""))
-                    .unwrap_or_default(),
-                p.state.join("|")
-            );
+            let _ = writeln!(o, "  panicked: {} [{}]", p.describe(), p.state.join("|"));
         }
         if !t.wait_sites.is_empty() {
             let _ = writeln!(o, "  where waiting threads wait:");

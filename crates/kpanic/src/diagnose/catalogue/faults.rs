@@ -1,0 +1,229 @@
+//! arm64 kernel faults: data and instruction aborts, unaligned accesses, pointer
+//! authentication failures, undefined instructions and MTE tag check faults. The faulting
+//! address (`far`) and the syndrome (`esr`) carry most of the diagnosis.
+
+use kpanic_report::RuntimeAddr;
+
+use super::text::value_after;
+use super::{origin, ClassInfo};
+use crate::diagnose::fault::{self, PointerKind};
+use crate::diagnose::{Confidence, Ctx, Evidence, Finding};
+
+pub(super) const MTE_TAG_CHECK_FAULT: ClassInfo = ClassInfo {
+    id: "mte_tag_check_fault",
+    name: "MTE tag check fault",
+    explanation: "Memory Tagging (MTE) caught the kernel using a pointer whose tag does not match the tag of the \
+        memory it points to: the object was freed and reallocated (use-after-free) or the access ran out of \
+        bounds. The code at pc is the one that used the stale pointer; the bug is where the pointer was kept \
+        past the object's life.",
+    next_steps: &[
+        "Symbolicate pc/lr (--kdk / --kernelcache) and find which object the stale pointer referred to.",
+        "Look at the process that triggered it: a test or exploit program (TestPOC, fuzzers) means a reproducible kernel bug to report.",
+        "Look for a race: two threads of the panicked process using and releasing the same object (user client close vs. method call).",
+    ],
+};
+
+pub(super) const PAC_FAILURE: ClassInfo = ClassInfo {
+    id: "pac_failure",
+    name: "pointer authentication failure",
+    explanation: "A signed kernel pointer (return address, function pointer, vtable) failed its PAC check: it was \
+        overwritten or taken from freed memory. This is memory corruption caught on use.",
+    next_steps: &[
+        "Symbolicate the faulting pc to find which pointer was authenticated.",
+        "Treat it as memory corruption: look for use-after-free in the object that held the pointer.",
+    ],
+};
+
+pub(super) const UNALIGNED_ABORT: ClassInfo = ClassInfo {
+    id: "unaligned_abort",
+    name: "unaligned kernel data abort",
+    explanation: "The kernel accessed memory through a misaligned address with an instruction that needs \
+        alignment (atomic or exclusive access, device memory). Usually a corrupted pointer or a packed \
+        structure used with atomics.",
+    next_steps: &[
+        "Symbolicate pc and look at the access: which structure, and why the address is misaligned.",
+    ],
+};
+
+pub(super) const KERNEL_INSTRUCTION_ABORT: ClassInfo = ClassInfo {
+    id: "kernel_instruction_abort",
+    name: "kernel instruction fetch abort",
+    explanation: "The kernel jumped to an address that is not executable kernel code: a corrupted function pointer, \
+        a call through freed memory, or a return to a smashed stack.",
+    next_steps: &[
+        "Look at lr (the caller that made the bad jump) and symbolicate it.",
+        "Treat as memory corruption: find where the function pointer came from.",
+    ],
+};
+
+pub(super) const KERNEL_DATA_ABORT: ClassInfo = ClassInfo {
+    id: "kernel_data_abort",
+    name: "kernel data abort",
+    explanation: "The kernel dereferenced an address with no valid mapping (arm64 data abort at EL1). `far` is the \
+        address it tried to access and `pc` the faulting instruction. A small `far` is a NULL pointer plus a \
+        field offset; a pattern such as 0x4141… or a non-canonical value is a corrupted or attacker-controlled \
+        pointer.",
+    next_steps: &[
+        "Symbolicate pc and lr (--kdk, or --symbols for a kext) to see which function and which field.",
+        "Check `far` against the analysis below (NULL + offset, poisoned, corrupt, heap).",
+        "If a third-party kext is in the backtrace, update or remove it first.",
+    ],
+};
+
+pub(super) const UNDEFINED_INSTRUCTION: ClassInfo = ClassInfo {
+    id: "undefined_instruction",
+    name: "undefined kernel instruction",
+    explanation: "The CPU hit an instruction it refuses to execute in the kernel: a corrupted code pointer, a \
+        deliberate trap (brk/udf used as an assertion), or a privileged system-register write blocked by the \
+        platform (e.g. APRR/PPL lockdown).",
+    next_steps: &[
+        "Look at the instruction encoding in the message and symbolicate pc.",
+    ],
+};
+
+pub(super) fn arm_abort(ctx: &Ctx, f: &mut Finding, id: &str, proc_: Option<&str>) {
+    let r = ctx.report;
+    let far = r.register("far");
+    if id == "undefined_instruction" {
+        undefined(ctx, f, proc_);
+        return;
+    }
+    let kind_name = match id {
+        "unaligned_abort" => "Unaligned kernel data abort",
+        "kernel_instruction_abort" => "Kernel instruction abort",
+        "pac_failure" => "Pointer authentication failure",
+        "undefined_instruction" => "Undefined kernel instruction",
+        _ => "Kernel data abort",
+    };
+    let mut title = kind_name.to_string();
+    if let Some(p) = proc_ {
+        title.push_str(&format!(" in {p}"));
+    }
+    if id == "kernel_data_abort" || id == "unaligned_abort" {
+        if let Some(a) = far {
+            let k = fault::classify_pointer(a, r);
+            title.push_str(&format!(": {} (far {a:#x})", k.describe(a)));
+        }
+    }
+    let pc = r
+        .panic
+        .as_ref()
+        .and_then(|p| p.exception.as_ref())
+        .and_then(|e| e.pc)
+        .or_else(|| r.register("pc").map(RuntimeAddr));
+    if let Some(fr) = ctx
+        .sym_register("exception pc")
+        .or_else(|| ctx.sym_register("pc"))
+    {
+        title.push_str(&format!(" at {}", fr.function().unwrap_or("?")));
+        f.evidence
+            .push(Evidence::fact(format!("pc: {}", fr.describe())));
+    } else if let Some(k) = pc.and_then(|pc| ctx.kext_at(pc)) {
+        title.push_str(&format!(" in {}", k.bundle_id));
+    }
+    if let Some(pc) = pc {
+        if let Some(k) = ctx.kext_at(pc) {
+            f.evidence.push(Evidence::fact(format!(
+                "the faulting pc {pc} lies in {} ({})",
+                k.bundle_id,
+                origin(k.third_party)
+            )));
+        }
+    }
+    if let Some(esr) = r.register("esr") {
+        f.evidence.push(Evidence::fact(format!(
+            "esr {esr:#x}: {}",
+            fault::decode_esr(esr)
+        )));
+    }
+    if let Some(a) = far {
+        let k = fault::classify_pointer(a, r);
+        f.evidence
+            .push(Evidence::fact(format!("far {a:#018x}: {}", k.describe(a))));
+        if matches!(k, PointerKind::Null(_)) {
+            f.confidence = Confidence::High;
+        }
+    }
+    f.title = title;
+}
+
+fn undefined(ctx: &Ctx, f: &mut Finding, proc_: Option<&str>) {
+    let msg = ctx
+        .report
+        .panic
+        .as_ref()
+        .map(|p| p.reason.clone())
+        .unwrap_or_default();
+    let instr = value_after(&msg, "instr=").map(|s| s.trim_end_matches("\\n").to_string());
+    let pc = value_after(&msg, "pc=").map(str::to_string);
+    f.title = format!(
+        "Undefined kernel instruction{}{}{}",
+        instr.as_ref().map(|i| format!(" {i}")).unwrap_or_default(),
+        pc.as_ref()
+            .map(|p| format!(" at pc {p}"))
+            .unwrap_or_default(),
+        proc_.map(|p| format!(" ({p})")).unwrap_or_default()
+    );
+    if let Some(v) = instr
+        .as_deref()
+        .and_then(|i| u32::from_str_radix(i.trim_start_matches("0x"), 16).ok())
+    {
+        let what = if v & 0xfff0_0000 == 0xd510_0000 {
+            Some("an MSR (system-register write): the platform locks some EL1 registers (KTRR/APRR/PPL lockdown), so writing one traps")
+        } else if v & 0xfff0_0000 == 0xd530_0000 {
+            Some("an MRS (system-register read) of a register not accessible here")
+        } else if v & 0xffe0_001f == 0xd420_0000 {
+            Some("a BRK: a deliberate trap (assertion or pointer-authentication check)")
+        } else if v & 0xffff_0000 == 0 {
+            Some("UDF: a deliberate undefined instruction (assertion)")
+        } else {
+            None
+        };
+        if let Some(w) = what {
+            f.evidence
+                .push(Evidence::fact(format!("instruction {v:#010x} is {w}")));
+        }
+    }
+}
+
+pub(super) fn mte(ctx: &Ctx, f: &mut Finding, proc_: Option<&str>) {
+    let r = ctx.report;
+    let exp = r
+        .panic
+        .as_ref()
+        .and_then(|p| p.exception.as_ref())
+        .and_then(|e| e.expected_tagged_address);
+    let mut title = "MTE tag check fault".to_string();
+    if let Some(p) = proc_ {
+        title.push_str(&format!(" in {p}"));
+    }
+    title.push_str(": use-after-free or out-of-bounds access caught by memory tagging");
+    if let Some(k) = r.kexts_in_backtrace.first() {
+        title.push_str(&format!(" (in {})", k.kext.bundle_id));
+    }
+    f.title = title;
+    let far = r.register("far");
+    match (exp, far) {
+        (Some(e), Some(a)) => f.evidence.push(Evidence::fact(format!(
+            "far {a:#018x} (tag {:#x}) vs expected tagged address {e} (tag {:#x}): same address, different tags — the memory was retagged (freed/reallocated) after the pointer was made, or the pointer strayed into a neighbouring allocation",
+            (a >> 56) & 0xf,
+            (e.get() >> 56) & 0xf
+        ))),
+        (Some(e), None) => f.evidence.push(Evidence::fact(format!(
+            "expected tagged address {e} (tag {:#x})",
+            (e.get() >> 56) & 0xf
+        ))),
+        (None, Some(a)) => f.evidence.push(Evidence::fact(format!("far {a:#018x}"))),
+        (None, None) => {}
+    }
+    if let Some(fr) = ctx.sym_register("exception pc") {
+        f.evidence
+            .push(Evidence::fact(format!("pc: {}", fr.describe())));
+    }
+    if let Some(k) = r.kexts_in_backtrace.first() {
+        f.evidence.push(ctx.quote(
+            k.kext.line,
+            &format!("kext in backtrace: {}", k.kext.bundle_id),
+        ));
+    }
+}

@@ -1,0 +1,57 @@
+//! The busiest processes: CPU time (user + system) of each process of the stackshot.
+
+use kpanic_report::Spindump;
+use serde::Serialize;
+
+use super::{cpu_seconds, has_state, round_ms};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ProcessCpu {
+    pub pid: i64,
+    pub name: String,
+    pub cpu_seconds: f64,
+    pub threads: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_bytes: Option<u64>,
+}
+
+/// The ten processes with the most CPU time, most first.
+pub(super) fn processes(sd: &Spindump) -> Vec<ProcessCpu> {
+    let mut busiest: Vec<ProcessCpu> = sd
+        .processes
+        .iter()
+        .map(|p| {
+            let own = cpu_seconds(p.user_time, p.system_time);
+            let threads_of = |include_idle: bool| -> f64 {
+                p.threads
+                    .iter()
+                    .filter(|t| include_idle || !has_state(t, "TH_IDLE"))
+                    .map(|t| cpu_seconds(t.user_time, t.system_time))
+                    .sum()
+            };
+            // kernel_task's task times include the idle threads: count its busy threads only.
+            let t = if p.pid == 0 {
+                threads_of(false)
+            } else if own > 0.0 {
+                own
+            } else {
+                threads_of(true)
+            };
+            ProcessCpu {
+                pid: p.pid,
+                name: p.name.clone(),
+                cpu_seconds: round_ms(t),
+                threads: p.threads.len(),
+                resident_bytes: p.resident_memory_bytes,
+            }
+        })
+        .collect();
+    busiest.sort_by(|a, b| {
+        b.cpu_seconds
+            .partial_cmp(&a.cpu_seconds)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.pid.cmp(&b.pid))
+    });
+    busiest.truncate(10);
+    busiest
+}

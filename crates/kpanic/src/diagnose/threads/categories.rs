@@ -1,0 +1,106 @@
+//! What a wait is about (`vm`, `filesystem`, `lock`, `ipc`, `io`, `network`, `other`), from the
+//! function a thread waits in or from its `waitInfo` kind.
+
+/// A category and the lower-case name fragments that put a wait in it.
+struct Rule {
+    category: &'static str,
+    prefixes: &'static [&'static str],
+    contains: &'static [&'static str],
+}
+
+/// The first rule (in order) that `lower` matches.
+fn categorise(rules: &[Rule], lower: &str) -> &'static str {
+    rules
+        .iter()
+        .find(|r| {
+            r.prefixes.iter().any(|p| lower.starts_with(p))
+                || r.contains.iter().any(|c| lower.contains(c))
+        })
+        .map_or("other", |r| r.category)
+}
+
+static FUNCTION_RULES: &[Rule] = &[
+    Rule {
+        category: "vm",
+        prefixes: &["vm_", "upl_"],
+        contains: &[
+            "vm_page",
+            "compressor",
+            "c_seg",
+            "memory_object",
+            "pageout",
+            "pmap",
+            "kmem_",
+        ],
+    },
+    Rule {
+        category: "filesystem",
+        prefixes: &["hfs", "vnode", "vn_", "buf_", "cluster_", "ubc_", "vnop"],
+        contains: &[
+            "apfs",
+            "nfs",
+            "smbfs",
+            "fuse",
+            "namei",
+            "throttle_lowpri_io",
+            "spec_strategy",
+            "vfs_",
+        ],
+    },
+    Rule {
+        category: "lock",
+        prefixes: &[],
+        contains: &["lck_", "mutex", "rwlock", "turnstile"],
+    },
+    Rule {
+        category: "ipc",
+        prefixes: &[],
+        contains: &["mach_msg", "ipc_", "mqueue", "workq", "kevent", "semaphore"],
+    },
+    Rule {
+        category: "io",
+        prefixes: &[],
+        contains: &["iostorage", "nvme", "ioblockstorage", "iocommand"],
+    },
+    Rule {
+        category: "network",
+        prefixes: &[],
+        contains: &["tcp", "soo_", "sbwait", "sock"],
+    },
+];
+
+static WAIT_KIND_RULES: &[Rule] = &[
+    Rule {
+        category: "vm",
+        prefixes: &[],
+        contains: &["compressor", "busy page", "vm ", "pager", "page"],
+    },
+    Rule {
+        category: "lock",
+        prefixes: &[],
+        contains: &["mutex", "krwlock", "lock"],
+    },
+    Rule {
+        category: "ipc",
+        prefixes: &[],
+        contains: &["mach_msg", "semaphore", "workloop", "port"],
+    },
+];
+
+pub(super) fn of_function(f: &str) -> &'static str {
+    categorise(FUNCTION_RULES, &f.to_ascii_lowercase())
+}
+
+pub(super) fn of_wait_kind(k: &str) -> &'static str {
+    let l = k.to_ascii_lowercase();
+    // Unknown wait types 0x16..0x1d (22..29) are VM page/pager waits, 0x20..0x22 VM entry waits.
+    let vm_type = l
+        .strip_prefix("unknown type ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| (22..=29).contains(&n) || (32..=34).contains(&n));
+    if vm_type {
+        return "vm";
+    }
+    categorise(WAIT_KIND_RULES, &l)
+}

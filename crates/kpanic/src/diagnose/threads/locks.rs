@@ -1,0 +1,68 @@
+//! Lock owners: the threads other threads wait for (`… owned by thread T` in `waitInfo`).
+
+use std::collections::BTreeMap;
+
+use kpanic_report::Spindump;
+use serde::Serialize;
+
+use super::wait_info::wait_kind;
+use super::{all_threads, find_thread};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LockOwner {
+    pub owner_tid: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_process: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_pid: Option<i64>,
+    pub owner_state: Vec<String>,
+    /// `krwlock`, `kernel mutex`, `unfair lock`…
+    pub lock_kind: String,
+    pub waiters: usize,
+    /// `name (pid) tid` of the first waiters.
+    pub waiter_threads: Vec<String>,
+}
+
+/// Owners by the number of threads waiting for them, most first.
+pub(super) fn owners(sd: &Spindump) -> Vec<LockOwner> {
+    let mut owners: BTreeMap<u64, (String, Vec<String>)> = BTreeMap::new();
+    for (p, t) in all_threads(sd) {
+        let Some(w) = &t.wait_info else { continue };
+        let Some(owner) = owner_tid(w) else { continue };
+        let e = owners
+            .entry(owner)
+            .or_insert_with(|| (wait_kind(w), Vec::new()));
+        e.1.push(format!("{} ({}) thread {}", p.name, p.pid, t.id));
+    }
+    let mut lock_owners: Vec<LockOwner> = owners
+        .into_iter()
+        .map(|(tid, (kind, waiters))| {
+            let o = find_thread(sd, tid);
+            LockOwner {
+                owner_tid: tid,
+                owner_process: o.map(|(p, _)| p.name.clone()),
+                owner_pid: o.map(|(p, _)| p.pid),
+                owner_state: o.map(|(_, t)| t.state.clone()).unwrap_or_default(),
+                lock_kind: kind,
+                waiters: waiters.len(),
+                waiter_threads: waiters.into_iter().take(5).collect(),
+            }
+        })
+        .collect();
+    lock_owners.sort_by(|a, b| {
+        b.waiters
+            .cmp(&a.waiters)
+            .then(a.owner_tid.cmp(&b.owner_tid))
+    });
+    lock_owners
+}
+
+/// `T` of `… owned by thread T`.
+fn owner_tid(wait_info: &str) -> Option<u64> {
+    let rest = wait_info.split("owned by thread ").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap_or("")
+        .parse()
+        .ok()
+}

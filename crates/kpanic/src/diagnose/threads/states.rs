@@ -1,0 +1,45 @@
+//! Thread counts by state.
+
+use kpanic_report::{Spindump, Thread};
+
+use super::{all_threads, has_state, ThreadReport};
+
+/// A report with the counts filled in, and nothing else.
+pub(super) fn count(sd: &Spindump) -> ThreadReport {
+    let mut c = ThreadReport {
+        processes: sd.processes.len(),
+        ..ThreadReport::default()
+    };
+    for (_, t) in all_threads(sd) {
+        c.threads += 1;
+        *c.by_state.entry(state_key(t)).or_default() += 1;
+        if has_state(t, "TH_WAIT") {
+            c.waiting += 1;
+        }
+        if has_state(t, "TH_UNINT") {
+            c.uninterruptible += 1;
+        }
+        // An idle thread is TH_RUN too: it counts as idle only.
+        if has_state(t, "TH_IDLE") {
+            c.idle += 1;
+        } else if has_state(t, "TH_RUN") {
+            c.runnable += 1;
+        }
+        if !t.kernel_frames.is_empty() {
+            c.with_kernel_frames += 1;
+        }
+        if t.continuation.is_some() {
+            c.with_continuation += 1;
+        }
+    }
+    c
+}
+
+/// `TH_WAIT|TH_UNINT`, or `none` for a thread without state.
+fn state_key(t: &Thread) -> String {
+    if t.state.is_empty() {
+        "none".into()
+    } else {
+        t.state.join("|")
+    }
+}

@@ -1,0 +1,59 @@
+//! `waitInfo`: the kernel's text for what a thread waits on (`mach_msg receive on port set
+//! 0x…`, `krwlock 0x… owned by thread 123`), reduced to its kind.
+
+use std::collections::BTreeMap;
+
+use kpanic_report::Spindump;
+use serde::Serialize;
+
+use super::all_threads;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WaitKind {
+    pub kind: String,
+    pub threads: usize,
+}
+
+/// `mach_msg receive on port set 0x…` → `mach_msg receive on port set`; numbers and
+/// addresses go, the wait type number of `unknown type N` stays.
+pub fn wait_kind(text: &str) -> String {
+    let text = text
+        .split(" owned by")
+        .next()
+        .unwrap_or(text)
+        .split(" [turnstile")
+        .next()
+        .unwrap_or(text);
+    let mut out: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        let bare = w.trim_start_matches('(').trim_end_matches([',', ')']);
+        let numeric = bare.starts_with("0x")
+            || (!bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit()));
+        if !numeric || out.last().is_some_and(|l| l == "type") {
+            out.push(w.to_string());
+            continue;
+        }
+        // Drop the number, keep its closing punctuation on the previous word.
+        let tail = &w[w.trim_end_matches([',', ')']).len()..];
+        if let Some(last) = out.last_mut() {
+            last.push_str(tail);
+        }
+    }
+    out.join(" ")
+}
+
+/// Threads by `waitInfo` kind, most first.
+pub(super) fn kinds(sd: &Spindump) -> Vec<WaitKind> {
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, t) in all_threads(sd) {
+        if let Some(w) = &t.wait_info {
+            *kinds.entry(wait_kind(w)).or_default() += 1;
+        }
+    }
+    let mut wait_kinds: Vec<WaitKind> = kinds
+        .into_iter()
+        .map(|(kind, threads)| WaitKind { kind, threads })
+        .collect();
+    wait_kinds.sort_by(|a, b| b.threads.cmp(&a.threads).then(a.kind.cmp(&b.kind)));
+    wait_kinds
+}
