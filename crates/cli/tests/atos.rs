@@ -1,25 +1,11 @@
 //! `kpanic atos` end to end, against the fixtures' llvm-symbolizer truth.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/fixtures")
-}
+mod common;
+use common::{fixtures, run};
+use std::process::Output;
 
 fn kpanic(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kpanic"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    run(args, stdin.map(str::as_bytes))
 }
 
 fn ok(args: &[&str]) -> String {

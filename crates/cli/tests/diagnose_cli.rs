@@ -1,30 +1,12 @@
 //! `kpanic diagnose` end to end: the documented JSON fields (docs/diagnose.md), text output,
 //! several files, stdin and exit codes.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-
-fn corpus(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/corpus")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
+mod common;
+use common::{corpus, run};
+use std::process::Output;
 
 fn kpanic(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kpanic"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.unwrap_or(b"")).unwrap();
-    drop(input);
-    child.wait_with_output().unwrap()
+    run(args, stdin)
 }
 
 fn json(args: &[&str]) -> serde_json::Value {

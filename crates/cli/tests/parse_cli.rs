@@ -1,18 +1,11 @@
 //! `kpanic parse` as a user runs it.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+mod common;
+use common::run;
+use std::process::Output;
 
 fn kpanic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kpanic"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("kpanic runs")
+    run(args, None)
 }
 
 #[test]

@@ -1,19 +1,12 @@
 //! `kpanic symbolicate` as a user runs it: the README's command, JSON, stdin, bad input.
 
+mod common;
+use common::{root, run};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn kpanic(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kpanic"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("kpanic runs")
+    run(args, None)
 }
 
 const EXAMPLE: &str = "examples/fxdriver-panic.txt";

@@ -60,43 +60,8 @@ fn compare(got: &Lookup, want: &[TruthFrame], ctx: &str) {
     assert_eq!(got, want, "{ctx}");
 }
 
-/// (truth name, fixture dir, binary, arch)
-const CASES: &[(&str, &str, &str, Option<Arch>)] = &[
-    ("arm64e-kernel.fixture", "arm64e", "kernel.fixture", None),
-    ("arm64e-fxdriver.kext", "arm64e", "fxdriver.kext", None),
-    ("arm64e-libfx.dylib", "arm64e", "libfx.dylib", None),
-    ("arm64e-fxexec", "arm64e", "fxexec", None),
-    ("arm64-fxexec", "arm64", "fxexec", None),
-    ("arm64-libfx.dylib", "arm64", "libfx.dylib", None),
-    ("x86_64-kernel.fixture", "x86_64", "kernel.fixture", None),
-    ("x86_64-fxdriver.kext", "x86_64", "fxdriver.kext", None),
-    ("x86_64-libfx.dylib", "x86_64", "libfx.dylib", None),
-    ("x86_64-fxexec", "x86_64", "fxexec", None),
-    ("dwarf5-kernel.fixture", "dwarf5", "kernel.fixture", None),
-    // __TEXT_EXEC at __TEXT + 0x2B4000, like KDK 15.4's kernel.release.t8112.
-    (
-        "kdk-t8112-kernel.release.t8112",
-        "kdk-t8112",
-        "kernel.release.t8112",
-        None,
-    ),
-    // Universal files: the thin arch's truth applies to the fat slice.
-    ("x86_64-fxexec", "universal", "fxexec", Some(Arch::X86_64)),
-    ("arm64-fxexec", "universal", "fxexec", Some(Arch::Arm64)),
-    ("arm64e-fxexec", "universal", "fxexec", Some(Arch::Arm64e)),
-    (
-        "x86_64-fxdriver.kext",
-        "universal",
-        "fxdriver.kext",
-        Some(Arch::X86_64),
-    ),
-    (
-        "arm64e-fxdriver.kext",
-        "universal",
-        "fxdriver.kext",
-        Some(Arch::Arm64e),
-    ),
-];
+// CASES: every fixture with truth (shared with the index tests in src/index/tests.rs).
+include!("common/cases.rs");
 
 #[test]
 fn every_call_site_matches_llvm_symbolizer() {

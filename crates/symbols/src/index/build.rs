@@ -16,7 +16,6 @@
 
 use super::format::*;
 use super::IndexError;
-use crate::bytes::FileBytes;
 use crate::demangle::demangle;
 use crate::dwarf::Reader;
 use crate::macho::MachOSlice;
@@ -30,40 +29,6 @@ type Context = addr2line::Context<Reader>;
 
 /// Called with (done, total) work units while building.
 pub type ProgressFn = dyn Fn(u64, u64) + Send + Sync;
-
-/// Mach-O spells `.debug_str_offsets` as `__debug_str_offs`: section names are 16 bytes.
-fn macho_section_name(gimli_name: &str) -> String {
-    let mut n = format!("__{}", gimli_name.trim_start_matches('.'));
-    n.truncate(16);
-    n
-}
-
-/// The sections of `image`'s `__DWARF` segment as gimli readers (as [`crate::dwarf`] loads
-/// them), or `None` without `__debug_info`.
-pub(crate) fn load_dwarf(image: &MachOSlice) -> Result<Option<gimli::Dwarf<Reader>>, String> {
-    if !super::has_debug_info(image) {
-        return Ok(None);
-    }
-    let endian = gimli::RunTimeEndian::Little;
-    let empty = Reader::new(FileBytes::from_vec(Vec::new()), endian);
-    let load = |id: gimli::SectionId| -> Result<Reader, String> {
-        let want = macho_section_name(id.name());
-        let Some(sect) = image
-            .sections()
-            .iter()
-            .find(|s| s.segname == "__DWARF" && s.sectname == want)
-        else {
-            return Ok(empty.clone());
-        };
-        let (bytes, start, len) = image
-            .file_range(u64::from(sect.offset), sect.size)
-            .ok_or_else(|| format!("section {want} runs past the end of the file"))?;
-        Ok(Reader::new(bytes, endian).range(start..start + len))
-    };
-    let mut dwarf = gimli::Dwarf::load(load)?;
-    dwarf.populate_abbreviations_cache(gimli::AbbreviationsCacheStrategy::Duplicates);
-    Ok(Some(dwarf))
-}
 
 #[derive(Default)]
 struct Ranges {
@@ -441,7 +406,7 @@ pub(crate) fn build(
     fingerprint: u64,
     progress: Option<&ProgressFn>,
 ) -> Result<Vec<u8>, IndexError> {
-    let dwarf = load_dwarf(debug)
+    let dwarf = crate::dwarf::load_sections(debug)
         .map_err(IndexError::Build)?
         .ok_or_else(|| IndexError::Build("no DWARF".into()))?;
     let dwarf = Arc::new(dwarf);

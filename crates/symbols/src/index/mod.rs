@@ -143,13 +143,6 @@ pub fn check_writable(cache_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn has_debug_info(image: &MachOSlice) -> bool {
-    image
-        .sections()
-        .iter()
-        .any(|s| s.segname == "__DWARF" && s.sectname == "__debug_info" && s.size > 0)
-}
-
 /// What an index is built from: the name, size and offset of every `__DWARF` section, and
 /// their first and last 4 KiB. Cheap (a few pages), and it tells a rebuilt dSYM that kept its
 /// UUID from the one the index was made of.
@@ -197,7 +190,7 @@ pub(crate) fn obtain(
     debug: &MachOSlice,
     opts: &IndexOptions,
 ) -> (Option<SymbolIndex>, IndexStatus) {
-    if opts.mode == IndexMode::Off || !has_debug_info(debug) {
+    if opts.mode == IndexMode::Off || !crate::dwarf::has_debug_info(debug) {
         return (None, IndexStatus::NotUsed);
     }
     let (Some(uuid), Some(dir)) = (debug.uuid(), opts.dir()) else {

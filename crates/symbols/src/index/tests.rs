@@ -34,35 +34,7 @@ fn truth_addrs(name: &str) -> Vec<u64> {
         .collect()
 }
 
-/// (truth name, fixture dir, binary, arch), as in tests/truth.rs.
-const CASES: &[(&str, &str, &str, Option<Arch>)] = &[
-    ("arm64e-kernel.fixture", "arm64e", "kernel.fixture", None),
-    ("arm64e-fxdriver.kext", "arm64e", "fxdriver.kext", None),
-    ("arm64e-libfx.dylib", "arm64e", "libfx.dylib", None),
-    ("arm64e-fxexec", "arm64e", "fxexec", None),
-    ("arm64-fxexec", "arm64", "fxexec", None),
-    ("arm64-libfx.dylib", "arm64", "libfx.dylib", None),
-    ("x86_64-kernel.fixture", "x86_64", "kernel.fixture", None),
-    ("x86_64-fxdriver.kext", "x86_64", "fxdriver.kext", None),
-    ("x86_64-libfx.dylib", "x86_64", "libfx.dylib", None),
-    ("x86_64-fxexec", "x86_64", "fxexec", None),
-    ("dwarf5-kernel.fixture", "dwarf5", "kernel.fixture", None),
-    (
-        "kdk-t8112-kernel.release.t8112",
-        "kdk-t8112",
-        "kernel.release.t8112",
-        None,
-    ),
-    ("x86_64-fxexec", "universal", "fxexec", Some(Arch::X86_64)),
-    ("arm64-fxexec", "universal", "fxexec", Some(Arch::Arm64)),
-    ("arm64e-fxexec", "universal", "fxexec", Some(Arch::Arm64e)),
-    (
-        "x86_64-fxdriver.kext",
-        "universal",
-        "fxdriver.kext",
-        Some(Arch::X86_64),
-    ),
-];
+include!("../../tests/common/cases.rs");
 
 fn opts(arch: Option<Arch>, dsym: DsymChoice) -> SymbolizerOptions {
     SymbolizerOptions {

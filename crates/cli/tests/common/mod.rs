@@ -1,0 +1,41 @@
+//! Shared by the CLI tests: where things are, and running the `kpanic` binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn fixtures() -> PathBuf {
+    root().join("testdata/fixtures")
+}
+
+/// A corpus log's path, as a string for the command line.
+pub fn corpus(name: &str) -> String {
+    root()
+        .join("testdata/corpus")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `kpanic ARGS` in the repository root, with `stdin` (empty when `None`).
+pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kpanic"))
+        .args(args)
+        .current_dir(root())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kpanic runs");
+    let mut input = child.stdin.take().expect("stdin");
+    input
+        .write_all(stdin.unwrap_or(b""))
+        .expect("stdin written");
+    drop(input);
+    child.wait_with_output().expect("kpanic ends")
+}
