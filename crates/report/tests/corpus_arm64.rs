@@ -2,7 +2,7 @@
 //! the logs, plus a JSON snapshot of each report (panic text and long lists trimmed).
 
 mod common;
-use common::{load, lrs, snapshot_value};
+use common::{load, lrs, snapshot_value, zone_names};
 use kpanic_report::{Arch, Format, KextEventKind, PanicReport, RuntimeAddr};
 
 fn snap(name: &str, r: &PanicReport) {
@@ -248,14 +248,7 @@ fn arm64_endpointsecurity_and_usb() {
     snap("arm64-text-endpointsecurity-01", &r);
 
     let r = load("arm64-text-iousbhost-m1-01.txt");
-    let zones: Vec<&str> = r
-        .zone_info
-        .as_ref()
-        .unwrap()
-        .ranges
-        .iter()
-        .map(|z| z.name.as_str())
-        .collect();
+    let zones = zone_names(&r);
     assert_eq!(
         zones,
         ["Foreign", "Native", "Readonly", "Metadata", "Bitmaps"]

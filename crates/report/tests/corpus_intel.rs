@@ -2,7 +2,7 @@
 //! snapshot of each report.
 
 mod common;
-use common::{load, lrs, snapshot_value};
+use common::{load, lrs, snapshot_value, zone_names};
 use kpanic_report::{Arch, KextEventKind, PanicReport, RuntimeAddr};
 
 fn snap(name: &str, r: &PanicReport) {
@@ -298,14 +298,7 @@ fn intel_page_faults() {
         Some(0xffffff8be242f598)
     );
     assert_eq!(r.system.roots_installed, Some(0));
-    let zones: Vec<&str> = r
-        .zone_info
-        .as_ref()
-        .unwrap()
-        .ranges
-        .iter()
-        .map(|z| z.name.as_str())
-        .collect();
+    let zones = zone_names(&r);
     assert_eq!(zones.len(), 11);
     assert_eq!(zones[1], "PGZ");
     assert!(r.compressor_info.is_some());

@@ -55,3 +55,14 @@ pub fn snapshot_value(r: &PanicReport) -> Value {
     }
     v
 }
+
+/// The names of the `Zone info` ranges, in log order.
+pub fn zone_names(r: &PanicReport) -> Vec<&str> {
+    r.zone_info
+        .as_ref()
+        .expect("zone info")
+        .ranges
+        .iter()
+        .map(|z| z.name.as_str())
+        .collect()
+}
