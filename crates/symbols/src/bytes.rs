@@ -45,6 +45,31 @@ impl FileBytes {
     pub fn from_vec(v: Vec<u8>) -> Self {
         Self(Arc::new(Backing::Owned(v.into_boxed_slice())))
     }
+
+    /// Gives the pages of `[start, end)` (byte offsets, rounded inwards to 16 KiB, a multiple of
+    /// the page size on every supported host) back to the kernel. For a file mapping, the next
+    /// read faults the same bytes in again from the page cache: a batch that reads most of a
+    /// kernel's DWARF then does not keep all of it resident. Bytes held in memory are left alone
+    /// (there, dropping pages would zero them).
+    pub(crate) fn release_pages(&self, start: usize, end: usize) {
+        const ALIGN: usize = 16 * 1024;
+        #[cfg(unix)]
+        if let Backing::Mmap(m) = &*self.0 {
+            let lo = start.next_multiple_of(ALIGN);
+            let hi = end.min(m.len()) / ALIGN * ALIGN;
+            if hi > lo {
+                // SAFETY: `m` is a read-only shared mapping of a file (`map` above): MADV_DONTNEED
+                // drops its pages from this process only and changes no byte a reader sees. The
+                // range is inside the mapping and page-aligned from its (page-aligned) start. A
+                // failure leaves the pages resident, which is harmless.
+                let _ = unsafe {
+                    m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, lo, hi - lo)
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (start, end, ALIGN);
+    }
 }
 
 impl Deref for FileBytes {

@@ -279,7 +279,7 @@ fn cache_folder() {
     assert!(default_cache_dir().is_some() || std::env::var_os("HOME").is_none());
 }
 
-/// `lookup_many` (chunked, each chunk reading the DWARF anew, when there is no index) gives
+/// `lookup_many` (chunked, one context per thread, pages given back after each chunk, when there is no index) gives
 /// what `lookup` gives, in input order; and the same through an index.
 #[test]
 fn batch_lookups_equal_single_lookups() {
