@@ -129,18 +129,39 @@ fn unusable_input_exits_2_naming_the_file() {
 }
 
 #[test]
-fn a_folder_that_is_not_a_kdk_is_a_warning() {
+fn a_folder_that_is_not_a_kdk_is_a_warning_said_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = kpanic(&[
         "symbolicate",
+        EXAMPLE,
         EXAMPLE,
         "--kdk",
         dir.path().to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("not a Kernel Debug Kit"), "{text}");
-    assert!(text.contains("Frames: 0 of 24 resolved"), "{text}");
+    assert_eq!(
+        text.matches("Frames: 0 of 24 resolved").count(),
+        2,
+        "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("not a Kernel Debug Kit").count(), 1, "{err}");
+    // JSON keeps it with every panic, apart from that panic's own warnings.
+    let out = kpanic(&[
+        "symbolicate",
+        EXAMPLE,
+        "--json",
+        "--kdk",
+        dir.path().to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let w = &v["symbolication"]["symbol_source_warnings"];
+    assert!(
+        w[0].as_str().unwrap().contains("not a Kernel Debug Kit"),
+        "{w}"
+    );
+    assert_eq!(v["symbolication"]["warnings"].as_array().unwrap().len(), 0);
 }
 
 /// The same panic as a macOS `.panic` file (a JSON header line, then a body whose

@@ -702,6 +702,7 @@ fn symbols_group_threads_by_function() {
             },
         },
         warnings: Vec::new(),
+        symbol_source_warnings: Vec::new(),
     };
     let d = diagnose(&report, Some(&sym));
     assert!(d.symbolicated);

@@ -28,7 +28,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
     let want_symbols = !s.kdks.is_empty() || !s.symbols.is_empty() || s.kernelcache.is_some();
     let lib = (want_symbols || cfg!(target_os = "macos")).then(|| s.library());
     let lib = lib.filter(|l| want_symbols || !l.is_empty());
-    for_each_panic(&args.files, |name, report| {
+    let status = for_each_panic(&args.files, |name, report| {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
         let d = diagnose(report, sym.as_ref());
         if args.json {
@@ -41,5 +41,10 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
             text.push_str(&format!("warning: {name}: {w}\n"));
         }
         Ok(Rendered::Text(text))
-    })
+    })?;
+    // Said once per run, not once per panic.
+    for w in lib.iter().flat_map(|l| l.warnings()) {
+        eprintln!("kpanic: warning: {w}");
+    }
+    Ok(status)
 }

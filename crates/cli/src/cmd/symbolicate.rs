@@ -65,7 +65,7 @@ pub struct SymbolicateArgs {
 
 pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let lib = args.symbols.library();
-    for_each_panic(&args.files, |name, report| {
+    let status = for_each_panic(&args.files, |name, report| {
         let sym = symbolicate(report, &lib);
         if args.json {
             return Ok(Rendered::Json(serde_json::json!({
@@ -83,5 +83,10 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
             text.push_str(&format!("warning: {name}: {w}\n"));
         }
         Ok(Rendered::Text(text))
-    })
+    })?;
+    // Said once per run, not once per panic.
+    for w in lib.warnings() {
+        eprintln!("kpanic: warning: {w}");
+    }
+    Ok(status)
 }

@@ -109,7 +109,11 @@ pub struct Symbolication {
     pub threads: Vec<ThreadFrames>,
     pub images: Vec<ImageMatch>,
     pub summary: Summary,
+    /// Problems of this panic's symbolication (e.g. a kernelcache of another build).
     pub warnings: Vec<String>,
+    /// Problems with the symbol sources themselves (a `--kdk` folder that is not one, an
+    /// unwritable index cache): the same for every panic of a run, so text output says them once.
+    pub symbol_source_warnings: Vec<String>,
 }
 
 /// Symbolicates every address of `report` with the symbols of `lib`.
@@ -143,7 +147,7 @@ enum Target {
 
 impl<'a> Symbolicator<'a> {
     fn new(report: &'a PanicReport, lib: &'a SymbolLibrary) -> Self {
-        let mut warnings: Vec<String> = lib.warnings().to_vec();
+        let mut warnings: Vec<String> = Vec::new();
         let placer = Placer::new(report);
         let mut use_kernelcache = false;
         if let Some(kc) = lib.kernelcache() {
@@ -306,6 +310,7 @@ impl<'a> Symbolicator<'a> {
                 panic_path,
             },
             warnings: self.warnings,
+            symbol_source_warnings: self.lib.warnings().to_vec(),
         }
     }
 
