@@ -2,7 +2,7 @@
 //!
 //! This is DESIGN.md §2's table, and nothing else: no symbol file is opened here. A
 //! [`Placement`] says "offset N from the start of image I's segment S", or "kernelcache vmaddr
-//! V"; [`crate::symbolicate`] turns it into a [`kpanic_symbols::SymbolAddr`] with the symbol
+//! V"; [`mod@crate::symbolicate`] turns it into a [`kpanic_symbols::SymbolAddr`] with the symbol
 //! file's own load commands. Keeping the two steps apart is what keeps a slide from being
 //! applied twice: runtime addresses ([`RuntimeAddr`]) and unslid ones ([`UnslidAddr`]) stop here.
 

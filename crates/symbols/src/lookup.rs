@@ -108,7 +108,7 @@ impl SymImage {
 /// MH_FILESET kernelcache. Holds the memory maps; parses lazily.
 ///
 /// `Send + Sync`: lookups take `&self` and may run from many threads (rayon); see
-/// [`crate::dwarf`] for how addr2line's per-context caches are shared.
+/// `dwarf.rs` for how addr2line's per-context caches are shared.
 #[derive(Debug)]
 pub struct Symbolizer {
     path: PathBuf,
@@ -473,7 +473,7 @@ impl Symbolizer {
     ///
     /// Runs in parallel (rayon) over address-sorted chunks. Without an index, a large batch
     /// maps the DWARF file once more for itself and, after each chunk, gives the pages of that
-    /// mapping it has read back to the kernel ([`DwarfInfo::release_pages`]), so that resident
+    /// mapping it has read back to the kernel (`DwarfInfo::release_pages`), so that resident
     /// memory holds what was parsed plus the chunks in flight instead of growing to all the
     /// DWARF the batch touches. Its addr2line contexts (one per thread) live for the whole
     /// batch: each unit's headers are read once, and each unit is parsed once.

@@ -305,7 +305,7 @@ pub fn human_bytes(b: u64) -> String {
     }
 }
 
-/// Diagnoses `report`; `sym` (from [`crate::symbolicate`]) adds function names.
+/// Diagnoses `report`; `sym` (from [`crate::symbolicate()`]) adds function names.
 pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis {
     let ctx = Ctx::new(report, sym);
     let threads = threads::analyse(&ctx);

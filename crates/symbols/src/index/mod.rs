@@ -6,7 +6,7 @@
 //! frames (function, file, line, column), innermost first, exactly as [`crate::Symbolizer`]
 //! would give it from DWARF. A lookup is then one binary search over a memory map.
 //!
-//! - Format: [`format`] (header, checksums, tables); built by [`build`] (by probing addr2line
+//! - Format: [`format`] (header, checksums, tables); built by `build` (by probing addr2line
 //!   at every address where its answer can change, so answers are identical by construction);
 //!   read by [`SymbolIndex`].
 //! - Keyed by LC_UUID, in a cache folder ([`default_cache_dir`]): `$KPANIC_CACHE`, else
