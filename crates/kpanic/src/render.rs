@@ -207,6 +207,26 @@ pub fn render_summary(sym: &Symbolication) -> String {
             "Panic path check: not checked (no resolved frame in the panicked thread)"
         ),
     };
+    if let Some(k) = &sym.summary.keepsyms {
+        if k.disagreed.is_empty() {
+            let _ = writeln!(
+                out,
+                "Keepsyms check: {} of {} resolved frames name the function the kernel printed",
+                k.agreed, k.compared
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "Keepsyms check: FAILED: {} of {} resolved frames name another function than the \
+                 kernel printed; suspect the symbols or the mapping",
+                k.disagreed.len(),
+                k.compared
+            );
+            for d in &k.disagreed {
+                let _ = writeln!(out, "  {}: log {} vs kpanic {}", d.address, d.log, d.kpanic);
+            }
+        }
+    }
     for w in &sym.warnings {
         let _ = writeln!(out, "warning: {w}");
     }

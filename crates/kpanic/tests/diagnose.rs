@@ -700,6 +700,7 @@ fn symbols_group_threads_by_function() {
                 result: "not_checked".into(),
                 matched: Vec::new(),
             },
+            keepsyms: None,
         },
         warnings: Vec::new(),
         symbol_source_warnings: Vec::new(),

@@ -322,9 +322,12 @@ fn no_symbols_keeps_every_frame_with_a_reason() {
 
 /// `x86-text-nvme-bigsur-01.txt` (macOS 11.2, keepsyms backtrace, IONVMeFamily in backtrace),
 /// rewritten onto the x86_64 kernel fixture (code in `__TEXT`) and kext; its slide is kept
-/// (Kernel slide 0x15a10000, which differs from its KernelCache slide 0x15a00000).
-#[test]
-fn intel_text_panic() {
+/// (Kernel slide 0x15a10000, which differs from its KernelCache slide 0x15a00000). `keepsyms`
+/// gives each frame's printed symbol (`None`: the frame is printed unsymbolicated, with the
+/// trailing space such frames have).
+fn intel_panic(
+    keepsyms: impl Fn(usize, &[TruthSym]) -> Option<String>,
+) -> (String, Vec<(u64, Vec<TruthSym>)>) {
     let kernel = layout(&fixtures().join("x86_64/kernel.fixture"));
     let kext = layout(&fixtures().join("x86_64/fxdriver.kext"));
     let ktruth = Truth::load("x86_64-kernel.fixture");
@@ -359,28 +362,74 @@ fn intel_text_panic() {
             START + 0xfff
         ),
     );
-    let mut out = Vec::new();
-    for (i, (ra, _)) in frames.iter().enumerate() {
-        // trailing space, as unsymbolicated Intel frames have
-        out.push(format!(
-            "{:#018x} : {ra:#018x} ",
-            0xffffffa0f1a8b960u64 + 0x40 * i as u64
-        ));
-    }
-    let text = replace_frames(&text, |l| l.starts_with("0xffffffa0"), out);
+    let lines = frames
+        .iter()
+        .enumerate()
+        .map(|(i, (ra, t))| {
+            let fp = 0xffffffa0f1a8b960u64 + 0x40 * i as u64;
+            match keepsyms(i, t) {
+                Some(sym) => format!("{fp:#018x} : {ra:#018x} mach_kernel : {sym} + 0x10"),
+                None => format!("{fp:#018x} : {ra:#018x} "),
+            }
+        })
+        .collect();
+    (
+        replace_frames(&text, |l| l.starts_with("0xffffffa0"), lines),
+        frames,
+    )
+}
 
-    let (_, sym) = run(
-        &text,
-        &SymbolOptions {
-            symbols: vec![fixtures().join("x86_64")],
-            ..Default::default()
-        },
-    );
+fn intel_symbols() -> SymbolOptions {
+    SymbolOptions {
+        symbols: vec![fixtures().join("x86_64")],
+        ..Default::default()
+    }
+}
+
+#[test]
+fn intel_text_panic() {
+    let (text, frames) = intel_panic(|_, _| None);
+    let (_, sym) = run(&text, &intel_symbols());
     assert_eq!(sym.backtrace.len(), frames.len());
     for (f, (_, t)) in sym.backtrace.iter().zip(&frames) {
         assert_frame(f, t, "intel backtrace");
     }
     assert_eq!(sym.summary.panic_path.result, "passed");
+    assert!(
+        sym.summary.keepsyms.is_none(),
+        "no keepsyms symbols in this log"
+    );
+}
+
+/// With `keepsyms=1` the kernel printed its own symbol per frame: kpanic's answer must name the
+/// same function, and a frame where it does not is reported.
+#[test]
+fn intel_keepsyms_symbols_cross_check_the_answers() {
+    // The C functions' Mach-O names, as keepsyms prints them (`_vm_fault`); one frame lies.
+    let c_name = |t: &[TruthSym]| {
+        let f = &t.last().unwrap().function;
+        (!f.contains('(')).then(|| format!("_{f}"))
+    };
+    let (text, frames) = intel_panic(|_, t| c_name(t));
+    let (_, sym) = run(&text, &intel_symbols());
+    let named = frames.iter().filter(|(_, t)| c_name(t).is_some()).count();
+    let k = sym.summary.keepsyms.as_ref().expect("keepsyms check");
+    assert!(named >= 10, "{named}");
+    assert_eq!((k.compared, k.agreed), (named, named), "{k:?}");
+    assert!(k.disagreed.is_empty());
+
+    let (text, _) = intel_panic(|i, t| {
+        if i == 0 {
+            Some("_bsd_init".into())
+        } else {
+            c_name(t)
+        }
+    });
+    let (_, sym) = run(&text, &intel_symbols());
+    let k = sym.summary.keepsyms.as_ref().unwrap();
+    assert_eq!(k.disagreed.len(), 1, "{k:?}");
+    assert_eq!(k.disagreed[0].log, "_bsd_init");
+    assert_eq!(k.agreed, named - 1);
 }
 
 /// A kext whose `__TEXT_EXEC` is not at 0x4000: the offset from @start must be added to the

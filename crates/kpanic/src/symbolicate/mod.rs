@@ -6,9 +6,11 @@
 //! in parallel, and every frame is assembled, resolved or with the reason it is not.
 
 mod images;
+mod keepsyms;
 mod panic_path;
 mod target;
 
+pub use keepsyms::{KeepsymsCheck, KeepsymsDisagreement};
 use panic_path::check_panic_path;
 pub use panic_path::PanicPathCheck;
 
@@ -93,6 +95,9 @@ pub struct Summary {
     pub frames: usize,
     pub resolved: usize,
     pub panic_path: PanicPathCheck,
+    /// Intel `keepsyms=1` logs: kpanic's functions against the kernel's own symbols.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepsyms: Option<KeepsymsCheck>,
 }
 
 /// A panic with every address symbolicated.
@@ -287,6 +292,8 @@ impl<'a> Symbolicator<'a> {
                 .collect()
         };
         let panic_path = check_panic_path(&panicked_frames);
+        let log_symbols: Vec<_> = bt_frames.iter().map(|f| f.symbol.as_ref()).collect();
+        let keepsyms = keepsyms::check_keepsyms(&backtrace, &log_symbols);
         let total = requests.len();
         let resolved = caller.iter().filter(|f| f.is_resolved()).count()
             + registers_resolved(&registers)
@@ -308,6 +315,7 @@ impl<'a> Symbolicator<'a> {
                 frames: total,
                 resolved,
                 panic_path,
+                keepsyms,
             },
             warnings: self.warnings,
             symbol_source_warnings: self.lib.warnings().to_vec(),
