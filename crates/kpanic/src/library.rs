@@ -177,11 +177,9 @@ impl SymbolLibrary {
                 let Some(path) = kdk.kernel(name) else {
                     continue;
                 };
-                match (uuid, self.uuid_of(&path)) {
-                    (Some(want), Some(have)) if want != have => {
-                        mismatches.push(format!("{} has UUID {have}", path.display()))
-                    }
-                    _ => return self.open(&path, uuid, None),
+                match uuid_check(&path, uuid) {
+                    Err(have) => mismatches.push(format!("{} has UUID {have}", path.display())),
+                    Ok(()) => return self.open(&path, uuid, None),
                 }
             }
         }
@@ -189,7 +187,7 @@ impl SymbolLibrary {
         if let Some(want) = uuid {
             for kdk in &kdks {
                 for path in kdk.kernels() {
-                    if self.uuid_of(&path) == Some(want) {
+                    if uuids_of(&path).contains(&want) {
                         return self.open(&path, uuid, None);
                     }
                 }
@@ -227,14 +225,15 @@ impl SymbolLibrary {
             let Some(bundle) = kdk.kext(bundle_id) else {
                 continue;
             };
-            match (uuid, self.uuid_of(&bundle.binary)) {
-                (Some(want), Some(have)) if want != have => {
+            match uuid_check(&bundle.binary, uuid) {
+                Err(have) => {
                     mismatch = Some(format!(
-                        "UUID mismatch: the panic's {bundle_id} is {want}, {} is {have}",
+                        "UUID mismatch: the panic's {bundle_id} is {}, {} is {have}",
+                        uuid.map(|u| u.to_string()).unwrap_or_default(),
                         bundle.binary.display()
                     ))
                 }
-                _ => return self.open(&bundle.binary, uuid, None),
+                Ok(()) => return self.open(&bundle.binary, uuid, None),
             }
         }
         if let Some(u) = uuid {
@@ -255,7 +254,7 @@ impl SymbolLibrary {
         }
         for kdk in &self.kdks {
             for path in kdk.kernels() {
-                if self.uuid_of(&path) == Some(uuid) {
+                if uuids_of(&path).contains(&uuid) {
                     return Some(self.open(&path, Some(uuid), None));
                 }
             }
@@ -291,10 +290,6 @@ impl SymbolLibrary {
             .cloned()
     }
 
-    fn uuid_of(&self, path: &Path) -> Option<Uuid> {
-        uuids_of(path).into_iter().next()
-    }
-
     /// Opens (once) a symbol file, selecting the slice by UUID when it is known.
     fn open(
         &self,
@@ -317,6 +312,24 @@ impl SymbolLibrary {
             })
             .clone()
     }
+}
+
+/// Does one slice of `path` (KDK kexts are often universal) carry `want`? `Err` lists what the
+/// file has instead. With no UUID to check against, any file passes.
+fn uuid_check(path: &Path, want: Option<Uuid>) -> Result<(), String> {
+    let Some(want) = want else { return Ok(()) };
+    let have = uuids_of(path);
+    if have.contains(&want) {
+        return Ok(());
+    }
+    Err(if have.is_empty() {
+        "no UUID (not a readable Mach-O)".to_string()
+    } else {
+        have.iter()
+            .map(|u| u.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }
 
 /// UUIDs of every slice of a Mach-O file (empty for anything else).

@@ -505,3 +505,29 @@ fn symbols_of_the_wrong_architecture_are_refused() {
             .contains("wrong architecture"));
     }
 }
+
+/// KDK kexts are often universal (x86_64 + arm64e): the panic's UUID must be found in any slice,
+/// and that slice used (with the universal dSYM's matching slice).
+#[test]
+fn universal_kext_in_a_kdk() {
+    let p = arm64_panic("arm64e/kernel.fixture");
+    let dir = tempfile::tempdir().unwrap();
+    let kdk = make_kdk(
+        dir.path(),
+        &KdkSpec {
+            arch_dir: "universal",
+            kernel_name: "kernel.release.t6000",
+            kernel_from: "arm64e/kernel.fixture",
+            kernel_dsym: true,
+            kext_dsym: true,
+        },
+    );
+    let (_, sym) = run(
+        &p.text,
+        &SymbolOptions {
+            kdks: vec![kdk],
+            ..Default::default()
+        },
+    );
+    check_arm64(&p, &sym);
+}
