@@ -94,6 +94,20 @@ fn run(text: &str, opts: &SymbolOptions) -> (kpanic_report::PanicReport, Symboli
     (report, sym)
 }
 
+/// Symbolicates `text` against a KDK made for the test from `spec`.
+fn run_with_kdk(text: &str, spec: &KdkSpec) -> Symbolication {
+    let dir = tempfile::tempdir().unwrap();
+    let kdk = make_kdk(dir.path(), spec);
+    run(
+        text,
+        &SymbolOptions {
+            kdks: vec![kdk],
+            ..Default::default()
+        },
+    )
+    .1
+}
+
 fn check_arm64(p: &Arm64Panic, sym: &Symbolication) {
     assert_eq!(sym.backtrace.len(), p.frames.len());
     for (f, (lr, t)) in sym.backtrace.iter().zip(&p.frames) {
@@ -125,22 +139,14 @@ fn check_arm64(p: &Arm64Panic, sym: &Symbolication) {
 #[test]
 fn arm64_text_panic_with_kdk() {
     let p = arm64_panic("arm64e/kernel.fixture");
-    let dir = tempfile::tempdir().unwrap();
-    let kdk = make_kdk(
-        dir.path(),
+    let sym = run_with_kdk(
+        &p.text,
         &KdkSpec {
             arch_dir: "arm64e",
             kernel_name: "kernel.release.t6000",
             kernel_from: "arm64e/kernel.fixture",
             kernel_dsym: true,
             kext_dsym: true,
-        },
-    );
-    let (_, sym) = run(
-        &p.text,
-        &SymbolOptions {
-            kdks: vec![kdk],
-            ..Default::default()
         },
     );
     check_arm64(&p, &sym);
@@ -211,23 +217,15 @@ fn dwarf5_kernel_symbolicates_the_same() {
 #[test]
 fn kernel_uuid_mismatch_is_refused_loudly() {
     let p = arm64_panic("arm64e/kernel.fixture");
-    let dir = tempfile::tempdir().unwrap();
     // The DWARF 5 kernel has another UUID: same code, but it must not be used.
-    let kdk = make_kdk(
-        dir.path(),
+    let sym = run_with_kdk(
+        &p.text,
         &KdkSpec {
             arch_dir: "arm64e",
             kernel_name: "kernel.release.t6000",
             kernel_from: "dwarf5/kernel.fixture",
             kernel_dsym: true,
             kext_dsym: true,
-        },
-    );
-    let (_, sym) = run(
-        &p.text,
-        &SymbolOptions {
-            kdks: vec![kdk],
-            ..Default::default()
         },
     );
     let mut kernel_frames = 0;
@@ -259,22 +257,14 @@ fn kernel_uuid_mismatch_is_refused_loudly() {
 #[test]
 fn kext_without_dsym_gets_symbol_table_names() {
     let p = arm64_panic("arm64e/kernel.fixture");
-    let dir = tempfile::tempdir().unwrap();
-    let kdk = make_kdk(
-        dir.path(),
+    let sym = run_with_kdk(
+        &p.text,
         &KdkSpec {
             arch_dir: "arm64e",
             kernel_name: "kernel.release.t6000",
             kernel_from: "arm64e/kernel.fixture",
             kernel_dsym: true,
             kext_dsym: false,
-        },
-    );
-    let (_, sym) = run(
-        &p.text,
-        &SymbolOptions {
-            kdks: vec![kdk],
-            ..Default::default()
         },
     );
     let kext_frames: Vec<_> = sym
@@ -511,22 +501,14 @@ fn symbols_of_the_wrong_architecture_are_refused() {
 #[test]
 fn universal_kext_in_a_kdk() {
     let p = arm64_panic("arm64e/kernel.fixture");
-    let dir = tempfile::tempdir().unwrap();
-    let kdk = make_kdk(
-        dir.path(),
+    let sym = run_with_kdk(
+        &p.text,
         &KdkSpec {
             arch_dir: "universal",
             kernel_name: "kernel.release.t6000",
             kernel_from: "arm64e/kernel.fixture",
             kernel_dsym: true,
             kext_dsym: true,
-        },
-    );
-    let (_, sym) = run(
-        &p.text,
-        &SymbolOptions {
-            kdks: vec![kdk],
-            ..Default::default()
         },
     );
     check_arm64(&p, &sym);
