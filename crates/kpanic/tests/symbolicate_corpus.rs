@@ -44,18 +44,8 @@ fn every_corpus_panic_keeps_every_frame() {
             out_frames, spindump_frames,
             "{name}: every stackshot kernel frame"
         );
-        let all = sym
-            .caller
-            .iter()
-            .chain(sym.registers.iter().map(|r| &r.frame))
-            .chain(sym.cores.iter().flat_map(|c| [&c.pc, &c.lr]))
-            .chain(&sym.backtrace)
-            .chain(
-                sym.threads
-                    .iter()
-                    .flat_map(|t| t.continuation.iter().chain(&t.kernel_frames)),
-            );
-        for f in all {
+        assert_eq!(sym.frames().count(), sym.summary.frames, "{name}");
+        for f in sym.frames() {
             assert!(
                 f.symbols.is_empty(),
                 "{name}: {f:?} resolved against foreign symbols"

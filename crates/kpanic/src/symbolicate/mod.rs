@@ -19,7 +19,6 @@ use std::collections::{BTreeMap, HashMap};
 use kpanic_report::{PanicReport, RuntimeAddr, StackFrame};
 use kpanic_symbols::atos::JsonSymbol;
 use kpanic_symbols::{Lookup, SymbolAddr, Uuid};
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::frame::{Frame, FrameKind};
@@ -122,6 +121,23 @@ pub struct Symbolication {
 }
 
 /// Symbolicates every address of `report` with the symbols of `lib`.
+impl Symbolication {
+    /// Every symbolicated address, in output order: caller, registers, cores, backtrace, then
+    /// each thread's continuation and kernel frames.
+    pub fn frames(&self) -> impl Iterator<Item = &Frame> {
+        self.caller
+            .iter()
+            .chain(self.registers.iter().map(|r| &r.frame))
+            .chain(self.cores.iter().flat_map(|c| [&c.pc, &c.lr]))
+            .chain(&self.backtrace)
+            .chain(
+                self.threads
+                    .iter()
+                    .flat_map(|t| t.continuation.iter().chain(&t.kernel_frames)),
+            )
+    }
+}
+
 pub fn symbolicate(report: &PanicReport, lib: &SymbolLibrary) -> Symbolication {
     Symbolicator::new(report, lib).run()
 }
@@ -295,16 +311,7 @@ impl<'a> Symbolicator<'a> {
         let log_symbols: Vec<_> = bt_frames.iter().map(|f| f.symbol.as_ref()).collect();
         let keepsyms = keepsyms::check_keepsyms(&backtrace, &log_symbols);
         let total = requests.len();
-        let resolved = caller.iter().filter(|f| f.is_resolved()).count()
-            + registers_resolved(&registers)
-            + cores_resolved(&cores)
-            + backtrace.iter().filter(|f| f.is_resolved()).count()
-            + threads
-                .iter()
-                .flat_map(|t| t.continuation.iter().chain(&t.kernel_frames))
-                .filter(|f| f.is_resolved())
-                .count();
-        Symbolication {
+        let mut out = Symbolication {
             caller,
             registers,
             cores,
@@ -313,13 +320,15 @@ impl<'a> Symbolicator<'a> {
             images: self.image_matches(),
             summary: Summary {
                 frames: total,
-                resolved,
+                resolved: 0,
                 panic_path,
                 keepsyms,
             },
             warnings: self.warnings,
             symbol_source_warnings: self.lib.warnings().to_vec(),
-        }
+        };
+        out.summary.resolved = out.frames().filter(|f| f.is_resolved()).count();
+        out
     }
 
     fn spindump_threads(&self) -> Vec<PendingThread> {
@@ -368,7 +377,8 @@ impl<'a> Symbolicator<'a> {
                 Err(e) => Err(e.clone()),
             })
             .collect();
-        // 3. distinct lookups, in parallel
+        // 3. distinct lookups, one batch per symbol file: `lookup_many` sorts them, runs them
+        //    in parallel and, without an index, reads the DWARF with bounded memory.
         let mut keys: Vec<(LookupKey, FrameKind)> = Vec::new();
         for (t, req) in targets.iter().zip(requests) {
             if let Ok((t, _)) = t {
@@ -377,13 +387,16 @@ impl<'a> Symbolicator<'a> {
         }
         keys.sort();
         keys.dedup();
-        let answers: HashMap<(LookupKey, FrameKind), Lookup> = keys
-            .into_par_iter()
-            .map(|(key, kind)| {
-                let l = self.lookup(&key, kind);
-                ((key, kind), l)
-            })
-            .collect();
+        let mut answers: HashMap<(LookupKey, FrameKind), Lookup> = HashMap::new();
+        // Sorted keys put each file's addresses together.
+        for group in keys.chunk_by(|a, b| a.0.file() == b.0.file()) {
+            let batch: Vec<(SymbolAddr, kpanic_symbols::AddrKind)> = group
+                .iter()
+                .map(|(k, kind)| (k.addr(), (*kind).into()))
+                .collect();
+            let lookups = self.symbols_for(&group[0].0).lookup_many(&batch);
+            answers.extend(group.iter().cloned().zip(lookups));
+        }
         // 4. assemble
         requests
             .iter()
@@ -410,16 +423,17 @@ impl<'a> Symbolicator<'a> {
         Ok(p)
     }
 
-    fn lookup(&self, key: &LookupKey, kind: FrameKind) -> Lookup {
-        match key {
-            LookupKey::File(image, addr) => match self.images.get(image).map(|s| &s.symbols) {
-                Some(Ok(sym)) => sym.lookup(*addr, kind.into()),
+    /// The symbol file a lookup key refers to.
+    fn symbols_for(&self, key: &LookupKey) -> &Symbols {
+        match key.file() {
+            Some(image) => match self.images.get(image).map(|s| &s.symbols) {
+                Some(Ok(sym)) => sym,
                 _ => unreachable!("targets exist only for opened images"),
             },
-            LookupKey::Kernelcache(addr) => match self.lib.kernelcache() {
-                Some(kc) => kc.lookup(*addr, kind.into()),
-                None => unreachable!("kernelcache targets exist only with a kernelcache"),
-            },
+            None => self
+                .lib
+                .kernelcache()
+                .expect("kernelcache targets exist only with a kernelcache"),
         }
     }
 
@@ -515,20 +529,24 @@ enum LookupKey {
 }
 
 impl LookupKey {
+    /// The image whose symbol file answers; `None` for the kernelcache's symbol table.
+    fn file(&self) -> Option<&ImageKey> {
+        match self {
+            LookupKey::File(image, _) => Some(image),
+            LookupKey::Kernelcache(_) => None,
+        }
+    }
+
+    fn addr(&self) -> SymbolAddr {
+        match self {
+            LookupKey::File(_, a) | LookupKey::Kernelcache(a) => *a,
+        }
+    }
+
     fn of(t: &Target) -> LookupKey {
         match t {
             Target::File(k, a, _) => LookupKey::File(k.clone(), *a),
             Target::KernelcacheSymtab(a, _) => LookupKey::Kernelcache(*a),
         }
     }
-}
-
-fn registers_resolved(r: &[NamedFrame]) -> usize {
-    r.iter().filter(|f| f.frame.is_resolved()).count()
-}
-
-fn cores_resolved(c: &[CoreFrames]) -> usize {
-    c.iter()
-        .map(|c| c.pc.is_resolved() as usize + c.lr.is_resolved() as usize)
-        .sum()
 }
