@@ -6,8 +6,9 @@
 //! file's own load commands. Keeping the two steps apart is what keeps a slide from being
 //! applied twice: runtime addresses ([`RuntimeAddr`]) and unslid ones ([`UnslidAddr`]) stop here.
 
+use kpanic_common::pac::{is_kernel_half, strip_pac, va_bits_like};
+use kpanic_common::Uuid;
 use kpanic_report::{ImageKind, PanicReport, RuntimeAddr, StackFrame, UnslidAddr};
-use kpanic_symbols::{strip_pac, Uuid};
 
 /// An image of the panic, as the log identifies it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -68,11 +69,7 @@ pub struct Placer<'r> {
 
 impl<'r> Placer<'r> {
     pub fn new(report: &'r PanicReport) -> Self {
-        let kernel_uuid = report
-            .system
-            .kernel_uuid
-            .as_deref()
-            .and_then(|u| u.parse().ok());
+        let kernel_uuid = report.system.kernel_uuid;
         let reference = report
             .slides
             .kernel_text_exec_base
@@ -80,12 +77,9 @@ impl<'r> Placer<'r> {
             .or(report.slides.kernelcache_base)
             .map(RuntimeAddr::get)
             .or_else(|| report.panic.as_ref()?.caller.map(RuntimeAddr::get));
-        let va_bits = reference
-            .filter(|r| r & (1 << 63) != 0)
-            .map(kpanic_symbols::va_bits_like);
+        let va_bits = reference.filter(|r| is_kernel_half(*r)).map(va_bits_like);
         let arm64 = match report.arch {
-            Some(kpanic_report::Arch::Arm64) => true,
-            Some(kpanic_report::Arch::X86_64) => false,
+            Some(a) => !a.is_x86_64(),
             None => report
                 .system
                 .kernel_variant
@@ -107,7 +101,7 @@ impl<'r> Placer<'r> {
     /// PAC bits off, for kernel pointers (bit 55 set); user addresses stay as they are.
     pub fn strip(&self, addr: RuntimeAddr) -> RuntimeAddr {
         let a = addr.get();
-        if a & (1 << 55) == 0 {
+        if !is_kernel_half(a) {
             return addr;
         }
         match self.va_bits {
@@ -216,7 +210,7 @@ impl<'r> Placer<'r> {
         Placement {
             image: ImageKey::Kext {
                 bundle_id: k.bundle_id.clone(),
-                uuid: k.uuid.as_deref().and_then(|u| u.parse().ok()),
+                uuid: k.uuid,
             },
             // arm64 kexts print the start of __TEXT_EXEC; Intel ones their __TEXT load address.
             anchor: Anchor::Segment(if self.arm64 { "__TEXT_EXEC" } else { "__TEXT" }),
@@ -239,7 +233,7 @@ impl<'r> Placer<'r> {
                 sd.binary_images.len()
             )
         })?;
-        let uuid: Option<Uuid> = img.uuid.parse().ok().filter(|u: &Uuid| u.0 != [0; 16]);
+        let uuid: Option<Uuid> = img.uuid.filter(|u| !u.is_nil());
         let offset = frame.offset.get();
         let image = if uuid.is_some() && uuid == self.kernel_uuid {
             ImageKey::Kernel
@@ -272,6 +266,7 @@ impl<'r> Placer<'r> {
                     "user-space image {} ({})",
                     img.kind.letter(),
                     img.uuid
+                        .map_or_else(|| "no UUID".to_string(), |u| u.to_string())
                 ))
             }
             ImageKind::Jit => return Err("JIT region".into()),

@@ -17,8 +17,15 @@ pub(crate) fn parse_spindump(
             Ok(images) => {
                 sd.binary_images = images
                     .into_iter()
-                    .map(|(uuid, base, letter)| BinaryImage {
-                        uuid,
+                    .enumerate()
+                    .map(|(i, (uuid, base, letter))| BinaryImage {
+                        uuid: uuid.parse().map_or_else(
+                            |_| {
+                                warnings.push(format!("binaryImages[{i}]: {uuid:?} is not a UUID"));
+                                None
+                            },
+                            Some,
+                        ),
                         base: UnslidAddr(base),
                         kind: ImageKind::from_letter(&letter),
                     })

@@ -1,9 +1,9 @@
 //! Kext lines: "Kernel Extensions in backtrace", `last started/loaded/unloaded kext`, the loaded
 //! list, and macOS 10.15's abbreviated bundle ids.
 
-use crate::hex::{parse_0x, Hex};
 use crate::model::{KextEvent, KextEventKind, KextRef, LoadedKext};
-use crate::RuntimeAddr;
+use crate::{RuntimeAddr, Uuid};
+use kpanic_common::{parse_0x, Hex};
 
 /// Expand the abbreviations of 10.15 panic kext lists (xnu `OSKext` panic-list compaction):
 /// a leading `>` = `com.apple.driver.`, `|` = `com.apple.iokit.`, `$` = `com.apple.security.`,
@@ -69,9 +69,13 @@ pub(crate) fn parse_backtrace_kext(line: &str, index: usize) -> Option<(KextRef,
     let version = after[..close].to_string();
     let mut rest = &after[close + 1..];
     let mut uuid = None;
+    let mut bracket = false;
     if let Some(r) = rest.strip_prefix('[') {
         let end = r.find(']')?;
-        uuid = Some(r[..end].to_string());
+        // An unreadable UUID (cut, OCR damage) leaves the kext without one: it is then
+        // matched by bundle id alone, never to another build's symbols by a wrong UUID.
+        uuid = r[..end].trim().parse::<Uuid>().ok();
+        bracket = true;
         rest = &r[end + 1..];
     }
     let (start, end) = match rest.strip_prefix('@') {
@@ -81,7 +85,7 @@ pub(crate) fn parse_backtrace_kext(line: &str, index: usize) -> Option<(KextRef,
         },
         None => (None, None),
     };
-    if uuid.is_none() && start.is_none() {
+    if !bracket && start.is_none() {
         return None;
     }
     Some((

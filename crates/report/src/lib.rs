@@ -11,11 +11,9 @@
 //! become spaces, lines gain CRLF or Markdown `>` prefixes, and files are cut. What cannot be
 //! read becomes a warning or an `unparsed` line, never a panic of this crate.
 
-pub mod addr;
 mod detect;
 mod error;
 mod full;
-pub mod hex;
 mod ips;
 mod kexts;
 mod lenient_json;
@@ -23,10 +21,9 @@ pub mod model;
 pub mod summary;
 mod text;
 
-pub use addr::{RuntimeAddr, UnslidAddr};
 pub use error::ParseError;
-pub use hex::Hex;
 pub use kexts::expand_kext_abbreviations;
+pub use kpanic_common::{Arch, Hex, RuntimeAddr, UnslidAddr, Uuid};
 pub use model::*;
 
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! The human-readable default output of `kpanic parse`.
 
-use crate::model::{Arch, Format, PanicReport};
+use crate::model::{Format, PanicReport};
 use std::fmt::Write;
 
 /// A few screens at most: what panicked, where, on which build, and what the log holds.
@@ -16,11 +16,7 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
         Format::Ips => ".ips/.panic JSON",
         Format::FullIps => "full panic (.ips JSON with stackshot)",
     };
-    let arch = match r.arch {
-        Some(Arch::Arm64) => ", arm64",
-        Some(Arch::X86_64) => ", x86_64",
-        None => "",
-    };
+    let arch = r.arch.map(|a| format!(", {a}")).unwrap_or_default();
     write!(o, "Format:     {format}{arch}")?;
     if let Some(ips) = &r.ips {
         if let Some(bt) = &ips.header.bug_type {

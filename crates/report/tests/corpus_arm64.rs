@@ -22,12 +22,12 @@ fn arm64_watchdog_macos11() {
     assert_eq!(r.debugger_message.as_deref(), Some("panic"));
     assert_eq!(r.system.os_build.as_deref(), Some("20E241"));
     assert_eq!(
-        r.system.kernel_uuid.as_deref(),
+        r.system.kernel_uuid.map(|u| u.to_string()).as_deref(),
         Some("1DC99FEF-0771-3229-974C-9B18710700AE")
     );
     assert_eq!(
-        r.system.kernelcache_uuid.as_deref(),
-        Some("0B829878C98BF0B6E3AF7BF571B60BF2")
+        r.system.kernelcache_uuid.map(|u| u.to_string()).as_deref(),
+        Some("0B829878-C98B-F0B6-E3AF-7BF571B60BF2")
     );
     assert_eq!(r.system.paniclog_version, Some(13));
     assert_eq!(
@@ -130,7 +130,7 @@ fn arm64_data_abort_spaces_paste() {
     );
     assert_eq!(r.cores.tpidr.len(), 3);
     assert_eq!(
-        r.system.boot_session_uuid.as_deref(),
+        r.system.boot_session_uuid.map(|u| u.to_string()).as_deref(),
         Some("456DF110-CC05-4BBE-BC9A-4D9863F1AB49")
     );
     assert_eq!(
@@ -292,7 +292,7 @@ fn arm64_macos26_exclaves() {
     assert_eq!(s.paniclog_version, Some(15));
     assert_eq!(s.debug_header_entry_count, Some(3));
     assert_eq!(
-        s.sptm_uuid.as_deref(),
+        s.sptm_uuid.map(|u| u.to_string()).as_deref(),
         Some("EB28BBD0-9218-3B7B-95CF-BC53E21036D4")
     );
     assert_eq!(
@@ -356,8 +356,9 @@ fn ios_old_paniclogs() {
     let r = load("ios-text-undefinstr-paniclog10-01.txt");
     assert_eq!(r.system.paniclog_version, Some(10));
     assert_eq!(
-        r.system.kernel_uuid.as_deref(),
-        Some("BEFBC911\u{2014}B1BC-3553\u{2014}B7EA-1ECE60169886")
+        r.system.kernel_uuid.map(|u| u.to_string()).as_deref(),
+        // The log's em-dashes (a blog's typography) are read as the hyphens they were.
+        Some("BEFBC911-B1BC-3553-B7EA-1ECE60169886")
     );
     assert_eq!(r.slides.kernel_slide.map(|h| h.get()), Some(0x16200000));
     assert_eq!(

@@ -67,8 +67,8 @@ fn forcereset_full_ios16() {
         (22, 18, 1)
     );
     assert_eq!(
-        sd.binary_images[1].uuid,
-        "e162e369-a92e-3eb7-872f-862218fb860f"
+        sd.binary_images[1].uuid.map(|u| u.to_string()).as_deref(),
+        Some("E162E369-A92E-3EB7-872F-862218FB860F")
     );
     assert_eq!(sd.binary_images[1].base.get(), 0xfffffff007ca4000);
     let kt = sd.process(0).unwrap();

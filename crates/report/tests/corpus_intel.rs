@@ -14,7 +14,7 @@ fn intel_nvidia_web_third_party() {
     let r = load("x86-text-3rdpartykext-nvidiaweb-01.txt");
     assert_eq!(r.arch, Some(Arch::X86_64));
     assert_eq!(
-        r.system.anonymous_uuid.as_deref(),
+        r.system.anonymous_uuid.map(|u| u.to_string()).as_deref(),
         Some("32BCAB7F-2AEA-A951-3785-013ECFB913EA")
     );
     assert_eq!(
@@ -43,7 +43,7 @@ fn intel_nvidia_web_third_party() {
     );
     assert_eq!(r.system.os_build.as_deref(), Some("17E199"));
     assert_eq!(
-        r.system.kernel_uuid.as_deref(),
+        r.system.kernel_uuid.map(|u| u.to_string()).as_deref(),
         Some("1B55340B-0B14-3026-8A47-1E139DB63DA3")
     );
     assert_eq!(

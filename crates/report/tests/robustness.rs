@@ -137,8 +137,27 @@ fn hostile_lines() {
     assert_eq!((st.bytes_traced, st.bytes_uncompressed), (None, None));
     // CRLF and tabs-to-spaces variants read the same.
     let crlf =
-        "panic(cpu 0 caller 0xfffffe0016745e30): x\r\nKernel UUID: AB\r\n  lr: 0x1  fp: 0x0\r\n";
+        "panic(cpu 0 caller 0xfffffe0016745e30): x\r\nKernel UUID: 1B55340B-0B14-3026-8A47-1E139DB63DA3\r\n  lr: 0x1  fp: 0x0\r\n";
     let r = parse(crlf.as_bytes()).unwrap();
-    assert_eq!(r.system.kernel_uuid.as_deref(), Some("AB"));
+    assert_eq!(
+        r.system.kernel_uuid.map(|u| u.to_string()).as_deref(),
+        Some("1B55340B-0B14-3026-8A47-1E139DB63DA3")
+    );
     assert_eq!(r.backtrace.unwrap().frames.len(), 1);
+}
+
+/// A UUID line that is not a UUID (cut, OCR damage) is said, not kept as a wrong UUID.
+#[test]
+fn unreadable_uuid_is_a_warning() {
+    let text =
+        "panic(cpu 0 caller 0xfffffe0016745e30): x\nKernel UUID: 1B55340B-0B14-3026-8A47-1E13\n";
+    let r = parse(text.as_bytes()).unwrap();
+    assert_eq!(r.system.kernel_uuid, None);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("Kernel UUID") && w.contains("not a UUID")),
+        "{:?}",
+        r.warnings
+    );
 }

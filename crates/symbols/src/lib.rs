@@ -14,8 +14,6 @@
 //! Files are memory-mapped and never copied; DWARF is parsed lazily, one compilation unit at a
 //! time, the first time an address needs it.
 
-mod addr;
-mod arch;
 pub mod atos;
 mod bytes;
 mod demangle;
@@ -27,19 +25,16 @@ mod lookup;
 pub mod macho;
 pub mod slide;
 mod symtab;
-mod uuid;
 
-pub use addr::{strip_pac, strip_pac_like, va_bits_like, AddrKind, SymbolAddr};
-pub use arch::{Arch, UnknownArch};
 pub use demangle::{demangle, demangle_symbol};
 pub use dsym::{dsym_dwarf_files, find_dsym, DsymStatus};
 pub use error::Error;
 pub use index::{IndexMode, IndexOptions, IndexStatus, SymbolIndex};
+pub use kpanic_common::{AddrKind, Arch, BadUuid, SymbolAddr, UnknownArch, Uuid};
 pub use lookup::{DsymChoice, Lookup, LookupSource, SymFrame, Symbolizer, SymbolizerOptions};
 pub use macho::{
     is_macho_file, FilesetEntry, MachOFile, MachOSlice, Section, Segment, SliceInfo, SliceSelector,
 };
-pub use uuid::{BadUuid, Uuid};
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,6 @@
 //! The symbolizer: a binary and/or its dSYM, answering "which function, file and line, with
 //! every inlined frame" for an address in the binary's own space.
 
-use crate::addr::{strip_pac_like, AddrKind, SymbolAddr};
 use crate::demangle::demangle_symbol;
 use crate::dsym::{dsym_bundle_of, dwarf_candidates, find_dsym, DsymStatus};
 use crate::dwarf::{DwarfFrame, DwarfInfo};
@@ -9,7 +8,9 @@ use crate::error::Error;
 use crate::index::{IndexOptions, IndexStatus, SymbolIndex};
 use crate::macho::{MachOFile, MachOSlice, SliceSelector};
 use crate::symtab::SymbolTable;
+use crate::{AddrKind, SymbolAddr};
 use crate::{Arch, Uuid};
+use kpanic_common::pac::strip_pac_like;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

@@ -9,7 +9,8 @@
 //! The text-exec anchor is resolved with the image's own load commands — `__TEXT_EXEC.vmaddr`,
 //! never a constant like 0x4000 or 0x2B4000, which differ between kernels and kexts.
 
-use crate::addr::{strip_pac_like, SymbolAddr};
+use crate::SymbolAddr;
+use kpanic_common::pac::strip_pac_like;
 
 /// Where the image ran, as the user states it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

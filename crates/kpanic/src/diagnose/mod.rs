@@ -382,13 +382,7 @@ fn summary(ctx: &Ctx) -> PanicSummary {
             .kernel_version
             .as_ref()
             .map(|k| k.rsplit('/').next().unwrap_or(k).trim().to_string()),
-        arch: r.arch.map(|a| {
-            match a {
-                kpanic_report::Arch::Arm64 => "arm64",
-                kpanic_report::Arch::X86_64 => "x86_64",
-            }
-            .to_string()
-        }),
+        arch: r.arch.map(|a| a.to_string()),
         format: match r.format {
             kpanic_report::Format::Text => "text",
             kpanic_report::Format::Ips => "ips",

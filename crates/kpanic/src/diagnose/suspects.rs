@@ -18,7 +18,7 @@ pub struct Suspect {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
+    pub uuid: Option<kpanic_common::Uuid>,
     /// Not `com.apple.*`.
     pub third_party: bool,
     /// `hypervisor`, `filesystem`, `security`, `network`, `hackintosh`, `gpu`, `audio`,
@@ -294,14 +294,14 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
     for k in &r.kexts_in_backtrace {
         let s = entry(&mut map, &k.kext.bundle_id);
         s.version = s.version.take().or(k.kext.version.clone());
-        s.uuid = s.uuid.take().or(k.kext.uuid.clone());
+        s.uuid = s.uuid.take().or(k.kext.uuid);
         s.in_panicked_backtrace = true;
         seen(s, "kexts_in_backtrace");
         for d in &k.dependencies {
             if is_third_party(&d.bundle_id) {
                 let s = entry(&mut map, &d.bundle_id);
                 s.version = s.version.take().or(d.version.clone());
-                s.uuid = s.uuid.take().or(d.uuid.clone());
+                s.uuid = s.uuid.take().or(d.uuid);
                 seen(s, "dependency");
             }
         }
@@ -338,7 +338,7 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
             if let Some(name) = &img.bundle_id {
                 let s = entry(&mut map, name);
                 s.threads = img.threads;
-                s.uuid = s.uuid.take().or(Some(img.uuid.clone()));
+                s.uuid = s.uuid.take().or(img.uuid);
                 seen(s, "thread_stacks");
             }
         }

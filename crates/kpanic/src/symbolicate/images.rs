@@ -25,25 +25,16 @@ impl Symbolicator<'_> {
 
     /// Symbols of the other architecture than the panic's never answer, whatever their UUID.
     pub(super) fn arch_mismatch(&self, sym: &Symbols) -> Option<String> {
-        use kpanic_symbols::Arch;
-        let sym_arm = match sym.arch() {
-            Arch::Arm64 | Arch::Arm64e => true,
-            Arch::X86_64 | Arch::X86_64h => false,
-            Arch::Other { .. } => {
-                return Some(format!("{} is not arm64 or x86_64", sym.path().display()))
-            }
-        };
-        let panic_arm = match self.report.arch {
-            Some(kpanic_report::Arch::Arm64) => true,
-            Some(kpanic_report::Arch::X86_64) => false,
-            None => return None,
-        };
-        (sym_arm != panic_arm).then(|| {
+        let have = sym.arch();
+        if !have.is_arm64() && !have.is_x86_64() {
+            return Some(format!("{} is not arm64 or x86_64", sym.path().display()));
+        }
+        let want = self.report.arch?;
+        (!have.same_family(want)).then(|| {
             format!(
-                "wrong architecture: {} is {:?}, the panic is {}",
+                "wrong architecture: {} is {:?}, the panic is {want}",
                 sym.path().display(),
-                sym.arch(),
-                if panic_arm { "arm64" } else { "x86_64" }
+                have,
             )
         })
     }
@@ -85,7 +76,7 @@ impl Symbolicator<'_> {
                     r.kexts_in_backtrace
                         .iter()
                         .flat_map(|k| std::iter::once(&k.kext).chain(&k.dependencies))
-                        .find(|k| k.uuid.as_deref().and_then(|s| s.parse().ok()) == Some(u))
+                        .find(|k| k.uuid == Some(u))
                         .map(|k| k.bundle_id.clone())
                 });
                 let symbols = match uuid {

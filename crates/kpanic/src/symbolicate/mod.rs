@@ -172,11 +172,7 @@ impl<'a> Symbolicator<'a> {
         let placer = Placer::new(report);
         let mut use_kernelcache = false;
         if let Some(kc) = lib.kernelcache() {
-            let want = report
-                .system
-                .kernelcache_uuid
-                .as_deref()
-                .and_then(|u| u.parse::<Uuid>().ok());
+            let want = report.system.kernelcache_uuid;
             match (want, kc.uuid()) {
                 (Some(w), Some(h)) if w != h => warnings.push(format!(
                     "the kernelcache {} has UUID {h}, the panic's is {w}: not used",

@@ -1,7 +1,7 @@
 //! The panicked task/thread and its backtrace.
 
-use crate::hex::Hex;
 use crate::RuntimeAddr;
+use kpanic_common::Hex;
 use serde::Serialize;
 
 /// `Panicked task 0x…: 35305 pages, 458 threads: pid 0: kernel_task`

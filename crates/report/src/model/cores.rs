@@ -1,7 +1,7 @@
 //! Per-CPU lines of arm64 panics.
 
-use crate::hex::Hex;
 use crate::RuntimeAddr;
+use kpanic_common::Hex;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize)]

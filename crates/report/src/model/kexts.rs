@@ -1,7 +1,7 @@
 //! Kernel extensions: those in the backtrace, the last started/loaded/unloaded, the loaded list.
 
-use crate::hex::Hex;
-use crate::RuntimeAddr;
+use crate::{RuntimeAddr, Uuid};
+use kpanic_common::Hex;
 use serde::Serialize;
 
 /// `com.apple.driver.X(1.0d1)[UUID]@0xstart->0xend` with its `dependency:` lines.
@@ -19,7 +19,7 @@ pub struct KextRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
+    pub uuid: Option<Uuid>,
     /// Runtime start: arm64, the kext's `__TEXT_EXEC`; Intel, its `__TEXT` load address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start: Option<RuntimeAddr>,

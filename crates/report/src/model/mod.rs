@@ -24,8 +24,8 @@ pub use sections::{
 pub use spindump::{BinaryImage, ImageKind, Process, Spindump, StackFrame, Thread};
 pub use system::{KernelVariant, Slides, SystemInfo};
 
-use crate::hex::Hex;
-use crate::{RuntimeAddr, UnslidAddr};
+use crate::{Arch, RuntimeAddr, UnslidAddr};
+use kpanic_common::Hex;
 use serde::Serialize;
 
 /// The container the panic came in.
@@ -38,14 +38,6 @@ pub enum Format {
     Ips,
     /// A full panic: `.ips` JSON plus a stackshot of every thread (`processByPid`, `binaryImages`).
     FullIps,
-}
-
-/// CPU architecture of the panicked kernel, as far as the log tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arch {
-    Arm64,
-    X86_64,
 }
 
 /// Everything found in one panic file.

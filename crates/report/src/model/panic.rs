@@ -1,7 +1,7 @@
 //! The `panic(cpu N caller 0x…): message` line and what the kernel put right after it.
 
-use crate::hex::Hex;
 use crate::RuntimeAddr;
+use kpanic_common::Hex;
 use serde::Serialize;
 
 /// The first line of the panic string, taken apart.

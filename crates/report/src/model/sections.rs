@@ -1,6 +1,6 @@
 //! Small sections of the panic text: zones, compressor, cpu usage, stackshot status, tables.
 
-use crate::hex::Hex;
+use kpanic_common::Hex;
 use serde::Serialize;
 
 /// `Zone info:` ranges in log order (`Zone map`, `VM`, `RO`, `GEN0`…, `PGZ`, `Metadata`,

@@ -4,8 +4,8 @@
 //! Field names follow the JSON on input (camelCase) and this crate's snake_case on output.
 //! Addresses in frames are unslid: `binaryImages[idx].base + offset`.
 
-use crate::hex::Hex;
-use crate::UnslidAddr;
+use crate::{UnslidAddr, Uuid};
+use kpanic_common::Hex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -42,7 +42,8 @@ impl Spindump {
 /// `[uuid, base, letter]`.
 #[derive(Debug, Clone, Serialize)]
 pub struct BinaryImage {
-    pub uuid: String,
+    /// None when the file's value is not a UUID (a warning says so).
+    pub uuid: Option<Uuid>,
     /// Unslid load address (decimal in the JSON).
     pub base: UnslidAddr,
     pub kind: ImageKind,

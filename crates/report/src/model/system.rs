@@ -1,7 +1,7 @@
 //! Identity of the OS, kernel and boot: what picks the right KDK and kernelcache.
 
-use crate::hex::Hex;
 use crate::RuntimeAddr;
+use kpanic_common::{Hex, Uuid};
 use serde::Serialize;
 
 /// The header lines of the panic text (arm64 and Intel share most of them).
@@ -29,12 +29,12 @@ pub struct SystemInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xnu_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kernel_uuid: Option<String>,
+    pub kernel_uuid: Option<Uuid>,
     /// `Fileset Kernelcache UUID` (32 hex digits) or older `KernelCache UUID`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub kernelcache_uuid: Option<String>,
+    pub kernelcache_uuid: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub boot_session_uuid: Option<String>,
+    pub boot_session_uuid: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iboot_version: Option<String>,
     /// `iBoot Stage 2 version:` (may be present and empty).
@@ -57,15 +57,15 @@ pub struct SystemInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub txm_load_address: Option<Hex>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub txm_uuid: Option<String>,
+    pub txm_uuid: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_header_kernelcache_load_address: Option<Hex>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub debug_header_kernelcache_uuid: Option<String>,
+    pub debug_header_kernelcache_uuid: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sptm_load_address: Option<Hex>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sptm_uuid: Option<String>,
+    pub sptm_uuid: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mach_absolute_time: Option<Hex>,
     /// Printed only when secure boot is off: `Device:`, `Hardware Model:`, `ECID:`.
@@ -82,7 +82,7 @@ pub struct SystemInfo {
     pub system_model: Option<String>,
     /// Intel `Anonymous UUID:`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub anonymous_uuid: Option<String>,
+    pub anonymous_uuid: Option<Uuid>,
     /// Intel report date line (`Mon Oct 29 13:57:35 2018`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_date: Option<String>,

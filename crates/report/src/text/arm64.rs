@@ -1,9 +1,9 @@
 //! Lines only arm64 panics print: x0..far dumps, `lr:/fp:` frames, per-CORE state, TPIDR.
 
 use super::common::first_number;
-use crate::hex::{parse_0x, Hex};
 use crate::model::{ArmException, CoreState, CoresInfo, Frame, PvhLocks, RetiredInstr, TpidrEntry};
 use crate::RuntimeAddr;
+use kpanic_common::{parse_0x, Hex};
 
 pub(crate) fn is_register_name(n: &str) -> bool {
     matches!(n, "fp" | "lr" | "sp" | "pc" | "cpsr" | "esr" | "far")

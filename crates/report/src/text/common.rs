@@ -1,10 +1,10 @@
 //! Line-level helpers shared by the arm64 and Intel readers: label matching that tolerates
 //! whitespace variants, and the small sections both architectures print.
 
-use crate::hex::{parse_0x, parse_num, Hex};
 use crate::model::{
     CompressorInfo, CpuUsageRow, StackshotStatus, TimeRow, WatchdogService, ZoneRange,
 };
+use kpanic_common::{parse_0x, parse_num, Hex};
 
 /// If `line` starts with `label` (each space in `label` matching any run of blanks, so pastes
 /// that turned tabs into spaces and column-aligned labels match alike), then optional blanks and

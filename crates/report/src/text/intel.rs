@@ -2,9 +2,9 @@
 //! `0xframe : 0xreturn [image : symbol + off]` frames.
 
 use super::common::first_number;
-use crate::hex::{parse_0x, Hex};
 use crate::model::{Frame, IntelFault, IntelTrap, KeepsymsSymbol};
 use crate::RuntimeAddr;
+use kpanic_common::{parse_0x, Hex};
 
 pub(crate) fn is_register_name(n: &str) -> bool {
     matches!(

@@ -10,14 +10,14 @@ mod arm64;
 mod common;
 mod intel;
 
-use crate::hex::{parse_0x, Hex};
 use crate::kexts::{parse_backtrace_kext, parse_kext_event, parse_loaded_kext};
 use crate::model::{
-    Arch, Backtrace, CpuUsage, Format, KernelVariant, KextInBacktrace, LoadedKexts, PanicHeadline,
+    Backtrace, CpuUsage, Format, KernelVariant, KextInBacktrace, LoadedKexts, PanicHeadline,
     PanicReport, PanickedThread, SourceLocation, TimeTable, UnparsedLine, ZoneInfo,
 };
-use crate::{ParseError, RuntimeAddr};
+use crate::{Arch, ParseError, RuntimeAddr, Uuid};
 use common::{field, first_number, starts_with_words, yes_no};
+use kpanic_common::{parse_0x, Hex};
 
 pub(crate) use common::stackshot_status;
 
@@ -250,8 +250,8 @@ impl<'l> Parser<'_, 'l> {
 
     fn register_line(&self, t: &str) -> Option<Vec<crate::model::Register>> {
         match self.arch {
-            Some(Arch::X86_64) => common::register_line(t, intel::is_register_name),
-            Some(Arch::Arm64) => common::register_line(t, arm64::is_register_name),
+            Some(a) if a.is_x86_64() => common::register_line(t, intel::is_register_name),
+            Some(_) => common::register_line(t, arm64::is_register_name),
             None => common::register_line(t, arm64::is_register_name)
                 .or_else(|| common::register_line(t, intel::is_register_name)),
         }
@@ -259,8 +259,8 @@ impl<'l> Parser<'_, 'l> {
 
     fn frame_line(&self, t: &str, i: usize) -> Option<crate::model::Frame> {
         match self.arch {
-            Some(Arch::X86_64) => intel::frame_line(t, i),
-            Some(Arch::Arm64) => arm64::frame_line(t, i),
+            Some(a) if a.is_x86_64() => intel::frame_line(t, i),
+            Some(_) => arm64::frame_line(t, i),
             None => arm64::frame_line(t, i).or_else(|| intel::frame_line(t, i)),
         }
     }
@@ -384,6 +384,21 @@ impl<'l> Parser<'_, 'l> {
                 }
             };
         }
+        macro_rules! uuid {
+            ($label:expr, $dst:expr) => {
+                if let Some(v) = field(t, $label) {
+                    match v.trim().parse::<Uuid>() {
+                        Ok(u) => $dst = Some(u),
+                        Err(_) => self.r.warnings.push(format!(
+                            "line {}: {}: {v:?} is not a UUID",
+                            i + 1,
+                            $label
+                        )),
+                    }
+                    return Some(1);
+                }
+            };
+        }
         macro_rules! hex {
             ($label:expr, $dst:expr, $wrap:expr) => {
                 if let Some(v) = field(t, $label) {
@@ -419,28 +434,28 @@ impl<'l> Parser<'_, 'l> {
         }
         let s = &mut self.r.system;
         text!("Exclaves boot status", s.exclaves_boot_status);
-        text!("Fileset Kernelcache UUID", s.kernelcache_uuid);
-        text!("Fileset KernelCache UUID", s.kernelcache_uuid);
-        text!("KernelCache UUID", s.kernelcache_uuid);
-        text!("Kernelcache UUID", s.kernelcache_uuid);
-        text!("Kernel UUID", s.kernel_uuid);
-        text!("Boot session UUID", s.boot_session_uuid);
+        uuid!("Fileset Kernelcache UUID", s.kernelcache_uuid);
+        uuid!("Fileset KernelCache UUID", s.kernelcache_uuid);
+        uuid!("KernelCache UUID", s.kernelcache_uuid);
+        uuid!("Kernelcache UUID", s.kernelcache_uuid);
+        uuid!("Kernel UUID", s.kernel_uuid);
+        uuid!("Boot session UUID", s.boot_session_uuid);
         text!("iBoot version", s.iboot_version);
         text!("iBoot Stage 2 version", s.iboot_stage2_version);
         text!("Device", s.device);
         text!("Hardware Model", s.hardware_model);
         text!("ECID", s.ecid);
         text!("Boot args", s.boot_args);
-        text!("Anonymous UUID", s.anonymous_uuid);
+        uuid!("Anonymous UUID", s.anonymous_uuid);
         text!("System model name", s.system_model);
         text!("System shutdown begun", s.system_shutdown_begun);
         text!("Panic diags file available", s.panic_diags_file);
-        text!("TXM UUID", s.txm_uuid);
-        text!(
+        uuid!("TXM UUID", s.txm_uuid);
+        uuid!(
             "Debug Header kernelcache UUID",
             s.debug_header_kernelcache_uuid
         );
-        text!("SPTM UUID", s.sptm_uuid);
+        uuid!("SPTM UUID", s.sptm_uuid);
         if let Some(v) = field(t, "secure boot?") {
             s.secure_boot = yes_no(v);
             return Some(1);

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kpanic_report::{ImageKind, Spindump, StackFrame};
+use kpanic_report::{ImageKind, Spindump, StackFrame, Uuid};
 use serde::Serialize;
 
 use super::{all_threads, SymThreads};
@@ -13,7 +13,8 @@ use crate::diagnose::Ctx;
 pub struct KextImage {
     /// Index in `binaryImages`.
     pub index: u64,
-    pub uuid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<Uuid>,
     /// Bundle id, when the UUID matches a kext of the log (or the symbols named it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle_id: Option<String>,
@@ -24,8 +25,8 @@ pub struct KextImage {
 /// Names images by UUID: the kernel, and the kexts (with dependencies) the log lists.
 pub(super) struct Namer<'a> {
     ctx: &'a Ctx<'a>,
-    kernel_uuid: Option<String>,
-    by_uuid: HashMap<String, String>,
+    kernel_uuid: Option<Uuid>,
+    by_uuid: HashMap<Uuid, String>,
 }
 
 impl<'a> Namer<'a> {
@@ -35,17 +36,13 @@ impl<'a> Namer<'a> {
         for k in &r.kexts_in_backtrace {
             for k in std::iter::once(&k.kext).chain(&k.dependencies) {
                 if let Some(u) = &k.uuid {
-                    by_uuid.insert(u.to_ascii_lowercase(), k.bundle_id.clone());
+                    by_uuid.insert(*u, k.bundle_id.clone());
                 }
             }
         }
         Namer {
             ctx,
-            kernel_uuid: r
-                .system
-                .kernel_uuid
-                .as_ref()
-                .map(|u| u.to_ascii_lowercase()),
+            kernel_uuid: r.system.kernel_uuid,
             by_uuid,
         }
     }
@@ -58,17 +55,25 @@ impl<'a> Namer<'a> {
         let Some(img) = sd.binary_images.get(idx as usize) else {
             return format!("image #{idx}");
         };
-        let u = img.uuid.to_ascii_lowercase();
-        if Some(&u) == self.kernel_uuid.as_ref() {
+        if img.uuid.is_some() && img.uuid == self.kernel_uuid {
             return "kernel".into();
         }
-        if let Some(b) = self.by_uuid.get(&u) {
+        if let Some(b) = img.uuid.and_then(|u| self.by_uuid.get(&u)) {
             return b.clone();
         }
         if img.kind == ImageKind::Kernelcache {
             return "kernelcache".into();
         }
-        format!("image #{idx} ({})", u.get(..8).unwrap_or(&u))
+        match img.uuid {
+            Some(u) => format!(
+                "image #{idx} ({})",
+                u.to_string()
+                    .to_ascii_lowercase()
+                    .get(..8)
+                    .unwrap_or_default()
+            ),
+            None => format!("image #{idx}"),
+        }
     }
 
     pub(super) fn frame(&self, f: &StackFrame) -> String {
@@ -116,9 +121,9 @@ pub(super) fn kext_images(
             if name == "kernel" || name == "kernelcache" {
                 return None;
             }
-            let bundle = namer
-                .by_uuid
-                .get(&img.uuid.to_ascii_lowercase())
+            let bundle = img
+                .uuid
+                .and_then(|u| namer.by_uuid.get(&u))
                 .cloned()
                 .or_else(|| {
                     img_names
@@ -128,7 +133,7 @@ pub(super) fn kext_images(
                 });
             Some(KextImage {
                 index: idx,
-                uuid: img.uuid.clone(),
+                uuid: img.uuid,
                 bundle_id: bundle,
                 threads: n,
             })

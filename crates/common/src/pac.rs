@@ -1,40 +1,11 @@
-//! Addresses in a symbol file's own space, and arm64e pointer-authentication bits.
-
-use std::fmt;
-
-/// An address in the symbol file's own vmaddr space (a KDK kernel's, a kext's as linked, a
-/// dSYM's). Not a runtime address: the `kpanic` crate maps runtime → `SymbolAddr` (see
-/// [`crate::slide`]), so the two cannot be mixed by accident.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct SymbolAddr(pub u64);
-
-impl SymbolAddr {
-    pub const fn get(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Debug for SymbolAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SymbolAddr({:#x})", self.0)
-    }
-}
-
-impl fmt::Display for SymbolAddr {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:#x}", self.0)
-    }
-}
-
-/// What an address points at. A return address (an `lr`, a caller's saved pc) is the
-/// instruction *after* the call: its file:line and inline chain are those of `addr - 1`, which
-/// is still inside the call instruction. A pc (the faulting instruction) is exact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum AddrKind {
-    #[default]
-    Exact,
-    ReturnAddress,
-}
+//! arm64e pointer authentication: the one way kpanic strips PAC bits from a pointer.
+//!
+//! A signed pointer keeps its address in the low `va_bits` bits; the bits above hold the
+//! signature, except bit 55, which says which half of the address space the pointer is in.
+//! Stripping restores the canonical form: every high bit set for a kernel pointer, cleared for a
+//! user one. How many bits are address is judged from an address known to be unsigned (a text
+//! base the log prints, an image's `__TEXT`): 41 for macOS arm64's 0xfffffe…, 36 for iOS's
+//! 0xfffffff0…, 47 for user space.
 
 /// The number of address bits below the pointer-authentication field, judged from an address
 /// known to lie in the same region as the pointers to strip (an image's `__TEXT`, a load
@@ -48,7 +19,8 @@ pub fn va_bits_like(reference: u64) -> u32 {
     }
 }
 
-fn is_kernel_half(addr: u64) -> bool {
+/// Bit 55 set: a kernel-half pointer, signed or not.
+pub fn is_kernel_half(addr: u64) -> bool {
     addr & (1 << 55) != 0
 }
 

@@ -7,6 +7,13 @@ use std::str::FromStr;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Uuid(pub [u8; 16]);
 
+impl Uuid {
+    /// All zeros: what full panics write for images without one.
+    pub fn is_nil(&self) -> bool {
+        self.0 == [0; 16]
+    }
+}
+
 impl fmt::Display for Uuid {
     /// Upper-case, hyphenated, as `dwarfdump --uuid` and panic logs print it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -32,7 +39,7 @@ impl serde::Serialize for Uuid {
     }
 }
 
-/// Not 32 hex digits (hyphens anywhere are ignored).
+/// Not 32 hex digits (hyphens and en/em dashes anywhere are ignored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a UUID: {0:?}")]
 pub struct BadUuid(pub String);
@@ -40,14 +47,18 @@ pub struct BadUuid(pub String);
 impl FromStr for Uuid {
     type Err = BadUuid;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let hex: Vec<u8> = s.bytes().filter(|&c| c != b'-').collect();
-        if hex.len() != 32 {
+        // Blogs and OCR turn hyphens into en and em dashes; only the hex digits matter.
+        let digits: Vec<u32> = s
+            .chars()
+            .filter(|c| !matches!(c, '-' | '\u{2013}' | '\u{2014}'))
+            .map(|c| c.to_digit(16).ok_or_else(|| BadUuid(s.to_string())))
+            .collect::<Result<_, _>>()?;
+        if digits.len() != 32 {
             return Err(BadUuid(s.to_string()));
         }
         let mut out = [0u8; 16];
-        for (i, pair) in hex.chunks(2).enumerate() {
-            let txt = std::str::from_utf8(pair).map_err(|_| BadUuid(s.to_string()))?;
-            out[i] = u8::from_str_radix(txt, 16).map_err(|_| BadUuid(s.to_string()))?;
+        for (i, pair) in digits.chunks(2).enumerate() {
+            out[i] = (pair[0] * 16 + pair[1]) as u8;
         }
         Ok(Uuid(out))
     }
@@ -67,6 +78,12 @@ mod tests {
             u
         );
         assert!("4C4C4462".parse::<Uuid>().is_err());
+        assert_eq!(
+            "4C4C4462\u{2014}5555-3144\u{2013}A1D5-B37636005C7C"
+                .parse::<Uuid>()
+                .unwrap(),
+            u
+        );
         assert!("zz4C4462-5555-3144-A1D5-B37636005C7C"
             .parse::<Uuid>()
             .is_err());

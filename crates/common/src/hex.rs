@@ -9,6 +9,7 @@ use std::fmt;
 pub struct Hex(pub u64);
 
 impl Hex {
+    /// The value.
     pub const fn get(self) -> u64 {
         self.0
     }
@@ -29,6 +30,20 @@ impl fmt::Display for Hex {
 impl Serialize for Hex {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// Serialize a plain `u64` as a hex string (for slides, bases and sizes that are not addresses
+/// of one of the address spaces). Use with `#[serde(serialize_with = "hex_u64")]`.
+pub fn hex_u64<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{v:#x}"))
+}
+
+/// `Option<u64>` as an optional hex string.
+pub fn hex_u64_opt<S: Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(&format_args!("{v:#x}")),
+        None => s.serialize_none(),
     }
 }
 
