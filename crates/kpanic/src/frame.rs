@@ -1,83 +1,103 @@
-//! The symbolicated frame: what every frame of every output carries (DESIGN.md §3).
+//! The symbolicated frame: what every frame of every output carries (DESIGN.md §3), typed. The
+//! JSON form (hex strings, `unresolved_reason`) is made by [`crate::output`].
 
-use kpanic_symbols::atos::JsonSymbol;
-use serde::Serialize;
+use kpanic_common::{AddrKind, RuntimeAddr, SymbolAddr};
+use kpanic_symbols::SymFrame;
 
-/// How an address is looked up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FrameKind {
-    /// The instruction after a call (`lr`, a backtrace frame, `caller`): file:line and inlines
-    /// are those of `address − 1`.
-    ReturnAddress,
-    /// The instruction itself (`pc`, `CORE n: PC`, a continuation).
-    Pc,
-}
+use crate::place::Anchor;
+use crate::unresolved::{Caveat, Unresolved};
 
-impl From<FrameKind> for kpanic_symbols::AddrKind {
-    fn from(k: FrameKind) -> Self {
-        match k {
-            FrameKind::ReturnAddress => kpanic_symbols::AddrKind::ReturnAddress,
-            FrameKind::Pc => kpanic_symbols::AddrKind::Exact,
-        }
-    }
+/// Where a frame's address was placed: an offset from an anchor of its image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FramePlacement {
+    /// What the offset counts from.
+    pub anchor: Anchor,
+    /// The offset (for [`Anchor::SymbolFile`] and [`Anchor::Kernelcache`], the address in that
+    /// space itself).
+    pub offset: u64,
 }
 
 /// One symbolicated address. Every frame that comes in goes out: one without symbols keeps its
-/// address and says why in `unresolved_reason`.
-#[derive(Clone, Debug, Serialize)]
+/// address and says why.
+#[derive(Clone, Debug)]
 pub struct Frame {
     /// The address as the log prints it (PAC bits included); for a full panic's
     /// `[imageIndex, offset]` frame, the runtime address it stands for when the slide is known.
-    pub address: String,
-    pub kind: FrameKind,
+    pub address: Option<RuntimeAddr>,
+    /// Pc or return address: how the address is looked up.
+    pub kind: AddrKind,
     /// Full panics: the `[imageIndex, offset]` pair as written.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<[u64; 2]>,
-    /// Bundle id, kernel file name or image name; null when no image covers the address.
+    /// Bundle id, kernel file name or image name; `None` when no image covers the address.
     pub image: Option<String>,
-    /// Offset from the start of `image_segment` of the image (hex).
-    pub image_offset: Option<String>,
-    /// The segment the offset counts from: `__TEXT_EXEC` (arm64 kernel and kexts, full-panic
-    /// T images), `__TEXT` (Intel, K images), `kernelcache` (U images: a kernelcache vmaddr).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image_segment: Option<String>,
+    /// Where the address sits in its image, when it was placed.
+    pub placement: Option<FramePlacement>,
     /// The address looked up in the symbol file's own space (before the −1 of a return
     /// address).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub symbol_address: Option<String>,
+    pub symbol_address: Option<SymbolAddr>,
     /// Innermost first; the last entry is the function that owns the address.
-    pub symbols: Vec<JsonSymbol>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unresolved_reason: Option<String>,
+    pub symbols: Result<Vec<SymFrame>, Unresolved>,
     /// Why a resolved frame may still be off (e.g. mapped by slide alone).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub caveat: Option<String>,
+    pub caveat: Option<Caveat>,
 }
 
 impl Frame {
+    /// A frame with nothing known beyond its address yet.
+    pub fn new(address: Option<RuntimeAddr>, kind: AddrKind, why: Unresolved) -> Frame {
+        Frame {
+            address,
+            kind,
+            frame: None,
+            image: None,
+            placement: None,
+            symbol_address: None,
+            symbols: Err(why),
+            caveat: None,
+        }
+    }
+
+    /// True when at least one symbol answered.
     pub fn is_resolved(&self) -> bool {
-        !self.symbols.is_empty()
+        self.symbols.as_ref().is_ok_and(|s| !s.is_empty())
+    }
+
+    /// The symbols, innermost first (empty when unresolved).
+    pub fn symbol_frames(&self) -> &[SymFrame] {
+        self.symbols.as_deref().unwrap_or_default()
+    }
+
+    /// Why the frame has no symbols.
+    pub fn unresolved(&self) -> Option<&Unresolved> {
+        self.symbols.as_ref().err()
     }
 
     /// The owning function (outermost symbol), if resolved.
     pub fn function(&self) -> Option<&str> {
-        self.symbols.last()?.function.as_deref()
+        self.symbol_frames().last()?.function.as_deref()
     }
 
-    /// `func + 0x1c (file.c:12)` style one-liner for the owning function, with the innermost
-    /// location; the inlined frames are rendered by [`Frame::inlined`].
+    /// `func + 0x1c (in image) (file.c:12)` for the owning function with the innermost location,
+    /// or `?? in image at segment + offset: why`; the inlined frames are given by
+    /// [`Frame::inlined`].
     pub fn describe(&self) -> String {
-        let Some(outer) = self.symbols.last() else {
-            let why = self.unresolved_reason.as_deref().unwrap_or("unresolved");
-            return match (&self.image, &self.image_offset, &self.image_segment) {
-                (Some(img), Some(off), Some(seg)) => format!("?? in {img} at {seg} + {off}: {why}"),
+        let Some(outer) = self.symbol_frames().last() else {
+            let why = self
+                .unresolved()
+                .map_or_else(|| "unresolved".to_string(), |u| u.to_string());
+            return match (&self.image, self.placement) {
+                (Some(img), Some(p)) if p.anchor.has_image_offset() => {
+                    format!(
+                        "?? in {img} at {} + {:#x}: {why}",
+                        p.anchor.name(),
+                        p.offset
+                    )
+                }
                 _ => format!("??: {why}"),
             };
         };
         let mut s = outer.function.clone().unwrap_or_else(|| "??".into());
-        if let Some(off) = &outer.offset {
-            s.push_str(&format!(" + {off}"));
+        if let Some(off) = outer.symbol_offset {
+            s.push_str(&format!(" + {off:#x}"));
         }
         if let Some(img) = &self.image {
             s.push_str(&format!(" (in {img})"));
@@ -90,10 +110,10 @@ impl Frame {
 
     /// The inlined frames, innermost first, as `inlined fx_inner (fx.h:9)`.
     pub fn inlined(&self) -> Vec<String> {
-        let n = self.symbols.len();
-        self.symbols
+        let symbols = self.symbol_frames();
+        symbols
             .iter()
-            .take(n.saturating_sub(1))
+            .take(symbols.len().saturating_sub(1))
             .map(|s| {
                 let mut out = format!("inlined {}", s.function.as_deref().unwrap_or("??"));
                 if let (Some(file), Some(line)) = (&s.file, s.line) {

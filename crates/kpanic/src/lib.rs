@@ -6,16 +6,18 @@
 //!   alone.
 //! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID.
 //! - [`symbolicate()`]: every frame of a panic, resolved or with the reason it is not.
-//! - [`render`]: the panic as the user knows it, with symbols under each frame.
+//! - [`output`]: text and JSON, made from the typed results at the edge.
 pub mod diagnose;
 pub mod frame;
 pub mod kdk;
 pub mod library;
+pub mod output;
 pub mod place;
-pub mod render;
 pub mod symbolicate;
+pub mod unresolved;
 mod walk;
 
-pub use frame::{Frame, FrameKind};
+pub use frame::{Frame, FramePlacement};
 pub use library::{SymbolLibrary, SymbolOptions};
 pub use symbolicate::{symbolicate, Symbolication};
+pub use unresolved::{Caveat, Unavailable, Unresolved};

@@ -33,8 +33,7 @@ pub struct SymbolOptions {
     pub index: IndexOptions,
 }
 
-/// Why an image has no symbols. Printed as the frame's `unresolved_reason`.
-pub type Unavailable = String;
+pub use crate::unresolved::Unavailable;
 
 /// An opened symbol file, shared by every frame of its image.
 pub type Symbols = Arc<Symbolizer>;
@@ -58,7 +57,7 @@ pub struct SymbolLibrary {
     symbol_paths: Vec<PathBuf>,
     index: OnceLock<UuidIndex>,
     kdk_kext_uuids: OnceLock<HashMap<Uuid, PathBuf>>,
-    kernelcache: Option<Result<Symbols, Unavailable>>,
+    kernelcache: Option<Result<Symbols, String>>,
     opened: Mutex<HashMap<OpenKey, Result<Symbols, Unavailable>>>,
     index_options: IndexOptions,
     warnings: Vec<String>,
@@ -178,7 +177,7 @@ impl SymbolLibrary {
                     continue;
                 };
                 match uuid_check(&path, uuid) {
-                    Err(have) => mismatches.push(format!("{} has UUID {have}", path.display())),
+                    Err(have) => mismatches.push((path.clone(), have)),
                     Ok(()) => return self.open(&path, uuid, None),
                 }
             }
@@ -194,22 +193,17 @@ impl SymbolLibrary {
             }
         }
         if !mismatches.is_empty() {
-            return Err(format!(
-                "UUID mismatch: the panic's kernel is {}, but {}",
-                uuid.map(|u| u.to_string()).unwrap_or_default(),
-                mismatches.join("; ")
-            ));
+            return Err(Unavailable::KernelUuidMismatch {
+                uuid,
+                found: mismatches,
+            });
         }
-        Err(match (kernel_name, uuid) {
-            (_, _) if self.kdks.is_empty() && self.symbol_paths.is_empty() => {
-                "no symbols for the kernel".to_string()
-            }
-            (Some(name), Some(u)) => format!("no symbols for the kernel ({name}, UUID {u})"),
-            (Some(name), None) => format!("no symbols for the kernel ({name})"),
-            (None, Some(u)) => format!("no symbols for the kernel (UUID {u})"),
-            (None, None) => {
-                "no symbols for the kernel (the log names neither variant nor UUID)".to_string()
-            }
+        if self.kdks.is_empty() && self.symbol_paths.is_empty() {
+            return Err(Unavailable::NoSourcesForKernel);
+        }
+        Err(Unavailable::NoKernel {
+            name: kernel_name.map(str::to_string),
+            uuid,
         })
     }
 
@@ -227,11 +221,12 @@ impl SymbolLibrary {
             };
             match uuid_check(&bundle.binary, uuid) {
                 Err(have) => {
-                    mismatch = Some(format!(
-                        "UUID mismatch: the panic's {bundle_id} is {}, {} is {have}",
-                        uuid.map(|u| u.to_string()).unwrap_or_default(),
-                        bundle.binary.display()
-                    ))
+                    mismatch = Some(Unavailable::KextUuidMismatch {
+                        bundle_id: bundle_id.to_string(),
+                        uuid,
+                        path: bundle.binary.clone(),
+                        have,
+                    })
                 }
                 Ok(()) => return self.open(&bundle.binary, uuid, None),
             }
@@ -241,9 +236,9 @@ impl SymbolLibrary {
                 return self.open(&path, Some(u), None);
             }
         }
-        Err(mismatch.unwrap_or_else(|| match uuid {
-            Some(u) => format!("no symbols for {bundle_id} (UUID {u})"),
-            None => format!("no symbols for {bundle_id}"),
+        Err(mismatch.unwrap_or_else(|| Unavailable::NoKext {
+            bundle_id: bundle_id.to_string(),
+            uuid,
         }))
     }
 
@@ -308,7 +303,7 @@ impl SymbolLibrary {
                 };
                 Symbolizer::open_indexed(path, &opts, &self.index_options)
                     .map(Arc::new)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| Unavailable::Open(Arc::new(e)))
             })
             .clone()
     }
@@ -316,20 +311,13 @@ impl SymbolLibrary {
 
 /// Does one slice of `path` (KDK kexts are often universal) carry `want`? `Err` lists what the
 /// file has instead. With no UUID to check against, any file passes.
-fn uuid_check(path: &Path, want: Option<Uuid>) -> Result<(), String> {
+fn uuid_check(path: &Path, want: Option<Uuid>) -> Result<(), Vec<Uuid>> {
     let Some(want) = want else { return Ok(()) };
     let have = uuids_of(path);
     if have.contains(&want) {
         return Ok(());
     }
-    Err(if have.is_empty() {
-        "no UUID (not a readable Mach-O)".to_string()
-    } else {
-        have.iter()
-            .map(|u| u.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
+    Err(have)
 }
 
 /// UUIDs of every slice of a Mach-O file (empty for anything else).

@@ -8,6 +8,8 @@
 
 use kpanic_common::pac::{is_kernel_half, strip_pac, va_bits_like};
 use kpanic_common::Uuid;
+
+use crate::unresolved::{Caveat, Unresolved};
 use kpanic_report::{ImageKind, PanicReport, RuntimeAddr, StackFrame, UnslidAddr};
 
 /// An image of the panic, as the log identifies it.
@@ -36,6 +38,23 @@ pub enum Anchor {
     Kernelcache,
 }
 
+impl Anchor {
+    /// The name the JSON `image_segment` field gives the anchor.
+    pub fn name(self) -> &'static str {
+        match self {
+            Anchor::Segment(s) => s,
+            Anchor::SymbolFile => "symbol_file",
+            Anchor::Kernelcache => "kernelcache",
+        }
+    }
+
+    /// True when the offset counts from a segment of the image (rather than being an address of
+    /// the symbol file or kernelcache itself).
+    pub fn has_image_offset(self) -> bool {
+        matches!(self, Anchor::Segment(_))
+    }
+}
+
 /// An address placed in an image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {
@@ -43,16 +62,8 @@ pub struct Placement {
     pub anchor: Anchor,
     pub offset: u64,
     /// Why the mapping may be off even with the right symbols (printed with the frame).
-    pub caveat: Option<&'static str>,
+    pub caveat: Option<Caveat>,
 }
-
-/// Why an address has no image.
-pub type NoImage = String;
-
-/// The caveat for kernel addresses mapped by `Kernel slide` on arm64: the boot kernelcache
-/// moves segments, so only a kernelcache (or the text exec base) maps them exactly.
-const SLIDE_ONLY: &str =
-    "mapped by Kernel slide alone (no Kernel text exec base in the log): may be off";
 
 /// How far past a start-only kext `@start` an address may lie and still be taken as that kext's
 /// (the symbol file's own segments bound it exactly later). Kexts are far smaller.
@@ -111,13 +122,13 @@ impl<'r> Placer<'r> {
     }
 
     /// Places a runtime address of the panic text (lr, pc, caller, CORE PC/LR).
-    pub fn place_runtime(&self, addr: RuntimeAddr) -> Result<Placement, NoImage> {
+    pub fn place_runtime(&self, addr: RuntimeAddr) -> Result<Placement, Unresolved> {
         let a = self.strip(addr);
         if a.get() & (1 << 63) == 0 {
             return Err(if a.get() == 0 {
-                "null address".into()
+                Unresolved::NullAddress
             } else {
-                "user-space address (kpanic symbolicates kernel images)".into()
+                Unresolved::UserSpace
             });
         }
         if let Some(p) = self.place_in_kext(a) {
@@ -135,9 +146,7 @@ impl<'r> Placer<'r> {
                         offset,
                         caveat: None,
                     }),
-                    None => Err(format!(
-                        "below Kernel text exec base {base} and in no kext of the backtrace"
-                    )),
+                    None => Err(Unresolved::BelowTextExecBase { base }),
                 };
             }
             if let Some(slide) = slides.kernel_slide.or(slides.kernelcache_slide) {
@@ -145,10 +154,10 @@ impl<'r> Placer<'r> {
                     image: ImageKey::Kernel,
                     anchor: Anchor::SymbolFile,
                     offset: a.get().wrapping_sub(slide.get()),
-                    caveat: Some(SLIDE_ONLY),
+                    caveat: Some(Caveat::SlideOnly),
                 });
             }
-            return Err("the log has no Kernel slide or text exec base line".into());
+            return Err(Unresolved::NoSlideOrTextExecBase);
         }
         // Intel: the KDK kernel's __TEXT is the boot kernel's, so runtime − slide is exact.
         match slides.kernel_slide.or(slides.kernelcache_slide) {
@@ -158,7 +167,7 @@ impl<'r> Placer<'r> {
                 offset: a.get().wrapping_sub(slide.get()),
                 caveat: None,
             }),
-            None => Err("the log has no Kernel slide line".into()),
+            None => Err(Unresolved::NoKernelSlide),
         }
     }
 
@@ -220,18 +229,15 @@ impl<'r> Placer<'r> {
     }
 
     /// Places a full panic's `[imageIndex, offset]` frame.
-    pub fn place_stack_frame(&self, frame: &StackFrame) -> Result<Placement, NoImage> {
+    pub fn place_stack_frame(&self, frame: &StackFrame) -> Result<Placement, Unresolved> {
         let sd = self
             .report
             .spindump
             .as_ref()
-            .ok_or("no binaryImages in this panic")?;
-        let img = sd.image(frame).ok_or_else(|| {
-            format!(
-                "image index {} is past the {} binaryImages",
-                frame.image,
-                sd.binary_images.len()
-            )
+            .ok_or(Unresolved::NoBinaryImages)?;
+        let img = sd.image(frame).ok_or(Unresolved::ImageIndexPastEnd {
+            index: frame.image,
+            count: sd.binary_images.len(),
         })?;
         let uuid: Option<Uuid> = img.uuid.filter(|u| !u.is_nil());
         let offset = frame.offset.get();
@@ -256,21 +262,19 @@ impl<'r> Placer<'r> {
             }
             ImageKind::Absolute => {
                 return Err(if offset == 0 {
-                    "end of stack ([A, 0])".into()
+                    Unresolved::EndOfStack
                 } else {
-                    "absolute address outside every image".into()
+                    Unresolved::AbsoluteOutsideImages
                 })
             }
             ImageKind::Process | ImageKind::SharedCache | ImageKind::SharedCacheLibrary => {
-                return Err(format!(
-                    "user-space image {} ({})",
-                    img.kind.letter(),
-                    img.uuid
-                        .map_or_else(|| "no UUID".to_string(), |u| u.to_string())
-                ))
+                return Err(Unresolved::UserImage {
+                    letter: img.kind.letter().to_string(),
+                    uuid: img.uuid,
+                })
             }
-            ImageKind::Jit => return Err("JIT region".into()),
-            ImageKind::Other(ref l) => return Err(format!("image letter {l:?} is not known")),
+            ImageKind::Jit => return Err(Unresolved::Jit),
+            ImageKind::Other(ref l) => return Err(Unresolved::UnknownImageLetter(l.clone())),
         };
         Ok(Placement {
             image,
@@ -351,17 +355,17 @@ mod tests {
         let err = Placer::new(&r)
             .place_runtime(RuntimeAddr(0xfffffe0012d9a620))
             .unwrap_err();
-        assert!(err.contains("no Kernel slide"), "{err}");
+        assert!(err.to_string().contains("no Kernel slide"), "{err}");
         // user-space and null addresses are never placed in the kernel
         let p = Placer::new(&r);
-        assert!(p
-            .place_runtime(RuntimeAddr(0x1030088fc))
-            .unwrap_err()
-            .contains("user-space"));
-        assert!(p
-            .place_runtime(RuntimeAddr(0))
-            .unwrap_err()
-            .contains("null"));
+        assert!(matches!(
+            p.place_runtime(RuntimeAddr(0x1030088fc)),
+            Err(Unresolved::UserSpace)
+        ));
+        assert!(matches!(
+            p.place_runtime(RuntimeAddr(0)),
+            Err(Unresolved::NullAddress)
+        ));
     }
 
     #[test]

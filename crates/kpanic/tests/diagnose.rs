@@ -623,28 +623,26 @@ fn truncated_inputs_do_not_panic() {
 /// → vm_page_wait; as a forced reset is how a hung device ends, they make a system stall.
 #[test]
 fn symbols_group_threads_by_function() {
-    use kpanic::symbolicate::{PanicPathCheck, Summary, Symbolication, ThreadFrames};
-    use kpanic::{Frame, FrameKind};
-    use kpanic_symbols::atos::JsonSymbol;
+    use kpanic::symbolicate::{
+        PanicPathCheck, PanicPathResult, Summary, Symbolication, ThreadFrames,
+    };
+    use kpanic::{Frame, Unresolved};
+    use kpanic_common::AddrKind;
+    use kpanic_symbols::SymFrame;
 
     let report = load("ios-ips-forcereset-full-01.ips");
-    let named = |f: &kpanic_report::StackFrame, name: &str| Frame {
-        address: format!("{:#x}", f.offset.get()),
-        kind: FrameKind::ReturnAddress,
-        frame: Some([f.image, f.offset.get()]),
-        image: Some("kernel.release.t8020".into()),
-        image_offset: Some(format!("{:#x}", f.offset.get())),
-        image_segment: None,
-        symbol_address: None,
-        symbols: vec![JsonSymbol {
+    let named = |f: &kpanic_report::StackFrame, name: &str| {
+        let mut frame = Frame::new(None, AddrKind::ReturnAddress, Unresolved::NoSymbol);
+        frame.frame = Some([f.image, f.offset.get()]);
+        frame.image = Some("kernel.release.t8020".into());
+        frame.symbols = Ok(vec![SymFrame {
             function: Some(name.to_string()),
             file: None,
             line: None,
             column: None,
-            offset: None,
-        }],
-        unresolved_reason: None,
-        caveat: None,
+            symbol_offset: None,
+        }]);
+        frame
     };
     let sd = report.spindump.as_ref().unwrap();
     let mut threads = Vec::new();
@@ -697,7 +695,7 @@ fn symbols_group_threads_by_function() {
             frames: 0,
             resolved: 0,
             panic_path: PanicPathCheck {
-                result: "not_checked".into(),
+                result: PanicPathResult::NotChecked,
                 matched: Vec::new(),
             },
             keepsyms: None,

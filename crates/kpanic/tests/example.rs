@@ -37,9 +37,9 @@ fn bundled_example_symbolicates_every_frame_right() {
         };
         assert_frame(out, &truth.by_callsite[&(ra - 4)], "example backtrace");
     }
-    assert_eq!(sym.summary.panic_path.result, "passed");
+    assert_eq!(sym.summary.panic_path.result.as_str(), "passed");
     assert!(
-        sym.images.iter().all(|i| i.status == "ok"),
+        sym.images.iter().all(|i| i.status().as_str() == "ok"),
         "{:?}",
         sym.images
     );

@@ -47,10 +47,13 @@ fn every_corpus_panic_keeps_every_frame() {
         assert_eq!(sym.frames().count(), sym.summary.frames, "{name}");
         for f in sym.frames() {
             assert!(
-                f.symbols.is_empty(),
+                f.symbol_frames().is_empty(),
                 "{name}: {f:?} resolved against foreign symbols"
             );
-            assert!(f.unresolved_reason.is_some(), "{name}: {f:?} has no reason");
+            assert!(
+                f.unresolved().map(|u| u.to_string()).is_some(),
+                "{name}: {f:?} has no reason"
+            );
         }
         assert_eq!(sym.summary.resolved, 0, "{name}");
         checked += 1;

@@ -105,7 +105,7 @@ fn kernelcache_maps_kernel_and_kexts_exactly() {
     assert_eq!(sym.backtrace.len(), c.frames.len());
     for (f, (_, t)) in sym.backtrace.iter().zip(&c.frames) {
         assert_frame(f, t, "through the kernelcache");
-        assert_eq!(f.image_segment.as_deref(), Some("kernelcache"));
+        assert_eq!(f.placement.map(|p| p.anchor.name()), Some("kernelcache"));
     }
     assert_eq!(
         sym.backtrace[1].image.as_deref(),
@@ -129,14 +129,18 @@ fn without_a_kernelcache_ppltext_is_flagged_uncertain() {
     let pc = &sym.cores[0].pc;
     assert_frame(pc, &c.ppl_pc.1, "PPL pc by text exec base");
     assert!(
-        pc.caveat.as_deref().unwrap().contains("__PPLTEXT"),
+        pc.caveat
+            .as_ref()
+            .unwrap()
+            .to_string()
+            .contains("__PPLTEXT"),
         "{:?}",
         pc.caveat
     );
     // The kext is not in the backtrace's kext list: without the kernelcache nothing says whose
     // those frames are, and they must not be passed off as kernel code.
     let kext_frame = &sym.backtrace[1];
-    assert!(kext_frame.symbols.is_empty(), "{kext_frame:?}");
+    assert!(kext_frame.symbol_frames().is_empty(), "{kext_frame:?}");
 }
 
 #[test]
@@ -157,12 +161,12 @@ fn kernelcache_symbol_table_names_kexts_without_symbols() {
         .collect();
     assert_eq!(kext_frames.len(), 3);
     for (f, (_, t)) in kext_frames {
-        assert_eq!(f.symbols.len(), 1);
+        assert_eq!(f.symbol_frames().len(), 1);
         assert_eq!(
-            f.symbols[0].function.as_deref(),
+            f.symbol_frames()[0].function.as_deref(),
             Some(t.last().unwrap().function.as_str())
         );
-        assert!(f.symbols[0].offset.is_some());
+        assert!(f.symbol_frames()[0].symbol_offset.is_some());
     }
 }
 
@@ -187,7 +191,7 @@ fn a_kernelcache_of_another_build_is_not_used() {
         sym.warnings
     );
     assert_ne!(
-        sym.backtrace[0].image_segment.as_deref(),
+        sym.backtrace[0].placement.map(|p| p.anchor.name()),
         Some("kernelcache")
     );
 }

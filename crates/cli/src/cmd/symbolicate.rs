@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use kpanic::render::{render_text, RenderOptions};
+use kpanic::output::json::symbolicate_document;
+use kpanic::output::text::{render_text, RenderOptions};
 use kpanic::{symbolicate, SymbolLibrary, SymbolOptions};
 
 use super::input::{for_each_panic, Rendered};
@@ -68,9 +69,7 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let status = for_each_panic(&args.files, |name, report| {
         let sym = symbolicate(report, &lib);
         if args.json {
-            return Ok(Rendered::Json(serde_json::json!({
-                "file": name, "report": report, "symbolication": sym
-            })));
+            return Ok(Rendered::Json(symbolicate_document(name, report, &sym)));
         }
         let mut text = render_text(
             report,

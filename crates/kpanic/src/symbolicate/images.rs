@@ -1,7 +1,7 @@
 //! Matching the panic's images to symbol files, once each, and reporting what was found.
 
-use super::{ImageMatch, ImageState, Symbolicator};
-use crate::library::Symbols;
+use super::{DsymNote, ImageMatch, ImageState, SymbolFile, Symbolicator};
+use crate::library::{Symbols, Unavailable};
 use crate::place::ImageKey;
 
 impl Symbolicator<'_> {
@@ -24,18 +24,18 @@ impl Symbolicator<'_> {
     }
 
     /// Symbols of the other architecture than the panic's never answer, whatever their UUID.
-    pub(super) fn arch_mismatch(&self, sym: &Symbols) -> Option<String> {
+    pub(super) fn arch_mismatch(&self, sym: &Symbols) -> Option<Unavailable> {
         let have = sym.arch();
         if !have.is_arm64() && !have.is_x86_64() {
-            return Some(format!("{} is not arm64 or x86_64", sym.path().display()));
+            return Some(Unavailable::UnsupportedArch {
+                path: sym.path().to_path_buf(),
+            });
         }
         let want = self.report.arch?;
-        (!have.same_family(want)).then(|| {
-            format!(
-                "wrong architecture: {} is {:?}, the panic is {want}",
-                sym.path().display(),
-                have,
-            )
+        (!have.same_family(want)).then(|| Unavailable::WrongArch {
+            path: sym.path().to_path_buf(),
+            have,
+            want,
         })
     }
 
@@ -80,11 +80,11 @@ impl Symbolicator<'_> {
                         .map(|k| k.bundle_id.clone())
                 });
                 let symbols = match uuid {
-                    Some(u) => self
-                        .lib
-                        .by_uuid(*u)
-                        .unwrap_or_else(|| Err(format!("no symbols for image {index} (UUID {u})"))),
-                    None => Err(format!("image {index} has no UUID")),
+                    Some(u) => self.lib.by_uuid(*u).unwrap_or(Err(Unavailable::NoImage {
+                        index: *index,
+                        uuid: *u,
+                    })),
+                    None => Err(Unavailable::ImageWithoutUuid { index: *index }),
                 };
                 let name = bundle
                     .or_else(|| symbols.as_ref().ok().map(|s| s.image_name().to_string()))
@@ -102,51 +102,28 @@ impl Symbolicator<'_> {
     pub(super) fn image_matches(&self) -> Vec<ImageMatch> {
         self.images
             .values()
-            .map(|s| {
-                let (path, status, debug_info, reason) = match &s.symbols {
-                    Ok(sym) => (
-                        Some(sym.path().display().to_string()),
-                        "ok".to_string(),
-                        sym.debug_path().map(|p| p.display().to_string()),
-                        dsym_note(sym),
-                    ),
-                    Err(why) => (
-                        None,
-                        if why.starts_with("UUID mismatch") {
-                            "uuid_mismatch".to_string()
-                        } else {
-                            "no_symbols".to_string()
-                        },
-                        None,
-                        Some(why.clone()),
-                    ),
-                };
-                ImageMatch {
-                    image: s.name.clone(),
-                    uuid: s.uuid.map(|u| u.to_string()),
-                    path,
-                    status,
-                    debug_info,
-                    reason,
-                    frames: s.frames,
-                }
+            .map(|s| ImageMatch {
+                image: s.name.clone(),
+                uuid: s.uuid,
+                symbols: s.symbols.as_ref().map(symbol_file).map_err(Clone::clone),
+                frames: s.frames,
             })
             .collect()
     }
 }
 
-fn dsym_note(sym: &Symbols) -> Option<String> {
+fn symbol_file(sym: &Symbols) -> SymbolFile {
     use kpanic_symbols::DsymStatus;
-    match sym.dsym_status() {
-        DsymStatus::UuidMismatch { path, dsym, .. } => Some(format!(
-            "dSYM {} does not match (UUIDs {}): symbol table only",
-            path.display(),
-            dsym.iter()
-                .map(|u| u.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        DsymStatus::Missing if !sym.has_dwarf() => Some("no dSYM: symbol table only".into()),
-        _ => None,
+    SymbolFile {
+        path: sym.path().to_path_buf(),
+        debug_info: sym.debug_path().map(|p| p.to_path_buf()),
+        note: match sym.dsym_status() {
+            DsymStatus::UuidMismatch { path, dsym, .. } => Some(DsymNote::Mismatch {
+                path: path.clone(),
+                dsym: dsym.clone(),
+            }),
+            DsymStatus::Missing if !sym.has_dwarf() => Some(DsymNote::Missing),
+            _ => None,
+        },
     }
 }

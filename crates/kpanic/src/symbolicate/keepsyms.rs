@@ -3,23 +3,27 @@
 //! same frame, both must name the same function; a disagreement means wrong symbols or a wrong
 //! mapping, whatever the panic-path check says.
 
+use kpanic_common::RuntimeAddr;
 use kpanic_report::KeepsymsSymbol;
-use serde::Serialize;
 
 use crate::frame::Frame;
 
 /// The outcome of comparing kpanic's answers with the log's own `keepsyms` symbols.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct KeepsymsCheck {
     /// Frames that carry a `keepsyms` symbol and that kpanic resolved.
     pub compared: usize,
+    /// Of those, the ones naming the same function.
     pub agreed: usize,
+    /// The others.
     pub disagreed: Vec<KeepsymsDisagreement>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A frame where kpanic and the kernel name different functions.
+#[derive(Clone, Debug)]
 pub struct KeepsymsDisagreement {
-    pub address: String,
+    /// The frame's address.
+    pub address: Option<RuntimeAddr>,
     /// As the log prints it (`_panic`, `__ZN…`).
     pub log: String,
     /// The function kpanic found (the outermost, owning function).
@@ -47,7 +51,7 @@ pub(super) fn check_keepsyms(
             check.agreed += 1;
         } else {
             check.disagreed.push(KeepsymsDisagreement {
-                address: f.address.clone(),
+                address: f.address,
                 log: sym.symbol.clone(),
                 kpanic: ours.to_string(),
             });

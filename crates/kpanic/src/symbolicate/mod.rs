@@ -12,106 +12,175 @@ mod target;
 
 pub use keepsyms::{KeepsymsCheck, KeepsymsDisagreement};
 use panic_path::check_panic_path;
-pub use panic_path::PanicPathCheck;
+pub use panic_path::{PanicPathCheck, PanicPathResult};
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 
-use kpanic_report::{PanicReport, RuntimeAddr, StackFrame};
-use kpanic_symbols::atos::JsonSymbol;
-use kpanic_symbols::{Lookup, SymbolAddr, Uuid};
-use serde::Serialize;
+use kpanic_common::{AddrKind, RuntimeAddr, SymbolAddr, Uuid};
+use kpanic_report::{PanicReport, StackFrame};
+use kpanic_symbols::Lookup;
 
-use crate::frame::{Frame, FrameKind};
+use crate::frame::{Frame, FramePlacement};
 use crate::library::{SymbolLibrary, Symbols, Unavailable};
 use crate::place::{Anchor, ImageKey, Placement, Placer};
+use crate::unresolved::{Caveat, Unresolved};
 
-/// One address to symbolicate.
-#[derive(Clone, Debug)]
+/// One address to symbolicate, by identity: the same address of the same kind is one frame,
+/// wherever the log repeats it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Source {
     Runtime(RuntimeAddr),
     Stack(StackFrame),
 }
 
-#[derive(Clone, Debug)]
-struct Request {
-    source: Source,
-    kind: FrameKind,
-}
+type Request = (Source, AddrKind);
 
-/// A symbolicated register (`pc`, `lr`, `RIP`) or the panic `caller`.
-#[derive(Clone, Debug, Serialize)]
+/// A symbolicated register (`pc`, `lr`, `RIP`) or exception/trap address.
+#[derive(Clone, Debug)]
 pub struct NamedFrame {
+    /// `exception pc`, `exception lr`, `trap address`, `pc`, `lr` or `RIP`.
     pub name: String,
-    #[serde(flatten)]
+    /// The frame.
     pub frame: Frame,
 }
 
 /// `CORE n: PC=…, LR=…`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct CoreFrames {
+    /// The core number.
     pub core: u32,
+    /// Its pc.
     pub pc: Frame,
+    /// Its lr.
     pub lr: Frame,
     /// Line index in the panic text.
     pub line: usize,
 }
 
 /// A full panic's thread with symbolicated kernel frames.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ThreadFrames {
+    /// The process id.
     pub pid: i64,
+    /// The process name.
     pub process: String,
+    /// The thread id.
     pub tid: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The thread's name.
     pub name: Option<String>,
+    /// True for the thread that panicked.
     pub panicked: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Where the thread resumes when it wakes.
     pub continuation: Option<Frame>,
+    /// Its kernel frames, innermost first.
     pub kernel_frames: Vec<Frame>,
 }
 
+/// How an image's symbol file matched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageStatus {
+    /// A symbol file with the image's UUID was found.
+    Ok,
+    /// None was found (or it could not be read).
+    NoSymbols,
+    /// Files for the image were found, none with its UUID.
+    UuidMismatch,
+}
+
+impl ImageStatus {
+    /// The JSON name: `ok`, `no_symbols`, `uuid_mismatch`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageStatus::Ok => "ok",
+            ImageStatus::NoSymbols => "no_symbols",
+            ImageStatus::UuidMismatch => "uuid_mismatch",
+        }
+    }
+}
+
+/// The symbol file an image matched.
+#[derive(Clone, Debug)]
+pub struct SymbolFile {
+    /// The binary or dSYM used.
+    pub path: PathBuf,
+    /// Where DWARF came from (a dSYM, the binary), when any.
+    pub debug_info: Option<PathBuf>,
+    /// What is missing from it.
+    pub note: Option<DsymNote>,
+}
+
+/// Why a matched image answers from its symbol table only.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DsymNote {
+    /// The dSYM beside it belongs to another build.
+    #[error("dSYM {} does not match (UUIDs {}): symbol table only", path.display(),
+        dsym.iter().map(|u| u.to_string()).collect::<Vec<_>>().join(", "))]
+    Mismatch {
+        /// The dSYM.
+        path: PathBuf,
+        /// Its UUIDs.
+        dsym: Vec<Uuid>,
+    },
+    /// No dSYM and no DWARF in the binary.
+    #[error("no dSYM: symbol table only")]
+    Missing,
+}
+
 /// An image the panic referred to, and what was found for it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct ImageMatch {
+    /// Bundle id, kernel file name or image name.
     pub image: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uuid: Option<String>,
-    /// The symbol file used (null when none).
-    pub path: Option<String>,
-    /// `ok`, `no_symbols`, `uuid_mismatch`, `error`.
-    pub status: String,
-    /// Where DWARF came from (`dsym`, `binary`, none = symbol table only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub debug_info: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    /// The image's UUID, as the log gives it.
+    pub uuid: Option<Uuid>,
+    /// The symbol file, or why there is none.
+    pub symbols: Result<SymbolFile, Unavailable>,
     /// How many frames fell in this image.
     pub frames: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+impl ImageMatch {
+    /// The status the summary and JSON report.
+    pub fn status(&self) -> ImageStatus {
+        match &self.symbols {
+            Ok(_) => ImageStatus::Ok,
+            Err(u) if u.is_uuid_mismatch() => ImageStatus::UuidMismatch,
+            Err(_) => ImageStatus::NoSymbols,
+        }
+    }
+}
+
+/// Counts and trust checks of one symbolication.
+#[derive(Clone, Debug)]
 pub struct Summary {
+    /// Every frame that came in.
     pub frames: usize,
+    /// Those with symbols.
     pub resolved: usize,
+    /// Does the panicked thread run through the panic path?
     pub panic_path: PanicPathCheck,
     /// Intel `keepsyms=1` logs: kpanic's functions against the kernel's own symbols.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub keepsyms: Option<KeepsymsCheck>,
 }
 
 /// A panic with every address symbolicated.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Symbolication {
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The panic's `caller`.
     pub caller: Option<Frame>,
     /// arm64 exception `pc`/`lr` and register-dump `pc`/`lr`; Intel trap address and `RIP`.
     pub registers: Vec<NamedFrame>,
+    /// `CORE n: PC=…, LR=…` lines.
     pub cores: Vec<CoreFrames>,
     /// The panicked thread's backtrace, in log order.
     pub backtrace: Vec<Frame>,
     /// Full panics: every thread with kernel frames (the panicked one first).
     pub threads: Vec<ThreadFrames>,
+    /// Every image a frame fell in.
     pub images: Vec<ImageMatch>,
+    /// Counts and trust checks.
     pub summary: Summary,
     /// Problems of this panic's symbolication (e.g. a kernelcache of another build).
     pub warnings: Vec<String>,
@@ -120,7 +189,6 @@ pub struct Symbolication {
     pub symbol_source_warnings: Vec<String>,
 }
 
-/// Symbolicates every address of `report` with the symbols of `lib`.
 impl Symbolication {
     /// Every symbolicated address, in output order: caller, registers, cores, backtrace, then
     /// each thread's continuation and kernel frames.
@@ -138,6 +206,7 @@ impl Symbolication {
     }
 }
 
+/// Symbolicates every address of `report` with the symbols of `lib`.
 pub fn symbolicate(report: &PanicReport, lib: &SymbolLibrary) -> Symbolication {
     Symbolicator::new(report, lib).run()
 }
@@ -196,77 +265,68 @@ impl<'a> Symbolicator<'a> {
 
     fn run(mut self) -> Symbolication {
         let r = self.report;
-        let mut requests: Vec<Request> = Vec::new();
-        let rt = |a: RuntimeAddr, kind| Request {
-            source: Source::Runtime(a),
-            kind,
-        };
+        let rt = |a: RuntimeAddr, kind| (Source::Runtime(a), kind);
+        let st = |f: StackFrame, kind| (Source::Stack(f), kind);
 
         // The caller is __builtin_return_address(0) of panic(): a return address, and it
         // equals the lr of the backtrace frame that called panic.
-        let caller = r.panic.as_ref().and_then(|p| p.caller);
-        if let Some(c) = caller {
-            requests.push(rt(c, FrameKind::ReturnAddress));
-        }
-        let mut register_names = Vec::new();
+        let caller = r
+            .panic
+            .as_ref()
+            .and_then(|p| p.caller)
+            .map(|c| rt(c, AddrKind::ReturnAddress));
+        let mut registers: Vec<(String, Request)> = Vec::new();
         if let Some(ex) = r.panic.as_ref().and_then(|p| p.exception.as_ref()) {
             for (name, addr, kind) in [
-                ("exception pc", ex.pc, FrameKind::Pc),
-                ("exception lr", ex.lr, FrameKind::ReturnAddress),
+                ("exception pc", ex.pc, AddrKind::Exact),
+                ("exception lr", ex.lr, AddrKind::ReturnAddress),
             ] {
                 if let Some(a) = addr {
-                    register_names.push(name.to_string());
-                    requests.push(rt(a, kind));
+                    registers.push((name.to_string(), rt(a, kind)));
                 }
             }
         }
         if let Some(trap) = r.panic.as_ref().and_then(|p| p.trap.as_ref()) {
-            register_names.push("trap address".into());
-            requests.push(rt(trap.address, FrameKind::Pc));
+            registers.push(("trap address".into(), rt(trap.address, AddrKind::Exact)));
         }
         for (name, kind) in [
-            ("pc", FrameKind::Pc),
-            ("lr", FrameKind::ReturnAddress),
-            ("RIP", FrameKind::Pc),
+            ("pc", AddrKind::Exact),
+            ("lr", AddrKind::ReturnAddress),
+            ("RIP", AddrKind::Exact),
         ] {
             if let Some(v) = r.register(name) {
-                register_names.push(name.to_string());
-                requests.push(rt(RuntimeAddr(v), kind));
+                registers.push((name.to_string(), rt(RuntimeAddr(v), kind)));
             }
-        }
-        for c in &r.cores.states {
-            requests.push(rt(c.pc, FrameKind::Pc));
-            requests.push(rt(c.lr, FrameKind::ReturnAddress));
         }
         let bt_frames = r.backtrace.as_ref().map_or(&[][..], |b| &b.frames[..]);
-        for f in bt_frames {
-            requests.push(rt(f.address, FrameKind::ReturnAddress));
-        }
         let threads = self.spindump_threads();
-        for t in &threads {
-            if let Some(c) = t.continuation {
-                requests.push(Request {
-                    source: Source::Stack(c),
-                    kind: FrameKind::Pc,
-                });
-            }
-            for f in &t.frames {
-                requests.push(Request {
-                    source: Source::Stack(*f),
-                    kind: FrameKind::ReturnAddress,
-                });
-            }
+
+        // Every request in output order (duplicates included: each counts as a frame of its
+        // image), then one frame per distinct request.
+        let mut requests: Vec<Request> = Vec::new();
+        requests.extend(caller);
+        requests.extend(registers.iter().map(|(_, q)| *q));
+        for c in &r.cores.states {
+            requests.push(rt(c.pc, AddrKind::Exact));
+            requests.push(rt(c.lr, AddrKind::ReturnAddress));
         }
+        requests.extend(
+            bt_frames
+                .iter()
+                .map(|f| rt(f.address, AddrKind::ReturnAddress)),
+        );
+        for t in &threads {
+            requests.extend(t.continuation.map(|c| st(c, AddrKind::Exact)));
+            requests.extend(t.frames.iter().map(|f| st(*f, AddrKind::ReturnAddress)));
+        }
+        let frames = self.resolve_all(&requests);
+        let get = |q: &Request| frames[q].clone();
 
-        let mut frames = self.resolve_all(&requests).into_iter();
-        let mut next = || frames.next().expect("one frame per request");
-
-        let caller = caller.map(|_| next());
-        let registers: Vec<NamedFrame> = register_names
+        let registers: Vec<NamedFrame> = registers
             .into_iter()
-            .map(|name| NamedFrame {
+            .map(|(name, q)| NamedFrame {
                 name,
-                frame: next(),
+                frame: get(&q),
             })
             .collect();
         let cores: Vec<CoreFrames> = r
@@ -275,22 +335,29 @@ impl<'a> Symbolicator<'a> {
             .iter()
             .map(|c| CoreFrames {
                 core: c.core,
-                pc: next(),
-                lr: next(),
+                pc: get(&rt(c.pc, AddrKind::Exact)),
+                lr: get(&rt(c.lr, AddrKind::ReturnAddress)),
                 line: c.line,
             })
             .collect();
-        let backtrace: Vec<Frame> = bt_frames.iter().map(|_| next()).collect();
+        let backtrace: Vec<Frame> = bt_frames
+            .iter()
+            .map(|f| get(&rt(f.address, AddrKind::ReturnAddress)))
+            .collect();
         let threads: Vec<ThreadFrames> = threads
             .into_iter()
             .map(|t| ThreadFrames {
+                continuation: t.continuation.map(|c| get(&st(c, AddrKind::Exact))),
+                kernel_frames: t
+                    .frames
+                    .iter()
+                    .map(|f| get(&st(*f, AddrKind::ReturnAddress)))
+                    .collect(),
                 pid: t.pid,
                 process: t.process,
                 tid: t.tid,
                 name: t.name,
                 panicked: t.panicked,
-                continuation: t.continuation.map(|_| next()),
-                kernel_frames: t.frames.iter().map(|_| next()).collect(),
             })
             .collect();
 
@@ -306,16 +373,15 @@ impl<'a> Symbolicator<'a> {
         let panic_path = check_panic_path(&panicked_frames);
         let log_symbols: Vec<_> = bt_frames.iter().map(|f| f.symbol.as_ref()).collect();
         let keepsyms = keepsyms::check_keepsyms(&backtrace, &log_symbols);
-        let total = requests.len();
         let mut out = Symbolication {
-            caller,
+            caller: caller.map(|q| get(&q)),
             registers,
             cores,
             backtrace,
             threads,
             images: self.image_matches(),
             summary: Summary {
-                frames: total,
+                frames: requests.len(),
                 resolved: 0,
                 panic_path,
                 keepsyms,
@@ -355,56 +421,56 @@ impl<'a> Symbolicator<'a> {
         out
     }
 
-    /// Places, matches and looks up every request; one frame per request, in order.
-    fn resolve_all(&mut self, requests: &[Request]) -> Vec<Frame> {
-        // 1. place
-        let placed: Vec<(Result<Placement, String>, Option<RuntimeAddr>)> = requests
-            .iter()
-            .map(|req| match &req.source {
-                Source::Runtime(a) => (self.place_runtime(*a), Some(*a)),
-                Source::Stack(f) => (self.placer.place_stack_frame(f), self.placer.runtime_of(f)),
-            })
-            .collect();
-        // 2. targets (opens each image once)
-        let targets: Vec<Result<(Target, Option<String>), String>> = placed
-            .iter()
-            .map(|(p, _)| match p {
+    /// Places, matches and looks up every request; one frame per distinct request.
+    fn resolve_all(&mut self, requests: &[Request]) -> HashMap<Request, Frame> {
+        // 1. place and target each request (images are opened once; every occurrence counts
+        //    as a frame of its image).
+        let mut planned: HashMap<Request, Planned> = HashMap::new();
+        for q in requests {
+            let (placement, runtime) = match q.0 {
+                Source::Runtime(a) => (self.place_runtime(a), Some(a)),
+                Source::Stack(f) => (
+                    self.placer.place_stack_frame(&f),
+                    self.placer.runtime_of(&f),
+                ),
+            };
+            let target = match &placement {
                 Ok(p) => self.target(p),
                 Err(e) => Err(e.clone()),
-            })
-            .collect();
-        // 3. distinct lookups, one batch per symbol file: `lookup_many` sorts them, runs them
-        //    in parallel and, without an index, reads the DWARF with bounded memory.
-        let mut keys: Vec<(LookupKey, FrameKind)> = Vec::new();
-        for (t, req) in targets.iter().zip(requests) {
-            if let Ok((t, _)) = t {
-                keys.push((LookupKey::of(t), req.kind));
-            }
+            };
+            planned.entry(*q).or_insert(Planned {
+                placement,
+                runtime,
+                target,
+            });
         }
+        // 2. distinct lookups, one batch per symbol file: `lookup_many` sorts them, runs them
+        //    in parallel and, without an index, reads the DWARF with bounded memory.
+        let mut keys: Vec<(LookupKey, AddrKind)> = planned
+            .iter()
+            .filter_map(|(q, p)| Some((LookupKey::of(&p.target.as_ref().ok()?.0), q.1)))
+            .collect();
         keys.sort();
         keys.dedup();
-        let mut answers: HashMap<(LookupKey, FrameKind), Lookup> = HashMap::new();
+        let mut answers: HashMap<(LookupKey, AddrKind), Lookup> = HashMap::new();
         // Sorted keys put each file's addresses together.
         for group in keys.chunk_by(|a, b| a.0.file() == b.0.file()) {
-            let batch: Vec<(SymbolAddr, kpanic_symbols::AddrKind)> = group
-                .iter()
-                .map(|(k, kind)| (k.addr(), (*kind).into()))
-                .collect();
+            let batch: Vec<(SymbolAddr, AddrKind)> =
+                group.iter().map(|(k, kind)| (k.addr(), *kind)).collect();
             let lookups = self.symbols_for(&group[0].0).lookup_many(&batch);
             answers.extend(group.iter().cloned().zip(lookups));
         }
-        // 4. assemble
-        requests
-            .iter()
-            .zip(placed)
-            .zip(targets)
-            .map(|((req, (placement, runtime)), target)| {
-                self.assemble(req, placement, runtime, target, &answers)
+        // 3. assemble
+        planned
+            .into_iter()
+            .map(|(q, p)| {
+                let frame = self.assemble(q, p, &answers);
+                (q, frame)
             })
             .collect()
     }
 
-    fn place_runtime(&self, a: RuntimeAddr) -> Result<Placement, String> {
+    fn place_runtime(&self, a: RuntimeAddr) -> Result<Placement, Unresolved> {
         let p = self.placer.place_runtime(a)?;
         if self.use_kernelcache {
             if let Some(unslid) = self.placer.unslid(a) {
@@ -435,77 +501,65 @@ impl<'a> Symbolicator<'a> {
 
     fn assemble(
         &self,
-        req: &Request,
-        placement: Result<Placement, String>,
-        runtime: Option<RuntimeAddr>,
-        target: Result<(Target, Option<String>), String>,
-        answers: &HashMap<(LookupKey, FrameKind), Lookup>,
+        (source, kind): Request,
+        planned: Planned,
+        answers: &HashMap<(LookupKey, AddrKind), Lookup>,
     ) -> Frame {
-        let (address, frame) = match &req.source {
-            Source::Runtime(a) => (a.to_string(), None),
-            Source::Stack(f) => (
-                runtime.map_or_else(|| "?".to_string(), |a| a.to_string()),
-                Some([f.image, f.offset.get()]),
-            ),
+        let (address, frame) = match source {
+            Source::Runtime(a) => (Some(a), None),
+            Source::Stack(f) => (planned.runtime, Some([f.image, f.offset.get()])),
         };
-        let mut out = Frame {
-            address,
-            kind: req.kind,
-            frame,
-            image: None,
-            image_offset: None,
-            image_segment: None,
-            symbol_address: None,
-            symbols: Vec::new(),
-            unresolved_reason: None,
-            caveat: None,
-        };
-        if let Ok(p) = &placement {
-            out.image_offset = Some(format!("{:#x}", p.offset));
-            out.image_segment = Some(match p.anchor {
-                Anchor::Segment(s) => s.to_string(),
-                Anchor::SymbolFile => "symbol_file".to_string(),
-                Anchor::Kernelcache => "kernelcache".to_string(),
+        let mut out = Frame::new(address, kind, Unresolved::NoSymbol);
+        out.frame = frame;
+        if let Ok(p) = &planned.placement {
+            out.placement = Some(FramePlacement {
+                anchor: p.anchor,
+                offset: p.offset,
             });
-            if p.anchor == Anchor::Kernelcache || p.anchor == Anchor::SymbolFile {
-                out.image_offset = None;
-            }
             out.image = self.images.get(&p.image).map(|s| s.name.clone());
         }
-        let (target, caveat) = match target {
+        let (target, caveat) = match planned.target {
             Ok(t) => t,
             Err(why) => {
-                out.unresolved_reason = Some(why);
+                out.symbols = Err(why);
                 return out;
             }
         };
         out.caveat = caveat;
         let key = LookupKey::of(&target);
-        match &target {
+        match target {
             Target::File(_, addr, name) => {
-                out.symbol_address = Some(format!("{:#x}", addr.get()));
+                out.symbol_address = Some(addr);
                 if name.is_some() {
-                    out.image.clone_from(name);
+                    out.image = name;
                 }
             }
             Target::KernelcacheSymtab(addr, entry) => {
-                out.symbol_address = Some(format!("{:#x}", addr.get()));
-                out.image = Some(entry.clone());
+                out.symbol_address = Some(addr);
+                out.image = Some(entry);
             }
         }
-        let Some(lookup) = answers.get(&(key, req.kind)) else {
-            out.unresolved_reason = Some("internal: no lookup".into());
+        let Some(lookup) = answers.get(&(key, kind)) else {
+            out.symbols = Err(Unresolved::Lookup("internal: no lookup".into()));
             return out;
         };
-        out.symbols = lookup.frames.iter().map(JsonSymbol::from).collect();
-        if out.symbols.is_empty() {
-            out.unresolved_reason = lookup
+        out.symbols = if lookup.frames.is_empty() {
+            Err(lookup
                 .unresolved_reason
                 .clone()
-                .or_else(|| Some("no symbol covers the address".into()));
-        }
+                .map_or(Unresolved::NoSymbol, Unresolved::Lookup))
+        } else {
+            Ok(lookup.frames.clone())
+        };
         out
     }
+}
+
+/// A request placed and targeted, waiting for its lookup.
+struct Planned {
+    placement: Result<Placement, Unresolved>,
+    runtime: Option<RuntimeAddr>,
+    target: Result<(Target, Option<Caveat>), Unresolved>,
 }
 
 struct PendingThread {

@@ -6,13 +6,35 @@ use crate::frame::Frame;
 
 /// Does the panicked thread run through the panic path? When it does, the kernel symbols and
 /// the mapping agree with what the log says happened: the symbolication can be trusted.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct PanicPathCheck {
-    /// `passed`, `failed` (resolved frames, none on the panic path: suspect the mapping or the
-    /// symbols), or `not_checked` (no resolved kernel frame).
-    pub result: String,
+    /// The outcome.
+    pub result: PanicPathResult,
     /// The panic-path functions found, innermost first.
     pub matched: Vec<String>,
+}
+
+/// The outcome of the panic-path check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PanicPathResult {
+    /// The panicked thread runs through the panic path.
+    Passed,
+    /// Resolved frames, none on the panic path: suspect the mapping or the symbols.
+    Failed,
+    /// No resolved kernel frame to check.
+    NotChecked,
+}
+
+impl PanicPathResult {
+    /// The JSON name: `passed`, `failed`, `not_checked`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PanicPathResult::Passed => "passed",
+            PanicPathResult::Failed => "failed",
+            PanicPathResult::NotChecked => "not_checked",
+        }
+    }
 }
 
 /// Functions whose presence in the panicked thread shows it ran through the panic path.
@@ -40,7 +62,7 @@ pub(super) fn check_panic_path(frames: &[&Frame]) -> PanicPathCheck {
     let mut matched = Vec::new();
     let mut any_resolved = false;
     for f in frames {
-        for s in &f.symbols {
+        for s in f.symbol_frames() {
             any_resolved = true;
             if let Some(func) = &s.function {
                 if on_panic_path(func) && !matched.contains(func) {
@@ -50,14 +72,11 @@ pub(super) fn check_panic_path(frames: &[&Frame]) -> PanicPathCheck {
         }
     }
     let result = if !matched.is_empty() {
-        "passed"
+        PanicPathResult::Passed
     } else if any_resolved {
-        "failed"
+        PanicPathResult::Failed
     } else {
-        "not_checked"
+        PanicPathResult::NotChecked
     };
-    PanicPathCheck {
-        result: result.into(),
-        matched,
-    }
+    PanicPathCheck { result, matched }
 }

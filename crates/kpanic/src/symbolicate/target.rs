@@ -6,20 +6,21 @@ use kpanic_symbols::{Segment, SymbolAddr};
 
 use super::{Symbolicator, Target};
 use crate::place::{Anchor, ImageKey, Placement};
+use crate::unresolved::{Caveat, Unresolved};
 
 impl Symbolicator<'_> {
     /// Where to look `p` up: which symbol file and which of its addresses.
-    pub(super) fn target(&mut self, p: &Placement) -> Result<(Target, Option<String>), String> {
+    pub(super) fn target(&mut self, p: &Placement) -> Result<(Target, Option<Caveat>), Unresolved> {
         if p.anchor == Anchor::Kernelcache {
             return self.kernelcache_target(p);
         }
-        let caveat = p.caveat.map(str::to_string);
+        let caveat = p.caveat.clone();
         let state = self.image(&p.image);
         state.frames += 1;
         let name = state.name.clone();
         let sym = match &state.symbols {
             Ok(s) => s.clone(),
-            Err(why) => return Err(why.clone()),
+            Err(why) => return Err(Unresolved::NoSymbols(why.clone())),
         };
         let addr = match p.anchor {
             Anchor::SymbolFile => p.offset,
@@ -30,7 +31,10 @@ impl Symbolicator<'_> {
                     .segment(seg)
                     .or_else(|| slice.segment("__TEXT"))
                     .map(|s| s.vmaddr)
-                    .ok_or_else(|| format!("{name} has no {seg} segment"))?;
+                    .ok_or_else(|| Unresolved::NoSegment {
+                        image: name.clone(),
+                        segment: seg,
+                    })?;
                 base.wrapping_add(p.offset)
             }
             Anchor::Kernelcache => unreachable!("handled above"),
@@ -39,10 +43,11 @@ impl Symbolicator<'_> {
         // not a frame: the symbol table would happily name the nearest data symbol.
         if let Some(seg) = sym.slice().segment_containing(addr) {
             if seg.initprot | seg.maxprot != 0 && !seg.is_executable() {
-                return Err(format!(
-                    "{addr:#x} lands in {} of {name}, which holds no code",
-                    seg.name
-                ));
+                return Err(Unresolved::DataSegment {
+                    addr,
+                    segment: seg.name.clone(),
+                    image: name,
+                });
             }
         }
         let caveat = caveat.or_else(|| outside_anchor_caveat(p, sym.slice().segments(), addr));
@@ -57,7 +62,7 @@ impl Symbolicator<'_> {
     pub(super) fn kernelcache_target(
         &mut self,
         p: &Placement,
-    ) -> Result<(Target, Option<String>), String> {
+    ) -> Result<(Target, Option<Caveat>), Unresolved> {
         let Some(kc) = self
             .lib
             .kernelcache()
@@ -72,9 +77,13 @@ impl Symbolicator<'_> {
         let entry = kc
             .slice()
             .entry_containing(vm)
-            .ok_or_else(|| format!("no entry of the kernelcache maps {vm:#x}"))?;
-        let (seg, nth) = segment_and_index(entry.segments(), vm)
-            .ok_or_else(|| format!("no segment of {} maps {vm:#x}", entry.id))?;
+            .ok_or(Unresolved::NoKernelcacheEntry { vm })?;
+        let (seg, nth) = segment_and_index(entry.segments(), vm).ok_or_else(|| {
+            Unresolved::NoKernelcacheSegment {
+                entry: entry.id.clone(),
+                vm,
+            }
+        })?;
         let entry_uuid = entry.uuid();
         let key = if entry.id == "com.apple.kernel"
             || (entry_uuid.is_some() && entry_uuid == self.placer.kernel_uuid())
@@ -99,7 +108,11 @@ impl Symbolicator<'_> {
                 .iter()
                 .filter(|s| s.name == seg_name)
                 .nth(nth)
-                .ok_or_else(|| format!("{name} has no segment {seg_name} #{nth}"))?;
+                .ok_or_else(|| Unresolved::NoNthSegment {
+                    image: name.clone(),
+                    segment: seg_name.clone(),
+                    nth,
+                })?;
             return Ok((
                 Target::File(key, SymbolAddr(own.vmaddr + in_seg), Some(name)),
                 None,
@@ -111,7 +124,7 @@ impl Symbolicator<'_> {
     pub(super) fn u_image_without_kernelcache(
         &mut self,
         p: &Placement,
-    ) -> Result<(Target, Option<String>), String> {
+    ) -> Result<(Target, Option<Caveat>), Unresolved> {
         // The U image's own kernelcache among the symbols (pre-fileset iOS kernelcaches are
         // plain MH_EXECUTEs): base + offset is one of its vmaddrs.
         if matches!(p.image, ImageKey::Image { uuid: Some(_), .. })
@@ -140,9 +153,7 @@ impl Symbolicator<'_> {
                     image: ImageKey::Kernel,
                     anchor: Anchor::SymbolFile,
                     offset: p.offset,
-                    caveat: Some(
-                        "a U-image address mapped onto the kernel without its kernelcache: may be off",
-                    ),
+                    caveat: Some(Caveat::UImageWithoutKernelcache),
                 };
                 self.target(&placed)
             }
@@ -164,7 +175,7 @@ fn segment_and_index(segments: &[Segment], vm: u64) -> Option<(&Segment, usize)>
 
 /// The kernel's segments after the first `__TEXT_EXEC` (`__PPLTEXT`, `__KLD`, `__LASTTEXT`) do
 /// not keep their distance to it in the boot kernelcache: say so when an address lands there.
-fn outside_anchor_caveat(p: &Placement, segments: &[Segment], addr: u64) -> Option<String> {
+fn outside_anchor_caveat(p: &Placement, segments: &[Segment], addr: u64) -> Option<Caveat> {
     let Anchor::Segment(name) = p.anchor else {
         return None;
     };
@@ -176,8 +187,8 @@ fn outside_anchor_caveat(p: &Placement, segments: &[Segment], addr: u64) -> Opti
         .iter()
         .find(|s| s.contains(addr))
         .map_or("no segment", |s| s.name.as_str());
-    Some(format!(
-        "outside the first {name} (in {landed}): the boot kernelcache may place it differently; \
-         give --kernelcache for an exact mapping"
-    ))
+    Some(Caveat::OutsideAnchor {
+        anchor: name,
+        landed: landed.to_string(),
+    })
 }

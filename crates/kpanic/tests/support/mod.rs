@@ -204,7 +204,7 @@ pub fn info_plist(bundle_id: &str, exec: &str) -> String {
 /// Asserts that a frame's symbols equal llvm-symbolizer's chain, innermost first.
 pub fn assert_frame(frame: &kpanic::Frame, truth: &[TruthSym], what: &str) {
     let got: Vec<TruthSym> = frame
-        .symbols
+        .symbol_frames()
         .iter()
         .map(|s| TruthSym {
             function: s.function.clone().unwrap_or_default(),
@@ -213,9 +213,11 @@ pub fn assert_frame(frame: &kpanic::Frame, truth: &[TruthSym], what: &str) {
         })
         .collect();
     assert_eq!(
-        got, truth,
-        "{what}: frame {} ({:?})",
-        frame.address, frame.unresolved_reason
+        got,
+        truth,
+        "{what}: frame {:?} ({:?})",
+        frame.address,
+        frame.unresolved().map(|u| u.to_string())
     );
 }
 

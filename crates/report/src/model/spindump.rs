@@ -111,7 +111,7 @@ impl ImageKind {
 }
 
 /// `[imageIndex, offset]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(from = "(u64, u64)")]
 pub struct StackFrame {
     pub image: u64,

@@ -195,7 +195,7 @@ fn core_summary(ctx: &Ctx) -> Option<Evidence> {
         .and_then(|s| {
             s.cores
                 .iter()
-                .find(|c| c.pc.address.contains(&format!("{pc:x}")))
+                .find(|c| c.pc.address.is_some_and(|a| a.get() == *pc))
         })
         .and_then(|c| c.pc.function().map(str::to_string));
     Some(Evidence::fact(format!(

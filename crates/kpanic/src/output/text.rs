@@ -2,12 +2,14 @@
 //! followed by its symbolication, then a short summary.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io;
 
 use kpanic_report::PanicReport;
 
+use super::address;
 use crate::frame::Frame;
-use crate::symbolicate::{Symbolication, ThreadFrames};
+use crate::symbolicate::{ImageStatus, PanicPathResult, Symbolication, ThreadFrames};
 
 /// Rendering choices.
 #[derive(Clone, Copy, Debug, Default)]
@@ -19,7 +21,17 @@ pub struct RenderOptions {
 const MARK: &str = "    -> ";
 const INLINE: &str = "         ";
 
-/// Renders `report` with `sym`'s answers under each frame line.
+/// Writes `report` with `sym`'s answers under each frame line.
+pub fn write_text(
+    w: &mut impl io::Write,
+    report: &PanicReport,
+    sym: &Symbolication,
+    opts: RenderOptions,
+) -> io::Result<()> {
+    w.write_all(render_text(report, sym, opts).as_bytes())
+}
+
+/// [`write_text`] into a string.
 pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOptions) -> String {
     let lines: Vec<&str> = report.panic_text.lines().collect();
     let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
@@ -116,8 +128,8 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
 
 fn frame_ref(f: &Frame) -> String {
     match f.frame {
-        Some([i, o]) => format!("[{i}, {o:#x}] {}", f.address),
-        None => f.address.clone(),
+        Some([i, o]) => format!("[{i}, {o:#x}] {}", address(f)),
+        None => address(f),
     }
 }
 
@@ -155,31 +167,33 @@ pub fn render_summary(sym: &Symbolication) -> String {
         out.push_str("  (no kernel or kext address in this panic)\n");
     }
     for i in &sym.images {
-        let uuid = i.uuid.as_deref().unwrap_or("no UUID");
-        match (&i.path, &i.reason) {
-            (Some(path), note) => {
+        let uuid = i
+            .uuid
+            .map_or_else(|| "no UUID".to_string(), |u| u.to_string());
+        match &i.symbols {
+            Ok(file) => {
                 let _ = writeln!(
                     out,
-                    "  {} [{uuid}] UUID ok: {path}{} ({} frames)",
+                    "  {} [{uuid}] UUID ok: {}{} ({} frames)",
                     i.image,
-                    note.as_deref()
+                    file.path.display(),
+                    file.note
+                        .as_ref()
                         .map(|n| format!(" ({n})"))
                         .unwrap_or_default(),
                     i.frames
                 );
             }
-            (None, reason) => {
-                let what = match i.status.as_str() {
-                    "uuid_mismatch" => {
-                        format!("UUID MISMATCH: {}", reason.as_deref().unwrap_or(""))
-                    }
+            Err(why) => {
+                let what = match i.status() {
+                    ImageStatus::UuidMismatch => format!("UUID MISMATCH: {why}"),
                     _ => "no symbols".to_string(),
                 };
                 let _ = writeln!(out, "  {} [{uuid}] {what} ({} frames)", i.image, i.frames);
             }
         }
     }
-    if sym.images.iter().any(|i| i.path.is_none()) {
+    if sym.images.iter().any(|i| i.symbols.is_err()) {
         out.push_str(
             "  (give --kdk DIR for a Kernel Debug Kit of this build, --symbols PATH for kexts \
              and dSYMs, --kernelcache FILE for exact kernelcache mapping)\n",
@@ -191,18 +205,18 @@ pub fn render_summary(sym: &Symbolication) -> String {
         sym.summary.resolved, sym.summary.frames
     );
     let check = &sym.summary.panic_path;
-    let _ = match check.result.as_str() {
-        "passed" => writeln!(
+    let _ = match check.result {
+        PanicPathResult::Passed => writeln!(
             out,
             "Panic path check: passed (the panicked thread runs through {})",
             check.matched.join(", ")
         ),
-        "failed" => writeln!(
+        PanicPathResult::Failed => writeln!(
             out,
             "Panic path check: FAILED: no panic-path function among the panicked thread's \
              resolved frames; suspect the symbols or the mapping"
         ),
-        _ => writeln!(
+        PanicPathResult::NotChecked => writeln!(
             out,
             "Panic path check: not checked (no resolved frame in the panicked thread)"
         ),
@@ -223,7 +237,8 @@ pub fn render_summary(sym: &Symbolication) -> String {
                 k.compared
             );
             for d in &k.disagreed {
-                let _ = writeln!(out, "  {}: log {} vs kpanic {}", d.address, d.log, d.kpanic);
+                let addr = d.address.map_or_else(|| "?".to_string(), |a| a.to_string());
+                let _ = writeln!(out, "  {addr}: log {} vs kpanic {}", d.log, d.kpanic);
             }
         }
     }

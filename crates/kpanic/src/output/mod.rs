@@ -1,0 +1,19 @@
+//! Presentation at the edge: every output kpanic writes is made here from the typed results
+//! of [`crate::symbolicate()`] and [`crate::diagnose::diagnose`]. The engine holds no hex
+//! strings; this layer chooses every word and format.
+//!
+//! - [`text`]: `kpanic symbolicate`'s text (the panic as the user knows it, answers under each
+//!   frame line).
+//! - [`json`]: the JSON documents of `symbolicate`, `diagnose` and `parse`, with their
+//!   `schema_version`.
+
+pub mod json;
+pub mod text;
+
+use crate::frame::Frame;
+
+/// A frame's address as printed: the runtime address, or `?` for a full panic's frame whose
+/// slide is unknown.
+pub(crate) fn address(f: &Frame) -> String {
+    f.address.map_or_else(|| "?".to_string(), |a| a.to_string())
+}
