@@ -8,6 +8,7 @@
 //!   whether an address is an instruction or a return address.
 //! - [`Hex`] and the `hex_*` serializers: numbers that JSON would round above 2^53.
 //! - [`pac`]: arm64e pointer authentication bits, stripped one way everywhere.
+//! - [`bundle`]: the one rule for calling a kext third-party.
 //!
 //! The crate has no knowledge of log formats or symbol files (those are `kpanic-report` and
 //! `kpanic-symbols`); like `symbolic-common`, it only names things.
@@ -15,6 +16,7 @@
 
 mod addr;
 mod arch;
+pub mod bundle;
 mod hex;
 pub mod pac;
 mod uuid;

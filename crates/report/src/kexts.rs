@@ -47,9 +47,7 @@ pub fn expand_kext_abbreviations(id: &str) -> Option<String> {
     Some(out)
 }
 
-pub(crate) fn is_third_party(bundle_id: &str) -> bool {
-    !bundle_id.starts_with("com.apple.")
-}
+pub(crate) use kpanic_common::bundle::is_third_party;
 
 /// `com.apple.driver.X(1.0d1)[UUID]@0xstart->0xend`, optionally after `dependency: `.
 /// Returns the ref and whether it was a dependency line.
