@@ -2,6 +2,7 @@
 //! (Kernel Debug Kit, kext dSYMs, kernelcache), maps every address into the right symbol file
 //! ([`kpanic_symbols`]), symbolicates, and explains.
 //!
+//! - [`images`]: the panic's images as the log identifies them, resolved once.
 //! - [`place`]: where each address of the log lives (DESIGN.md's address table), from the log
 //!   alone.
 //! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID.
@@ -9,6 +10,7 @@
 //! - [`output`]: text and JSON, made from the typed results at the edge.
 pub mod diagnose;
 pub mod frame;
+pub mod images;
 pub mod kdk;
 pub mod library;
 pub mod output;

@@ -6,9 +6,9 @@
 //! file's own load commands. Keeping the two steps apart is what keeps a slide from being
 //! applied twice: runtime addresses ([`RuntimeAddr`]) and unslid ones ([`UnslidAddr`]) stop here.
 
-use kpanic_common::pac::{is_kernel_half, strip_pac, va_bits_like};
 use kpanic_common::Uuid;
 
+use crate::images::{kexts, BinaryImageIdentity, ImageTable};
 use crate::unresolved::{Caveat, Unresolved};
 use kpanic_report::{ImageKind, PanicReport, RuntimeAddr, StackFrame, UnslidAddr};
 
@@ -72,23 +72,13 @@ const MAX_OPEN_KEXT: u64 = 64 << 20;
 /// Places runtime addresses of one panic.
 pub struct Placer<'r> {
     report: &'r PanicReport,
-    kernel_uuid: Option<Uuid>,
-    /// VA bits of kernel pointers, for PAC stripping (from a known kernel address).
-    va_bits: Option<u32>,
+    table: ImageTable<'r>,
     arm64: bool,
 }
 
 impl<'r> Placer<'r> {
+    /// A placer for the addresses of `report`.
     pub fn new(report: &'r PanicReport) -> Self {
-        let kernel_uuid = report.system.kernel_uuid;
-        let reference = report
-            .slides
-            .kernel_text_exec_base
-            .or(report.slides.kernel_text_base)
-            .or(report.slides.kernelcache_base)
-            .map(RuntimeAddr::get)
-            .or_else(|| report.panic.as_ref()?.caller.map(RuntimeAddr::get));
-        let va_bits = reference.filter(|r| is_kernel_half(*r)).map(va_bits_like);
         let arm64 = match report.arch {
             Some(a) => !a.is_x86_64(),
             None => report
@@ -99,26 +89,24 @@ impl<'r> Placer<'r> {
         };
         Placer {
             report,
-            kernel_uuid,
-            va_bits,
+            table: ImageTable::new(report),
             arm64,
         }
     }
 
+    /// The panic's image table.
+    pub fn table(&self) -> &ImageTable<'r> {
+        &self.table
+    }
+
+    /// The kernel's UUID, as the log gives it.
     pub fn kernel_uuid(&self) -> Option<Uuid> {
-        self.kernel_uuid
+        self.table.kernel_uuid()
     }
 
     /// PAC bits off, for kernel pointers (bit 55 set); user addresses stay as they are.
     pub fn strip(&self, addr: RuntimeAddr) -> RuntimeAddr {
-        let a = addr.get();
-        if !is_kernel_half(a) {
-            return addr;
-        }
-        match self.va_bits {
-            Some(bits) => RuntimeAddr(strip_pac(a, bits)),
-            None => addr,
-        }
+        self.table.strip(addr)
     }
 
     /// Places a runtime address of the panic text (lr, pc, caller, CORE PC/LR).
@@ -175,13 +163,8 @@ impl<'r> Placer<'r> {
     /// Ranges without an end (Intel ≤10.15 dependencies) are taken as open-ended from their
     /// start, nearest start first; the symbol file's segments bound them later.
     fn place_in_kext(&self, a: RuntimeAddr) -> Option<Placement> {
-        let kexts = self
-            .report
-            .kexts_in_backtrace
-            .iter()
-            .flat_map(|k| std::iter::once(&k.kext).chain(k.dependencies.iter()));
         let mut open_ended = None;
-        for k in kexts {
+        for k in kexts(self.report) {
             let Some(start) = k.start.map(|s| self.strip(s)) else {
                 continue;
             };
@@ -241,7 +224,10 @@ impl<'r> Placer<'r> {
         })?;
         let uuid: Option<Uuid> = img.uuid.filter(|u| !u.is_nil());
         let offset = frame.offset.get();
-        let image = if uuid.is_some() && uuid == self.kernel_uuid {
+        let image = if matches!(
+            self.table.identify(frame.image),
+            Some(BinaryImageIdentity::Kernel)
+        ) {
             ImageKey::Kernel
         } else {
             ImageKey::Image {

@@ -72,13 +72,9 @@ impl Symbolicator<'_> {
             },
             ImageKey::Image { index, uuid } => {
                 // A kext of the backtrace with this UUID gives the image its bundle id.
-                let bundle = uuid.and_then(|u| {
-                    r.kexts_in_backtrace
-                        .iter()
-                        .flat_map(|k| std::iter::once(&k.kext).chain(&k.dependencies))
-                        .find(|k| k.uuid == Some(u))
-                        .map(|k| k.bundle_id.clone())
-                });
+                let bundle = uuid
+                    .and_then(|u| self.placer.table().kext_by_uuid(u))
+                    .map(|k| k.bundle_id.clone());
                 let symbols = match uuid {
                     Some(u) => self.lib.by_uuid(*u).unwrap_or(Err(Unavailable::NoImage {
                         index: *index,
