@@ -45,7 +45,11 @@ fn json_golden(args: &[&str]) -> String {
     if let Some(obj) = v.as_object_mut() {
         if let Some(report) = obj.get_mut("report") {
             let s = serde_json::to_string(report).expect("serializes");
-            *report = Value::String(format!("<report: {} bytes, digest {}>", s.len(), digest(&s)));
+            *report = Value::String(format!(
+                "<report: {} bytes, digest {}>",
+                s.len(),
+                digest(&s)
+            ));
         }
         for key in ["symbolication", "diagnosis"] {
             let Some(threads) = obj
@@ -106,10 +110,7 @@ fn corpus_symbolicate_and_diagnose() {
             format!("{stem}.symbolicate.json"),
             json_golden(&["symbolicate", "--json", &path])
         );
-        insta::assert_snapshot!(
-            format!("{stem}.diagnose.txt"),
-            stdout(&["diagnose", &path])
-        );
+        insta::assert_snapshot!(format!("{stem}.diagnose.txt"), stdout(&["diagnose", &path]));
         insta::assert_snapshot!(
             format!("{stem}.diagnose.json"),
             json_golden(&["diagnose", "--json", &path])
