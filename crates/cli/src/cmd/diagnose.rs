@@ -32,9 +32,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
         let d = diagnose(report, sym.as_ref());
         if args.json {
-            return Ok(Rendered::Json(
-                serde_json::json!({ "file": name, "diagnosis": d }),
-            ));
+            return Rendered::json(&serde_json::json!({ "file": name, "diagnosis": d }));
         }
         let mut text = render_text(&d);
         for w in sym.iter().flat_map(|s| &s.warnings) {

@@ -68,9 +68,18 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let status = for_each_panic(&args.files, |name, report| {
         let sym = symbolicate(report, &lib);
         if args.json {
-            return Ok(Rendered::Json(serde_json::json!({
-                "file": name, "report": report, "symbolication": sym
-            })));
+            // Not `json!`: it would rebuild the report as a generic tree.
+            #[derive(serde::Serialize)]
+            struct Out<'a, S: serde::Serialize> {
+                file: &'a str,
+                report: &'a kpanic_report::PanicReport,
+                symbolication: &'a S,
+            }
+            return Rendered::json(&Out {
+                file: name,
+                report,
+                symbolication: &sym,
+            });
         }
         let mut text = render_text(
             report,

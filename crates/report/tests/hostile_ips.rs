@@ -1,0 +1,110 @@
+//! Hostile `.ips` inputs (see testdata/hostile/README.md): unknown body keys holding millions of
+//! tiny objects are kept as their JSON text, not as generic JSON trees (~100× the input), and
+//! still come out in the JSON exactly as before.
+
+use kpanic_report::parse;
+use serde_json::Value;
+
+const HEADER: &str = "{\"bug_type\":\"210\"}\n";
+const PANIC: &str = "\"panicString\":\"panic(cpu 0 caller 0xfffffe0012345678): test\\n\"";
+
+/// The array `gen_ips_amplify.py` writes: `n` copies of `{"":0}`.
+fn amplify_array(n: usize) -> String {
+    let mut s = String::with_capacity(n * 7 + 2);
+    s.push('[');
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str("{\"\":0}");
+    }
+    s.push(']');
+    s
+}
+
+/// Mirrors `gen_ips_amplify.py OUT MB`: a panic whose body holds an unknown key `x` with
+/// `MB * 1 MiB / 9` tiny objects.
+fn amplify_ips(mb: f64) -> (String, String) {
+    let n = (mb * 1024.0 * 1024.0 / 9.0) as usize;
+    let array = amplify_array(n);
+    (format!("{HEADER}{{{PANIC},\"x\":{array}}}"), array)
+}
+
+#[test]
+fn amplified_unknown_key_is_kept_as_text_and_known_fields_parse_the_same() {
+    let (input, array) = amplify_ips(1.5);
+    assert!(input.len() > 1_000_000);
+    let r = parse(input.as_bytes()).unwrap();
+    let ips = r.ips.as_ref().unwrap();
+    assert!(ips.body_complete);
+    // The unknown key is accounted for, verbatim.
+    let x = ips.body.other.get("x").expect("unknown key kept");
+    assert_eq!(x.get(), array);
+    // It serializes as the generic value did (here the input is already canonical JSON).
+    assert_eq!(serde_json::to_string(x).unwrap(), array);
+
+    // Known fields: the same as for the file without the unknown key.
+    let control = parse(format!("{HEADER}{{{PANIC}}}").as_bytes()).unwrap();
+    let mut a = serde_json::to_value(&r).unwrap();
+    let b = serde_json::to_value(&control).unwrap();
+    let body = a["ips"]["body"].as_object_mut().unwrap();
+    assert!(body.remove("other").is_some());
+    assert_eq!(a, b);
+    assert_eq!(
+        r.panic.as_ref().unwrap().message,
+        "test",
+        "panic text parsed"
+    );
+}
+
+/// Unknown values serialize byte for byte as `serde_json::Value` would: keys sorted, duplicate
+/// keys last-wins, numbers and escapes normalized, pretty or compact.
+#[test]
+fn unknown_values_serialize_like_generic_json() {
+    let unknown = r#"{ "z" : [1, 2.50, -0, 1E2, {"b":true, "a":null, "b":"\u00e9\n"}], "a": "x" , "e": {}, "f": [] }"#;
+    let input = format!("{HEADER}{{{PANIC},\"u\":{unknown},\"s\":\"plain\",\"n\":7}}");
+    let r = parse(input.as_bytes()).unwrap();
+    let other = &r.ips.as_ref().unwrap().body.other;
+    assert_eq!(other.len(), 3);
+    let want: Value = serde_json::from_str(unknown).unwrap();
+    let got = &other["u"];
+    assert_eq!(got.to_value(), want);
+    assert_eq!(
+        serde_json::to_string(got).unwrap(),
+        serde_json::to_string(&want).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_string_pretty(got).unwrap(),
+        serde_json::to_string_pretty(&want).unwrap()
+    );
+    assert_eq!(serde_json::to_string(&other["s"]).unwrap(), "\"plain\"");
+    assert_eq!(serde_json::to_string(&other["n"]).unwrap(), "7");
+}
+
+/// A value that `serde_json::Value` refuses (nested past its limit) is left out, as before; the
+/// file still parses.
+#[test]
+fn unknown_value_nested_too_deep_is_left_out() {
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let input = format!("{HEADER}{{{PANIC},\"deep\":{deep},\"ok\":1}}");
+    let r = parse(input.as_bytes()).unwrap();
+    let other = &r.ips.as_ref().unwrap().body.other;
+    assert!(!other.contains_key("deep"));
+    assert!(other.contains_key("ok"));
+    serde_json::to_string(&r).unwrap();
+}
+
+/// A single-document file is read as the header first: its unknown keys are not built either.
+#[test]
+fn single_document_with_amplified_key_parses() {
+    let array = amplify_array(100_000);
+    let input = format!("{{\"bug_type\":\"210\",{PANIC},\"x\":{array}}}");
+    let r = parse(input.as_bytes()).unwrap();
+    let ips = r.ips.as_ref().unwrap();
+    assert_eq!(ips.header.bug_type.as_deref(), Some("210"));
+    assert_eq!(
+        ips.body.other.get("x").map(|x| x.get()),
+        Some(array.as_str())
+    );
+    assert_eq!(r.panic.as_ref().unwrap().message, "test");
+}
