@@ -108,3 +108,46 @@ fn single_document_with_amplified_key_parses() {
     );
     assert_eq!(r.panic.as_ref().unwrap().message, "test");
 }
+
+/// Unknown keys inside `memoryStatus` (and its `memoryPages` and `memoryPressureDetails`) are
+/// kept as text too; the known fields read as before.
+#[test]
+fn memory_status_unknown_keys_are_kept_as_text() {
+    let array = amplify_array(100_000);
+    let ms = format!(
+        "{{\"pageSize\":16384,\"compressorSize\":null,\"memoryPressure\":true,\"x\":{array},\
+         \"memoryPressureDetails\":{{\"pagesWanted\":12,\"z\":{array}}},\
+         \"memoryPages\":{{\"free\":5,\"fileBacked\":7,\"y\":[1, 2]}}}}"
+    );
+    let input = format!("{HEADER}{{{PANIC},\"memoryStatus\":{ms}}}");
+    let r = parse(input.as_bytes()).unwrap();
+    assert!(!r.warnings.iter().any(|w| w.contains("memoryStatus")));
+    let m = r.ips.as_ref().unwrap().body.memory_status.as_ref().unwrap();
+    assert_eq!(m.page_size, Some(16384));
+    assert_eq!(m.compressor_size, None);
+    assert_eq!(m.memory_pressure, Some(true));
+    assert_eq!(m.other.get("x").map(|x| x.get()), Some(array.as_str()));
+    let d = m.memory_pressure_details.as_ref().unwrap();
+    assert_eq!(d.get("pagesWanted").and_then(|v| v.as_u64()), Some(12));
+    assert_eq!(d.get("z").map(|x| x.get()), Some(array.as_str()));
+    let p = m.memory_pages.as_ref().unwrap();
+    assert_eq!((p.free, p.file_backed), (Some(5), Some(7)));
+    assert_eq!(
+        p.other.get("y").map(|v| v.to_value()),
+        Some(serde_json::json!([1, 2]))
+    );
+    // Flattened in the JSON, as before.
+    let j = serde_json::to_value(m).unwrap();
+    assert_eq!(j["memoryPages"]["y"], serde_json::json!([1, 2]));
+    assert_eq!(j["pageSize"], 16384);
+    assert!(j["x"].is_array());
+
+    // A known field of the wrong type makes the memoryStatus unreadable, as it did.
+    let bad = format!("{HEADER}{{{PANIC},\"memoryStatus\":{{\"pageSize\":\"big\"}}}}");
+    let r = parse(bad.as_bytes()).unwrap();
+    assert!(r.ips.as_ref().unwrap().body.memory_status.is_none());
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("memoryStatus could not be read: pageSize")));
+}

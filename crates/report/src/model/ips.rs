@@ -31,6 +31,11 @@ impl RawJson {
         RawValue::from_string(text).ok().map(RawJson)
     }
 
+    /// The value as a `u64`, when it is one (like [`Value::as_u64`]).
+    pub fn as_u64(&self) -> Option<u64> {
+        serde_json::from_str(self.0.get()).ok()
+    }
+
     /// The value's JSON text as it was in the file.
     pub fn get(&self) -> &str {
         self.0.get()
@@ -234,7 +239,9 @@ pub struct IpsBody {
     pub other: BTreeMap<String, RawJson>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+/// `memoryStatus`. Read by hand (see [`RawJson`]): a derived reader buffers the unknown keys of
+/// a struct with a flattened map as a generic tree.
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -250,14 +257,15 @@ pub struct MemoryStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pressure: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_pressure_details: Option<BTreeMap<String, Value>>,
+    pub memory_pressure_details: Option<BTreeMap<String, RawJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pages: Option<MemoryPages>,
     #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
+    pub other: BTreeMap<String, RawJson>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+/// `memoryStatus.memoryPages`, read by hand like [`MemoryStatus`].
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryPages {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -277,5 +285,74 @@ pub struct MemoryPages {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purgeable: Option<u64>,
     #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
+    pub other: BTreeMap<String, RawJson>,
+}
+
+/// An object's members as raw JSON text (the input must come from `serde_json`).
+type RawMembers = BTreeMap<String, Box<RawValue>>;
+
+/// Takes member `key` as a `T` (`null` is `None`).
+fn take_member<T: de::DeserializeOwned, E: de::Error>(
+    members: &mut RawMembers,
+    key: &str,
+) -> Result<Option<T>, E> {
+    match members.remove(key) {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str::<Option<T>>(raw.get())
+            .map_err(|e| E::custom(format_args!("{key}: {e}"))),
+    }
+}
+
+/// The members left, kept as text; a member [`Value`] would refuse is an error, as it was.
+fn rest_members<E: de::Error>(members: RawMembers) -> Result<BTreeMap<String, RawJson>, E> {
+    members
+        .into_iter()
+        .map(|(k, raw)| match RawJson::new(&raw) {
+            Some(v) => Ok((k, v)),
+            None => Err(E::custom(format_args!(
+                "{k}: not a JSON value kpanic can keep"
+            ))),
+        })
+        .collect()
+}
+
+impl<'de> Deserialize<'de> for MemoryStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = RawMembers::deserialize(d)?;
+        let details = match m.remove("memoryPressureDetails") {
+            None => None,
+            Some(raw) => serde_json::from_str::<Option<RawMembers>>(raw.get())
+                .map_err(|e| de::Error::custom(format_args!("memoryPressureDetails: {e}")))?
+                .map(rest_members)
+                .transpose()?,
+        };
+        Ok(MemoryStatus {
+            page_size: take_member(&mut m, "pageSize")?,
+            compressor_size: take_member(&mut m, "compressorSize")?,
+            compressions: take_member(&mut m, "compressions")?,
+            decompressions: take_member(&mut m, "decompressions")?,
+            busy_buffer_count: take_member(&mut m, "busyBufferCount")?,
+            memory_pressure: take_member(&mut m, "memoryPressure")?,
+            memory_pressure_details: details,
+            memory_pages: take_member(&mut m, "memoryPages")?,
+            other: rest_members(m)?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for MemoryPages {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = RawMembers::deserialize(d)?;
+        Ok(MemoryPages {
+            active: take_member(&mut m, "active")?,
+            inactive: take_member(&mut m, "inactive")?,
+            wired: take_member(&mut m, "wired")?,
+            free: take_member(&mut m, "free")?,
+            speculative: take_member(&mut m, "speculative")?,
+            throttled: take_member(&mut m, "throttled")?,
+            file_backed: take_member(&mut m, "fileBacked")?,
+            purgeable: take_member(&mut m, "purgeable")?,
+            other: rest_members(m)?,
+        })
+    }
 }
