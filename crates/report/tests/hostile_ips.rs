@@ -151,3 +151,31 @@ fn memory_status_unknown_keys_are_kept_as_text() {
         .iter()
         .any(|w| w.starts_with("memoryStatus could not be read: pageSize")));
 }
+
+/// What `--json` does: the report written with unknown values verbatim, read back as one
+/// `RawJson` and printed, comes out exactly as the report's generic `Value` printed.
+#[test]
+fn report_printed_through_raw_json_is_the_generic_value() {
+    let unknown = r#"{ "z" : [1, 2.50, {"b":true, "a":null}], "a": "\u00e9" }"#;
+    let input = format!(
+        "{HEADER}{{{PANIC},\"u\":{unknown},\"memoryStatus\":{{\"pageSize\":4096,\"q\":[ 3 ]}}}}"
+    );
+    let r = parse(input.as_bytes()).unwrap();
+    let verbatim = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(&r)).unwrap();
+    assert!(verbatim.contains(unknown), "{verbatim}");
+    // Back to normalized output outside the closure.
+    assert!(!serde_json::to_string(&r).unwrap().contains(unknown));
+    let raw = kpanic_report::RawJson::from_json_text(verbatim).unwrap();
+    let value = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        serde_json::to_string_pretty(&raw).unwrap(),
+        serde_json::to_string_pretty(&value).unwrap()
+    );
+    assert_eq!(
+        serde_json::to_string(&raw).unwrap(),
+        serde_json::to_string(&value).unwrap()
+    );
+    // Nesting past what it can print safely is refused.
+    let deep = format!("{}{}", "[".repeat(2000), "]".repeat(2000));
+    assert!(kpanic_report::RawJson::from_json_text(deep).is_none());
+}

@@ -23,7 +23,8 @@ pub enum Rendered {
 impl Rendered {
     /// `v` as JSON output.
     pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> anyhow::Result<Self> {
-        let text = serde_json::to_string(v)?;
+        // Unknown values go out as they were read; printing normalizes them, once.
+        let text = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(v))?;
         RawJson::from_json_text(text)
             .map(Rendered::Json)
             .ok_or_else(|| anyhow::anyhow!("the JSON output nests too deep"))

@@ -5,6 +5,7 @@ use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -49,8 +50,29 @@ impl RawJson {
 
 impl Serialize for RawJson {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if VERBATIM.with(Cell::get) {
+            return self.0.serialize(s);
+        }
         Canonical(self.0.get()).serialize(s)
     }
+}
+
+thread_local! {
+    static VERBATIM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` (a `serde_json` serialization) with every [`RawJson`] written as its text as it
+/// was, not normalized: for JSON text that will be read back as [`RawJson::from_json_text`],
+/// which normalizes it when printed. Saves normalizing big unknown values twice.
+pub fn with_raw_json_verbatim<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            VERBATIM.with(|v| v.set(self.0));
+        }
+    }
+    let _reset = Reset(VERBATIM.with(|v| v.replace(true)));
+    f()
 }
 
 /// The deepest nesting of arrays and objects in JSON text.
