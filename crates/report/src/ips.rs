@@ -4,7 +4,7 @@
 
 use crate::full::parse_spindump;
 use crate::lenient_json::{find_scalar_value, find_string_value};
-use crate::model::{Format, IpsBody, IpsHeader, IpsInfo, MemoryStatus, PanicReport};
+use crate::model::{Format, IpsBody, IpsHeader, IpsInfo, MemoryStatus, PanicReport, RawJson};
 use crate::text::{parse_panic_text, stackshot_status};
 use crate::ParseError;
 use serde_json::value::RawValue;
@@ -142,8 +142,10 @@ pub(crate) fn parse_ips(input: &str) -> Result<PanicReport, ParseError> {
 /// The header is the first JSON value; some tools pretty-print it, so read a value, not a line.
 /// A header that does not parse is read leniently from the first line.
 fn split_header<'a>(input: &'a str, warnings: &mut Vec<String>) -> (IpsHeader, &'a str) {
+    // Values stay raw: a single-document file is all header here, and its unknown keys would
+    // otherwise become generic JSON trees.
     let mut stream =
-        serde_json::Deserializer::from_str(input).into_iter::<BTreeMap<String, Value>>();
+        serde_json::Deserializer::from_str(input).into_iter::<BTreeMap<String, &RawValue>>();
     match stream.next() {
         Some(Ok(map)) => {
             let end = stream.byte_offset();
@@ -151,12 +153,13 @@ fn split_header<'a>(input: &'a str, warnings: &mut Vec<String>) -> (IpsHeader, &
             // A single document holding the panic itself (no header line).
             if PANIC_KEYS.iter().any(|k| map.contains_key(*k)) || map.contains_key("processByPid") {
                 // Hand-made extracts carry the header as an object.
-                let header = match map.get("report_header") {
-                    Some(Value::Object(h)) => {
-                        header_from_map(h.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
-                    }
+                let report_header = map.get("report_header").and_then(|raw| {
+                    serde_json::from_str::<BTreeMap<String, &RawValue>>(raw.get()).ok()
+                });
+                let header = match report_header {
+                    Some(h) => header_from_map(h),
                     _ => IpsHeader {
-                        bug_type: map.get("bug_type").and_then(scalar),
+                        bug_type: map.get("bug_type").and_then(|raw| raw_scalar(raw)),
                         ..Default::default()
                     },
                 };
@@ -199,8 +202,17 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-fn header_from_map(mut map: BTreeMap<String, Value>) -> IpsHeader {
-    let mut take = |k: &str| map.remove(k).as_ref().and_then(scalar);
+/// A string, number or boolean value as text.
+fn raw_scalar(raw: &RawValue) -> Option<String> {
+    // Containers are not scalars: do not build them.
+    if raw.get().starts_with(['{', '[']) {
+        return None;
+    }
+    scalar(&serde_json::from_str(raw.get()).ok()?)
+}
+
+fn header_from_map(mut map: BTreeMap<String, &RawValue>) -> IpsHeader {
+    let mut take = |k: &str| map.remove(k).and_then(raw_scalar);
     let mut h = IpsHeader {
         bug_type: take("bug_type"),
         timestamp: take("timestamp"),
@@ -211,7 +223,10 @@ fn header_from_map(mut map: BTreeMap<String, Value>) -> IpsHeader {
         macos_system_state: take("macos_system_state"),
         other: BTreeMap::new(),
     };
-    h.other = map;
+    h.other = map
+        .into_iter()
+        .filter_map(|(k, raw)| Some((k, RawJson::new(raw)?)))
+        .collect();
     h
 }
 
@@ -221,11 +236,7 @@ fn read_body(
     body: &mut IpsBody,
     warnings: &mut Vec<String>,
 ) -> (Option<String>, Option<String>) {
-    let string = |k: &str| -> Option<String> {
-        let raw = map.get(k)?;
-        let v: Value = serde_json::from_str(raw.get()).ok()?;
-        scalar(&v)
-    };
+    let string = |k: &str| -> Option<String> { raw_scalar(map.get(k)?) };
     body.build = string("build");
     body.product = string("product");
     body.soc_id = string("socId");
@@ -290,9 +301,10 @@ fn read_body(
         "processByPid",
         "binaryImages",
     ];
+    // Unknown keys stay as their JSON text (a generic tree of a big one costs ~100× its size).
     for (k, raw) in map {
         if !KNOWN.contains(&k.as_str()) {
-            if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
+            if let Some(v) = RawJson::new(raw) {
                 body.other.insert(k.clone(), v);
             }
         }

@@ -163,8 +163,14 @@ fn zeroxjf_mte_keystore() {
         loaded_kexts: Some(238),
     });
     assert_eq!(
-        r.ips.as_ref().unwrap().header.other.get("sroute_id"),
-        Some(&serde_json::json!(15))
+        r.ips
+            .as_ref()
+            .unwrap()
+            .header
+            .other
+            .get("sroute_id")
+            .map(|v| v.to_value()),
+        Some(serde_json::json!(15))
     );
     assert_eq!(r.kernelcache_slide(), Some(0x47890000));
     let p = r.panic.as_ref().unwrap();

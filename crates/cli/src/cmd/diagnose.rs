@@ -32,9 +32,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
         let d = diagnose(report, sym.as_ref());
         if args.json {
-            return Ok(Rendered::Json(kpanic::output::json::diagnose_document(
-                name, &d,
-            )));
+            return Rendered::json(&kpanic::output::json::diagnose_document(name, &d));
         }
         let mut text = render_text(&d);
         for w in sym.iter().flat_map(|s| &s.warnings) {

@@ -7,15 +7,28 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use kpanic_report::{PanicReport, ParseError};
+use kpanic_report::{PanicReport, ParseError, RawJson};
 use rayon::prelude::*;
 
 /// One panic's output.
 pub enum Rendered {
-    /// With `--json`: printed alone for one file, in an array for several.
-    Json(serde_json::Value),
+    /// With `--json`: printed alone for one file, in an array for several. Kept as compact
+    /// text and printed as its `serde_json::Value` would be (pretty, keys sorted), without
+    /// building that tree: a report's unknown `.ips` keys can be millions of tiny values.
+    Json(RawJson),
     /// Printed as is, under a `==> file <==` header when there are several files.
     Text(String),
+}
+
+impl Rendered {
+    /// `v` as JSON output.
+    pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> anyhow::Result<Self> {
+        // Unknown values go out as they were read; printing normalizes them, once.
+        let text = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(v))?;
+        RawJson::from_json_text(text)
+            .map(Rendered::Json)
+            .ok_or_else(|| anyhow::anyhow!("the JSON output nests too deep"))
+    }
 }
 
 /// Parses every file and renders each panic with `render`. Unusable files are reported on

@@ -19,7 +19,7 @@ pub struct ParseArgs {
 pub fn run(args: &ParseArgs) -> Result<i32> {
     for_each_panic(&args.files, |_, report| {
         Ok(if args.json {
-            Rendered::Json(kpanic::output::json::parse_document(report))
+            Rendered::json(&kpanic::output::json::parse_document(report))?
         } else {
             Rendered::Text(kpanic_report::summary::render(report))
         })

@@ -69,7 +69,7 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let status = for_each_panic(&args.files, |name, report| {
         let sym = symbolicate(report, &lib);
         if args.json {
-            return Ok(Rendered::Json(symbolicate_document(name, report, &sym)));
+            return Rendered::json(&symbolicate_document(name, report, &sym));
         }
         let mut text = render_text(
             report,

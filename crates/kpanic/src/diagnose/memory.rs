@@ -52,6 +52,10 @@ pub struct MemoryState {
     pub swapfiles: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swap_space: Option<String>,
+    /// Figures the log makes impossible (page counts adding up past 2^64, pages × page size
+    /// past 2^64 bytes): the figure is left out of `pages`/`bytes` and said here instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub impossible: Vec<String>,
     /// Flags raised: `low_free_memory`, `memory_pressure`, `compressor_near_limit`,
     /// `swap_space_low`, `file_backed_heavy`, `speculative_heavy`.
     pub flags: Vec<String>,
@@ -103,6 +107,7 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
         compressor_segments_limit_percent: ci.and_then(|c| c.segments_percent),
         swapfiles: ci.and_then(|c| c.swapfiles),
         swap_space: ci.and_then(|c| c.swap_space_status.clone()),
+        impossible: Vec::new(),
         flags: Vec::new(),
     };
     if let Some(m) = ms {
@@ -143,15 +148,40 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
         "compressor",
     ]
     .iter()
-    .map(|k| pages.get(*k).copied().unwrap_or(0))
-    .sum::<u64>();
+    .try_fold(0u64, |sum, k| {
+        sum.checked_add(pages.get(*k).copied().unwrap_or(0))
+    });
+    let total = match total {
+        Some(t) => t,
+        None => {
+            st.impossible.push(
+                "the page counts add up to more than 2^64 pages: the log's values are impossible \
+                 (no total or free share)"
+                    .into(),
+            );
+            0
+        }
+    };
     if total > 0 {
         pages.insert("total".into(), total);
         if let Some(free) = pages.get("free") {
             st.free_percent = Some(round2(*free as f64 * 100.0 / total as f64));
         }
     }
-    st.bytes = pages.iter().map(|(k, v)| (k.clone(), v * ps)).collect();
+    for (k, v) in &pages {
+        match v.checked_mul(ps) {
+            Some(b) => {
+                st.bytes.insert(k.clone(), b);
+            }
+            None => st.impossible.push(format!(
+                "{k}: {v} pages of {ps} bytes is more than 2^64 bytes: the log's value is impossible"
+            )),
+        }
+    }
+    if !st.bytes.contains_key("total") {
+        // A share of an impossible total is no figure either.
+        st.free_percent = None;
+    }
     st.pages = pages;
     let get = |k: &str| st.pages.get(k).copied().unwrap_or(0);
 
@@ -180,7 +210,10 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
     {
         st.flags.push("swap_space_low".into());
     }
-    let pageable = get("active") + get("inactive") + get("speculative");
+    let pageable = get("active")
+        .checked_add(get("inactive"))
+        .and_then(|p| p.checked_add(get("speculative")))
+        .unwrap_or(0);
     if pageable > 0 && get("file_backed") as f64 * 100.0 / pageable as f64 > FILE_BACKED_PERCENT {
         st.flags.push("file_backed_heavy".into());
     }
@@ -197,9 +230,10 @@ fn round2(x: f64) -> f64 {
 fn pages_line(st: &MemoryState, keys: &[&str]) -> String {
     keys.iter()
         .filter_map(|k| {
-            st.pages
-                .get(*k)
-                .map(|p| format!("{k} {p} pages = {}", human_bytes(p * st.page_size)))
+            st.pages.get(*k).map(|p| match st.bytes.get(*k) {
+                Some(b) => format!("{k} {p} pages = {}", human_bytes(*b)),
+                None => format!("{k} {p} pages (impossible in bytes)"),
+            })
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -209,7 +243,6 @@ fn pages_line(st: &MemoryState, keys: &[&str]) -> String {
 pub fn findings(st: &MemoryState, class: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let stall = class.contains("watchdog") || class == "zone_map_exhausted";
-    let total = st.pages.get("total").copied();
     let has = |f: &str| st.flags.iter().any(|x| x == f);
     if has("low_free_memory") {
         let mut f = Finding::new(
@@ -220,7 +253,9 @@ pub fn findings(st: &MemoryState, class: &str) -> Vec<Finding> {
             format!(
                 "Free memory was nearly exhausted: {} free of {} ({:.2}%)",
                 human_bytes(st.bytes.get("free").copied().unwrap_or(0)),
-                human_bytes(total.unwrap_or(0) * st.page_size),
+                st.bytes
+                    .get("total")
+                    .map_or_else(|| "?".to_string(), |b| human_bytes(*b)),
                 st.free_percent.unwrap_or(0.0)
             ),
             "With almost no free pages, allocations wait for the pageout daemon and the compressor \

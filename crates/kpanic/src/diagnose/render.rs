@@ -118,6 +118,9 @@ pub fn render_text(d: &Diagnosis) -> String {
                 let _ = writeln!(o, "  {}", chunk.join(", "));
             }
         }
+        for w in &m.impossible {
+            let _ = writeln!(o, "  warning: {w}");
+        }
         if let Some(fp) = m.free_percent {
             let _ = write!(o, "  free {fp:.2}% of memory");
             if let Some(w) = m.pages_wanted {

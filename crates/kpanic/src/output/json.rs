@@ -19,33 +19,66 @@ use crate::symbolicate::{
 /// new fields do not raise it.
 pub const SCHEMA_VERSION: u32 = 1;
 
+// Documents are structs, not `json!` values: a report's unknown `.ips` keys are kept as raw
+// JSON text, and a generic value tree of them would cost many times the input.
+
 /// `kpanic symbolicate --json` for one panic.
-pub fn symbolicate_document(file: &str, report: &PanicReport, sym: &Symbolication) -> Value {
-    document(serde_json::json!({
-        "file": file,
-        "report": report,
-        "symbolication": JsonSymbolication::from(sym),
-    }))
+pub fn symbolicate_document<'a>(
+    file: &'a str,
+    report: &'a PanicReport,
+    sym: &'a Symbolication,
+) -> impl Serialize + 'a {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        kpanic_version: &'static str,
+        file: &'a str,
+        report: &'a PanicReport,
+        symbolication: JsonSymbolication<'a>,
+    }
+    Doc {
+        schema_version: SCHEMA_VERSION,
+        kpanic_version: KPANIC_VERSION,
+        file,
+        report,
+        symbolication: sym.into(),
+    }
 }
 
 /// `kpanic diagnose --json` for one panic.
-pub fn diagnose_document(file: &str, diagnosis: &Diagnosis) -> Value {
-    document(serde_json::json!({ "file": file, "diagnosis": diagnosis }))
-}
-
-/// `kpanic parse --json` for one panic: the report itself.
-pub fn parse_document(report: &PanicReport) -> Value {
-    document(serde_json::to_value(report).unwrap_or(Value::Null))
-}
-
-/// Every document says which kpanic wrote it and in which shape.
-fn document(mut v: Value) -> Value {
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("schema_version".into(), SCHEMA_VERSION.into());
-        obj.insert("kpanic_version".into(), env!("CARGO_PKG_VERSION").into());
+pub fn diagnose_document<'a>(file: &'a str, diagnosis: &'a Diagnosis) -> impl Serialize + 'a {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        kpanic_version: &'static str,
+        file: &'a str,
+        diagnosis: &'a Diagnosis,
     }
-    v
+    Doc {
+        schema_version: SCHEMA_VERSION,
+        kpanic_version: KPANIC_VERSION,
+        file,
+        diagnosis,
+    }
 }
+
+/// `kpanic parse --json` for one panic: the report itself, with the version fields.
+pub fn parse_document(report: &PanicReport) -> impl Serialize + '_ {
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        schema_version: u32,
+        kpanic_version: &'static str,
+        #[serde(flatten)]
+        report: &'a PanicReport,
+    }
+    Doc {
+        schema_version: SCHEMA_VERSION,
+        kpanic_version: KPANIC_VERSION,
+        report,
+    }
+}
+
+const KPANIC_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// One frame as DESIGN.md §3 documents it.
 #[derive(Serialize)]

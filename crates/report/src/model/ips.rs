@@ -1,8 +1,185 @@
 //! `.ips` / `.panic` JSON: the header line and the body's metadata keys.
 
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
+use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::fmt;
+
+/// A JSON value kept as its source text: the keys of an `.ips` file that kpanic does not know.
+/// Reading it builds no tree (a generic [`Value`] costs ~100× its text on arrays of tiny objects);
+/// it serializes exactly as the equivalent [`Value`] would: keys sorted, numbers and strings
+/// normalized, compact or pretty as the serializer wants.
+#[derive(Debug, Clone)]
+pub struct RawJson(Box<RawValue>);
+
+impl RawJson {
+    /// Keeps `raw` when it is a value [`Value`] would accept (same grammar, same nesting limit),
+    /// checked without building it; `None` otherwise.
+    pub(crate) fn new(raw: &RawValue) -> Option<Self> {
+        serde_json::from_str::<Validate>(raw.get()).ok()?;
+        Some(RawJson(raw.to_owned()))
+    }
+
+    /// JSON text written by a serializer (`serde_json::to_string`), kept as text: it prints as
+    /// the [`Value`] it stands for would, without building that tree. `None` when it is not JSON
+    /// or nests deeper than 1024 levels.
+    pub fn from_json_text(text: String) -> Option<Self> {
+        (nesting_depth(&text) <= 1024).then_some(())?;
+        RawValue::from_string(text).ok().map(RawJson)
+    }
+
+    /// The value as a `u64`, when it is one (like [`Value::as_u64`]).
+    pub fn as_u64(&self) -> Option<u64> {
+        serde_json::from_str(self.0.get()).ok()
+    }
+
+    /// The value's JSON text as it was in the file.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The value as a generic JSON tree (builds it: fine for small values).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl Serialize for RawJson {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if VERBATIM.with(Cell::get) {
+            return self.0.serialize(s);
+        }
+        Canonical(self.0.get()).serialize(s)
+    }
+}
+
+thread_local! {
+    static VERBATIM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` (a `serde_json` serialization) with every [`RawJson`] written as its text as it
+/// was, not normalized: for JSON text that will be read back as [`RawJson::from_json_text`],
+/// which normalizes it when printed. Saves normalizing big unknown values twice.
+pub fn with_raw_json_verbatim<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            VERBATIM.with(|v| v.set(self.0));
+        }
+    }
+    let _reset = Reset(VERBATIM.with(|v| v.replace(true)));
+    f()
+}
+
+/// The deepest nesting of arrays and objects in JSON text.
+fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// Serializes JSON text as its [`Value`] would be, one level at a time: an object or an array is
+/// split into the raw texts of its members (a pointer and a length each), scalars go through
+/// [`Value`].
+struct Canonical<'a>(&'a str);
+
+impl Serialize for Canonical<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = self.0.trim_start();
+        match text.as_bytes().first() {
+            Some(b'{') => {
+                let members: BTreeMap<String, &RawValue> =
+                    serde_json::from_str(text).map_err(S::Error::custom)?;
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (k, v) in &members {
+                    map.serialize_entry(k, &Canonical(v.get()))?;
+                }
+                map.end()
+            }
+            Some(b'[') => {
+                let items: Vec<&RawValue> = serde_json::from_str(text).map_err(S::Error::custom)?;
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for v in &items {
+                    seq.serialize_element(&Canonical(v.get()))?;
+                }
+                seq.end()
+            }
+            _ => serde_json::from_str::<Value>(text)
+                .map_err(S::Error::custom)?
+                .serialize(s),
+        }
+    }
+}
+
+/// Accepts what [`Value`] accepts, keeping nothing.
+struct Validate;
+
+impl<'de> Deserialize<'de> for Validate {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ValidateVisitor)
+    }
+}
+
+struct ValidateVisitor;
+
+impl<'de> Visitor<'de> for ValidateVisitor {
+    type Value = Validate;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Validate, E> {
+        Ok(Validate)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Validate, E> {
+        Ok(Validate)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Validate, E> {
+        Ok(Validate)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Validate, E> {
+        Ok(Validate)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Validate, E> {
+        Ok(Validate)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Validate, E> {
+        Ok(Validate)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Validate, A::Error> {
+        while seq.next_element::<Validate>()?.is_some() {}
+        Ok(Validate)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Validate, A::Error> {
+        while map.next_key::<Validate>()?.is_some() {
+            map.next_value::<Validate>()?;
+        }
+        Ok(Validate)
+    }
+}
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct IpsInfo {
@@ -36,7 +213,7 @@ pub struct IpsHeader {
     pub macos_system_state: Option<String>,
     /// Keys not listed above, verbatim.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub other: BTreeMap<String, Value>,
+    pub other: BTreeMap<String, RawJson>,
 }
 
 /// Body keys other than the panic text and the stackshot.
@@ -81,10 +258,12 @@ pub struct IpsBody {
     pub memory_status: Option<MemoryStatus>,
     /// Keys not listed above (and not `processByPid`/`binaryImages`), verbatim.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub other: BTreeMap<String, Value>,
+    pub other: BTreeMap<String, RawJson>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+/// `memoryStatus`. Read by hand (see [`RawJson`]): a derived reader buffers the unknown keys of
+/// a struct with a flattened map as a generic tree.
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,14 +279,15 @@ pub struct MemoryStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pressure: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub memory_pressure_details: Option<BTreeMap<String, Value>>,
+    pub memory_pressure_details: Option<BTreeMap<String, RawJson>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pages: Option<MemoryPages>,
     #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
+    pub other: BTreeMap<String, RawJson>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+/// `memoryStatus.memoryPages`, read by hand like [`MemoryStatus`].
+#[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryPages {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,5 +307,74 @@ pub struct MemoryPages {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purgeable: Option<u64>,
     #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
+    pub other: BTreeMap<String, RawJson>,
+}
+
+/// An object's members as raw JSON text (the input must come from `serde_json`).
+type RawMembers = BTreeMap<String, Box<RawValue>>;
+
+/// Takes member `key` as a `T` (`null` is `None`).
+fn take_member<T: de::DeserializeOwned, E: de::Error>(
+    members: &mut RawMembers,
+    key: &str,
+) -> Result<Option<T>, E> {
+    match members.remove(key) {
+        None => Ok(None),
+        Some(raw) => serde_json::from_str::<Option<T>>(raw.get())
+            .map_err(|e| E::custom(format_args!("{key}: {e}"))),
+    }
+}
+
+/// The members left, kept as text; a member [`Value`] would refuse is an error, as it was.
+fn rest_members<E: de::Error>(members: RawMembers) -> Result<BTreeMap<String, RawJson>, E> {
+    members
+        .into_iter()
+        .map(|(k, raw)| match RawJson::new(&raw) {
+            Some(v) => Ok((k, v)),
+            None => Err(E::custom(format_args!(
+                "{k}: not a JSON value kpanic can keep"
+            ))),
+        })
+        .collect()
+}
+
+impl<'de> Deserialize<'de> for MemoryStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = RawMembers::deserialize(d)?;
+        let details = match m.remove("memoryPressureDetails") {
+            None => None,
+            Some(raw) => serde_json::from_str::<Option<RawMembers>>(raw.get())
+                .map_err(|e| de::Error::custom(format_args!("memoryPressureDetails: {e}")))?
+                .map(rest_members)
+                .transpose()?,
+        };
+        Ok(MemoryStatus {
+            page_size: take_member(&mut m, "pageSize")?,
+            compressor_size: take_member(&mut m, "compressorSize")?,
+            compressions: take_member(&mut m, "compressions")?,
+            decompressions: take_member(&mut m, "decompressions")?,
+            busy_buffer_count: take_member(&mut m, "busyBufferCount")?,
+            memory_pressure: take_member(&mut m, "memoryPressure")?,
+            memory_pressure_details: details,
+            memory_pages: take_member(&mut m, "memoryPages")?,
+            other: rest_members(m)?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for MemoryPages {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut m = RawMembers::deserialize(d)?;
+        Ok(MemoryPages {
+            active: take_member(&mut m, "active")?,
+            inactive: take_member(&mut m, "inactive")?,
+            wired: take_member(&mut m, "wired")?,
+            free: take_member(&mut m, "free")?,
+            speculative: take_member(&mut m, "speculative")?,
+            throttled: take_member(&mut m, "throttled")?,
+            file_backed: take_member(&mut m, "fileBacked")?,
+            purgeable: take_member(&mut m, "purgeable")?,
+            other: rest_members(m)?,
+        })
+    }
 }

@@ -14,7 +14,9 @@ mod system;
 
 pub use backtrace::{Backtrace, Frame, KeepsymsSymbol, PanickedTask, PanickedThread};
 pub use cores::{CoreState, CoresInfo, PvhLocks, RetiredInstr, TpidrEntry};
-pub use ips::{IpsBody, IpsHeader, IpsInfo, MemoryPages, MemoryStatus};
+pub use ips::{
+    with_raw_json_verbatim, IpsBody, IpsHeader, IpsInfo, MemoryPages, MemoryStatus, RawJson,
+};
 pub use kexts::{KextEvent, KextEventKind, KextInBacktrace, KextRef, LoadedKext, LoadedKexts};
 pub use panic::{ArmException, IntelFault, IntelTrap, PanicHeadline, Register, SourceLocation};
 pub use sections::{

@@ -36,15 +36,41 @@ pub fn demangle_short(sym: &str) -> String {
         }
         let Ok(len) = n.parse::<usize>() else { break };
         let start = n.len();
-        if rest.len() < start + len {
+        // The length comes from the log: it may run past the end or into a multi-byte char.
+        let Some(end) = start.checked_add(len) else {
             break;
-        }
-        parts.push(&rest[start..start + len]);
-        rest = &rest[start + len..];
+        };
+        let (Some(part), Some(tail)) = (rest.get(start..end), rest.get(end..)) else {
+            break;
+        };
+        parts.push(part);
+        rest = tail;
     }
     if parts.is_empty() {
         sym.to_string()
     } else {
         parts.join("::")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::demangle_short;
+
+    #[test]
+    fn demangle_short_hostile_lengths() {
+        assert_eq!(
+            demangle_short("__ZN22AppleUSBHostController20lowerOnePowerStateToEm"),
+            "AppleUSBHostController::lowerOnePowerStateTo"
+        );
+        // A length of usize::MAX, a length past the end, a length ending inside `é`.
+        for sym in [
+            "__ZN18446744073709551615abcdefghijklmnopqrst",
+            "__ZN99abc",
+            "__ZN1\u{e9}x",
+        ] {
+            assert_eq!(demangle_short(sym), sym);
+        }
+        assert_eq!(demangle_short("__ZN2\u{e9}3foo"), "\u{e9}::foo");
     }
 }

@@ -121,18 +121,35 @@ pub(super) fn watchdog(ctx: &Ctx, f: &mut Finding, msg: &str) {
         let mut rows: Vec<_> = cu.rows.iter().collect();
         rows.sort_by_key(|r| std::cmp::Reverse(r.cpu_usage));
         let total = cu.total.unwrap_or(0).max(1);
+        // A row's share of the logged total; a row above the total (or a value whose ×100
+        // overflows) is impossible and is said so rather than printed as a percentage.
+        let mut impossible = Vec::new();
         let top: Vec<String> = rows
             .iter()
             .take(3)
-            .filter(|row| row.cpu_usage * 100 >= total)
-            .map(|row| {
-                format!(
+            .filter(|row| row.cpu_usage.checked_mul(100).is_none_or(|x| x >= total))
+            .filter_map(|row| {
+                let Some(logged_total) = cu.total else {
+                    return Some(format!(
+                        "{} thread {} pri {}: cpu_usage {}",
+                        row.task, row.thread, row.priority, row.cpu_usage
+                    ));
+                };
+                if row.cpu_usage > logged_total {
+                    impossible.push(format!(
+                        "{} thread {}: cpu_usage {} is more than the logged total {logged_total} \
+                         (over 100 %): the log's value is impossible",
+                        row.task, row.thread, row.cpu_usage
+                    ));
+                    return None;
+                }
+                Some(format!(
                     "{} thread {} pri {}: {:.0}% of cpu_usage",
                     row.task,
                     row.thread,
                     row.priority,
                     row.cpu_usage as f64 * 100.0 / total as f64
-                )
+                ))
             })
             .collect();
         if !top.is_empty() {
@@ -140,6 +157,9 @@ pub(super) fn watchdog(ctx: &Ctx, f: &mut Finding, msg: &str) {
                 "busiest threads at the panic: {}",
                 top.join("; ")
             )));
+        }
+        for e in impossible {
+            f.evidence.push(Evidence::fact(e));
         }
         let user_tasks: Vec<&str> = rows
             .iter()
