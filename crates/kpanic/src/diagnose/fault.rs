@@ -3,7 +3,8 @@
 
 use kpanic_report::{Arch, PanicReport};
 
-use super::{Confidence, Ctx, Evidence, Finding, FindingKind};
+use super::ids::FaultId;
+use super::{Confidence, Ctx, Evidence, Finding, FindingId, PanicClass};
 
 /// What a pointer value looks like.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,13 +172,10 @@ pub fn decode_pf_error(ec: u64) -> String {
 }
 
 /// Findings about the faulting address and register values.
-pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
+pub fn findings(ctx: &Ctx, class: PanicClass) -> Vec<Finding> {
     let r = ctx.report;
     let mut out = Vec::new();
-    let arm_fault = matches!(
-        class,
-        "kernel_data_abort" | "unaligned_abort" | "kernel_instruction_abort" | "pac_failure"
-    );
+    let arm_fault = class.has_far();
     let trap_type = r
         .panic
         .as_ref()
@@ -201,8 +199,7 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
         match classify_pointer(a, r) {
             PointerKind::Null(off) => {
                 let f = Finding::new(
-                    "null_pointer_dereference",
-                    FindingKind::Fault,
+                    FaultId::NullPointerDereference,
                     Confidence::High,
                     600,
                     format!("NULL pointer dereference: {label} = {a:#x}"),
@@ -224,8 +221,7 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             PointerKind::Poisoned(p) => out.push(poisoned(ctx, label, a, p)),
             PointerKind::NonCanonical => out.push(
                 Finding::new(
-                    "corrupt_pointer",
-                    FindingKind::Fault,
+                    FaultId::CorruptPointer,
                     Confidence::Medium,
                     550,
                     format!("Corrupt pointer: {label} = {a:#x} is not a valid address"),
@@ -237,8 +233,7 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             ),
             PointerKind::User => out.push(
                 Finding::new(
-                    "user_address_in_kernel",
-                    FindingKind::Fault,
+                    FaultId::UserAddressInKernel,
                     Confidence::Medium,
                     450,
                     format!("The kernel faulted on a user-space address ({label} = {a:#x})"),
@@ -288,7 +283,11 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             flagged.push((reg.name.clone(), v, k));
         }
     }
-    if !flagged.is_empty() && !out.iter().any(|f| f.class == "poisoned_pointer") {
+    if !flagged.is_empty()
+        && !out
+            .iter()
+            .any(|f| f.class == FindingId::Fault(FaultId::PoisonedPointer))
+    {
         let any_poison = flagged
             .iter()
             .any(|(_, _, k)| matches!(k, PointerKind::Poisoned(_)));
@@ -298,8 +297,7 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             .collect();
         let mut f = if any_poison {
             Finding::new(
-                "poisoned_pointer",
-                FindingKind::Fault,
+                FaultId::PoisonedPointer,
                 Confidence::Medium,
                 if trap_type == Some(13) { 580 } else { 400 },
                 format!(
@@ -311,8 +309,7 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             )
         } else {
             Finding::new(
-                "corrupt_pointer",
-                FindingKind::Fault,
+                FaultId::CorruptPointer,
                 Confidence::Medium,
                 560,
                 format!(
@@ -344,8 +341,7 @@ fn poisoned(ctx: &Ctx, label: &str, a: u64, p: &str) -> Finding {
         .map(|r| r.name.clone())
         .collect();
     let mut f = Finding::new(
-        "poisoned_pointer",
-        FindingKind::Fault,
+        FaultId::PoisonedPointer,
         Confidence::High,
         620,
         format!("The faulting address is a fill/poison pattern: {label} = {a:#x}"),

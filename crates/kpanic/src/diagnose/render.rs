@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use super::memory::{PageKind, PageSizeSource};
+use super::threads::WaitCategory;
 use super::{human_bytes, Confidence, Diagnosis, Finding};
 
 const WIDTH: usize = 96;
@@ -75,7 +77,13 @@ pub fn render_text(d: &Diagnosis) -> String {
             if let Some(a) = s.event_seconds_before_panic {
                 where_.push(format!("event {a:.0} s before the panic"));
             }
-            where_.push(s.seen_in.join(", "));
+            where_.push(
+                s.seen_in
+                    .iter()
+                    .map(|w| w.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
             line.push_str(&format!(": {}", where_.join("; ")));
             let _ = writeln!(o, "{line}");
         }
@@ -91,7 +99,7 @@ pub fn render_text(d: &Diagnosis) -> String {
             o,
             "  page size {} ({})",
             human_bytes(m.page_size),
-            if m.page_size_source == "log" {
+            if m.page_size_source == PageSizeSource::Log {
                 "from the log"
             } else {
                 "default for the architecture"
@@ -99,20 +107,20 @@ pub fn render_text(d: &Diagnosis) -> String {
         );
         if !m.bytes.is_empty() {
             let order = [
-                "total",
-                "free",
-                "active",
-                "inactive",
-                "speculative",
-                "wired",
-                "compressor",
-                "file_backed",
-                "purgeable",
-                "throttled",
+                PageKind::Total,
+                PageKind::Free,
+                PageKind::Active,
+                PageKind::Inactive,
+                PageKind::Speculative,
+                PageKind::Wired,
+                PageKind::Compressor,
+                PageKind::FileBacked,
+                PageKind::Purgeable,
+                PageKind::Throttled,
             ];
             let parts: Vec<String> = order
                 .iter()
-                .filter_map(|k| m.bytes.get(*k).map(|b| format!("{k} {}", human_bytes(*b))))
+                .filter_map(|k| m.bytes.get(k).map(|b| format!("{k} {}", human_bytes(*b))))
                 .collect();
             for chunk in parts.chunks(5) {
                 let _ = writeln!(o, "  {}", chunk.join(", "));
@@ -136,7 +144,8 @@ pub fn render_text(d: &Diagnosis) -> String {
             );
         }
         if !m.flags.is_empty() {
-            let _ = writeln!(o, "  flags: {}", m.flags.join(", "));
+            let flags: Vec<&str> = m.flags.iter().map(|f| f.as_str()).collect();
+            let _ = writeln!(o, "  flags: {}", flags.join(", "));
         }
         o.push('\n');
     }
@@ -161,7 +170,7 @@ pub fn render_text(d: &Diagnosis) -> String {
                     "    {:>5}  {}{}  — {}",
                     s.threads,
                     s.site,
-                    if s.category != "other" {
+                    if s.category != WaitCategory::Other {
                         format!(" [{}]", s.category)
                     } else {
                         String::new()

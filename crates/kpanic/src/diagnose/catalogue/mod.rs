@@ -22,7 +22,7 @@ mod watchdog;
 mod zones;
 
 use super::suspects::Suspect;
-use super::{Confidence, Ctx, Evidence, Finding, FindingKind};
+use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
 
 pub use intel::in_legacy_kext_region;
 pub use text::demangle_short;
@@ -30,8 +30,8 @@ pub use text::demangle_short;
 /// One panic class of the catalogue.
 #[derive(Debug)]
 pub struct ClassInfo {
-    /// Stable identifier.
-    pub id: &'static str,
+    /// The class.
+    pub id: PanicClass,
     /// Short human name.
     pub name: &'static str,
     pub explanation: &'static str,
@@ -84,16 +84,16 @@ pub static CATALOGUE: &[ClassInfo] = &[
     other::UNKNOWN,
 ];
 
-/// The catalogue entry of `id` (the `unknown` entry when there is none).
-pub fn info(id: &str) -> &'static ClassInfo {
+/// The catalogue entry of `id`.
+pub fn info(id: PanicClass) -> &'static ClassInfo {
     CATALOGUE
         .iter()
         .find(|c| c.id == id)
-        .unwrap_or_else(|| CATALOGUE.last().expect("catalogue is not empty"))
+        .expect("the catalogue has every class")
 }
 
 /// The class of the panic, from its message and the rest of the log.
-pub fn detect(ctx: &Ctx) -> &'static str {
+pub fn detect(ctx: &Ctx) -> PanicClass {
     let r = ctx.report;
     let m = ctx.message_lc();
     let has = |s: &str| m.contains(s);
@@ -104,64 +104,64 @@ pub fn detect(ctx: &Ctx) -> &'static str {
 
     if m.is_empty() {
         if bug_type == Some("151") {
-            return "forced_reset";
+            return PanicClass::ForcedReset;
         }
         // A fragment without its panic line: a keepsyms backtrace through kernel_trap that
         // returns into a kext is still a trap in that kext.
         if intel::trap_kext_from_keepsyms(ctx).is_some() {
-            return "intel_kext_trap";
+            return PanicClass::IntelKextTrap;
         }
-        return "unknown";
+        return PanicClass::Unknown;
     }
     if has("no checkins from watchdogd") || has("watchdog timeout: no checkins") {
-        return "watchdogd_timeout";
+        return PanicClass::WatchdogdTimeout;
     }
     if has("userspace watchdog timeout") {
-        return "userspace_watchdog_timeout";
+        return PanicClass::UserspaceWatchdogTimeout;
     }
     if has("wdt timeout") || (has("cpu") && has("failed to respond")) {
-        return "hardware_watchdog_timeout";
+        return PanicClass::HardwareWatchdogTimeout;
     }
     if has("watchdog") && (has("sleep/wake") || has("sleep\\/wake")) {
-        return "t2_sleep_wake_watchdog";
+        return PanicClass::T2SleepWakeWatchdog;
     }
     if has("macos watchdog detected") {
-        return "t2_macos_watchdog";
+        return PanicClass::T2MacosWatchdog;
     }
     if has("btn_rst") || has("force reset") || has("forcereset") || bug_type == Some("151") {
-        return "forced_reset";
+        return PanicClass::ForcedReset;
     }
     if (has("sleep transition") || has("wake transition") || has("sleep/wake"))
         && (has("timed out") || has("suspected bundle"))
     {
-        return "sleep_wake_timeout";
+        return PanicClass::SleepWakeTimeout;
     }
     if has("tag check fault") {
-        return "mte_tag_check_fault";
+        return PanicClass::MteTagCheckFault;
     }
     if has("ptrauth") || has("pointer authentication") || has("pac failure") {
-        return "pac_failure";
+        return PanicClass::PacFailure;
     }
     // Coprocessors before the generic assertion: their messages contain "assert".
     if has("dcp panic") || has("dcpext panic") {
-        return "dcp_panic";
+        return PanicClass::DcpPanic;
     }
     if has("aop panic") {
-        return "aop_panic";
+        return PanicClass::AopPanic;
     }
     if has("ans2") || has("ans panic") || has("ans3") {
-        return "ans_panic";
+        return PanicClass::AnsPanic;
     }
     if has("smc panic") || has("smc::") {
-        return "smc_panic";
+        return PanicClass::SmcPanic;
     }
     if has("sep panic") || has("sep/os panic") || has("sep rom panic") {
-        return "sep_panic";
+        return PanicClass::SepPanic;
     }
     if (has(" panic - ") && !r.panic_details.is_empty())
         || r.panic_details.iter().any(|l| l.contains("RTKit:"))
     {
-        return "coprocessor_panic";
+        return PanicClass::CoprocessorPanic;
     }
     let location = r
         .panic
@@ -170,85 +170,85 @@ pub fn detect(ctx: &Ctx) -> &'static str {
         .map(|l| l.file.to_ascii_lowercase())
         .unwrap_or_default();
     if has("amcc") || has("dcs group") || location.contains("platformerrorhandler") {
-        return "platform_hardware_error";
+        return PanicClass::PlatformHardwareError;
     }
     if has("pcie") && (has("link down") || has("linkdown") || has("link is down")) {
-        return "pcie_link_down";
+        return PanicClass::PcieLinkDown;
     }
     if has("gpu panic") || has("gpu hang") || has("nvrm") || has("agx") || has("gpu restart") {
-        return "gpu_panic";
+        return PanicClass::GpuPanic;
     }
     if has("nvme") && (has("fatal") || has("timeout") || has("csts"))
         || location.contains("ionvmecontroller")
     {
-        return "nvme_fatal";
+        return PanicClass::NvmeFatal;
     }
     if has("modified after free") || has("use-after-free") || has("double free") {
-        return "zone_use_after_free";
+        return PanicClass::ZoneUseAfterFree;
     }
     if has("zone map exhausted") || has("zone_map_exhausted") {
-        return "zone_map_exhausted";
+        return PanicClass::ZoneMapExhausted;
     }
     if has("zone_require") || has("zone bound") || has("zfree") || has("kfree") || has("zalloc") {
-        return "zone_corruption";
+        return PanicClass::ZoneCorruption;
     }
     if has("preemption_level") || has("blocking while holding a spinlock") {
-        return "blocking_with_spinlock";
+        return PanicClass::BlockingWithSpinlock;
     }
     if has("spinlock") && (has("timeout") || has("timed out")) || has("spinlock acquisition") {
-        return "spinlock_timeout";
+        return PanicClass::SpinlockTimeout;
     }
     if (has("interrupt") || has("preemption")) && (has("too long") || has("for more than")) {
-        return "interrupts_disabled_too_long";
+        return PanicClass::InterruptsDisabledTooLong;
     }
     if has("amfi") || has("code signature") || has("coretrust") || has("codesign") {
-        return "codesigning_panic";
+        return PanicClass::CodesigningPanic;
     }
     if has("unaligned") && has("abort") {
-        return "unaligned_abort";
+        return PanicClass::UnalignedAbort;
     }
     if has("instruction fetch abort") || has("instruction abort") {
-        return "kernel_instruction_abort";
+        return PanicClass::KernelInstructionAbort;
     }
     if has("kernel data abort") || has("data abort") {
-        return "kernel_data_abort";
+        return PanicClass::KernelDataAbort;
     }
     if has("undefined kernel instruction") || has("undefined instruction") {
-        return "undefined_instruction";
+        return PanicClass::UndefinedInstruction;
     }
     if let Some(trap) = r.panic.as_ref().and_then(|p| p.trap.as_ref()) {
         if ctx.kext_at(trap.address).is_some() || intel::in_legacy_kext_region(trap.address.get()) {
-            return "intel_kext_trap";
+            return PanicClass::IntelKextTrap;
         }
         return match trap.trap_type {
-            Some(14) => "intel_page_fault",
-            Some(13) => "intel_general_protection",
-            Some(8) => "intel_double_fault",
-            _ => "intel_kernel_trap",
+            Some(14) => PanicClass::IntelPageFault,
+            Some(13) => PanicClass::IntelGeneralProtection,
+            Some(8) => PanicClass::IntelDoubleFault,
+            _ => PanicClass::IntelKernelTrap,
         };
     }
     if has("kernel trap") {
-        return "intel_kernel_trap";
+        return PanicClass::IntelKernelTrap;
     }
     if has("stack overflow") || has("invalid kernel stack") {
-        return "kernel_stack_overflow";
+        return PanicClass::KernelStackOverflow;
     }
     if has("vm_map") || has("vm_fault") || has("vm_page") || has("vm_object") {
-        return "vm_map_failure";
+        return PanicClass::VmMapFailure;
     }
     if has("pmap") || has("ppl ") || has("ppl:") || has("sptm") {
-        return "pmap_panic";
+        return PanicClass::PmapPanic;
     }
     if has("lck_") || has("mutex") || has("rwlock") || has("lock ") && has("owner") {
-        return "lock_misuse";
+        return PanicClass::LockMisuse;
     }
     if has("compressor") || has("swap space") || has("swapfile") {
-        return "compressor_exhausted";
+        return PanicClass::CompressorExhausted;
     }
     if r.panic.as_ref().is_some_and(|p| p.location.is_some()) {
-        return "kernel_assertion";
+        return PanicClass::KernelAssertion;
     }
-    "unknown"
+    PanicClass::Unknown
 }
 
 fn process_phrase(ctx: &Ctx) -> Option<String> {
@@ -275,8 +275,8 @@ pub(super) fn origin(third_party: bool) -> &'static str {
 }
 
 /// Builds the panic-class finding: the first finding of every diagnosis.
-pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
-    let id = detect(ctx);
+/// `id` is the class [`detect`] found.
+pub fn classify(ctx: &Ctx, id: PanicClass, suspects: &[Suspect]) -> Finding {
     let info = info(id);
     let r = ctx.report;
     let msg = r
@@ -284,21 +284,14 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
         .as_ref()
         .map(|p| p.reason.clone())
         .unwrap_or_default();
-    let confidence = if id == "unknown" {
+    let confidence = if id == PanicClass::Unknown {
         Confidence::Low
     } else if r.panic.is_none() {
         Confidence::Medium
     } else {
         Confidence::High
     };
-    let mut f = Finding::new(
-        id,
-        FindingKind::PanicClass,
-        confidence,
-        1000,
-        info.name,
-        info.explanation,
-    );
+    let mut f = Finding::new(id, confidence, 1000, info.name, info.explanation);
     if let Some(p) = &r.panic {
         f.evidence.push(ctx.quote(p.line, &p.message));
     }
@@ -307,38 +300,47 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
         .iter()
         .find(|s| s.in_panicked_backtrace && s.third_party);
 
+    use PanicClass::*;
     match id {
-        "watchdogd_timeout" => watchdog::watchdog(ctx, &mut f, &msg),
-        "userspace_watchdog_timeout" => watchdog::userspace_watchdog(ctx, &mut f, &msg),
-        "hardware_watchdog_timeout" => watchdog::hardware_watchdog(&mut f, &msg),
-        "t2_sleep_wake_watchdog" => watchdog::t2_sleep_wake(ctx, &mut f),
-        "t2_macos_watchdog" => watchdog::t2_macos(&mut f),
-        "sleep_wake_timeout" => watchdog::sleep_wake(ctx, &mut f, &msg),
-        "forced_reset" => watchdog::forced_reset(ctx, &mut f),
-        "kernel_data_abort"
-        | "unaligned_abort"
-        | "kernel_instruction_abort"
-        | "pac_failure"
-        | "undefined_instruction" => faults::arm_abort(ctx, &mut f, id, proc_.as_deref()),
-        "mte_tag_check_fault" => faults::mte(ctx, &mut f, proc_.as_deref()),
-        "intel_page_fault"
-        | "intel_general_protection"
-        | "intel_double_fault"
-        | "intel_kernel_trap"
-        | "intel_kext_trap" => intel::intel_trap(ctx, &mut f, id, proc_.as_deref()),
-        "zone_use_after_free" | "zone_corruption" | "zone_map_exhausted" => {
+        WatchdogdTimeout => watchdog::watchdog(ctx, &mut f, &msg),
+        UserspaceWatchdogTimeout => watchdog::userspace_watchdog(ctx, &mut f, &msg),
+        HardwareWatchdogTimeout => watchdog::hardware_watchdog(&mut f, &msg),
+        T2SleepWakeWatchdog => watchdog::t2_sleep_wake(ctx, &mut f),
+        T2MacosWatchdog => watchdog::t2_macos(&mut f),
+        SleepWakeTimeout => watchdog::sleep_wake(ctx, &mut f, &msg),
+        ForcedReset => watchdog::forced_reset(ctx, &mut f),
+        MteTagCheckFault => faults::mte(ctx, &mut f, proc_.as_deref()),
+        PacFailure
+        | UnalignedAbort
+        | KernelInstructionAbort
+        | KernelDataAbort
+        | UndefinedInstruction => faults::arm_abort(ctx, &mut f, id, proc_.as_deref()),
+        IntelKextTrap
+        | IntelPageFault
+        | IntelGeneralProtection
+        | IntelDoubleFault
+        | IntelKernelTrap => intel::intel_trap(ctx, &mut f, id, proc_.as_deref()),
+        ZoneUseAfterFree | ZoneCorruption | ZoneMapExhausted => {
             zones::zone(ctx, &mut f, id, &msg, proc_.as_deref())
         }
-        "blocking_with_spinlock" => locks::blocking_with_spinlock(&mut f, &msg, top_suspect),
-        "dcp_panic" | "aop_panic" | "ans_panic" | "smc_panic" | "sep_panic"
-        | "coprocessor_panic" => coprocessors::coprocessor(ctx, &mut f, id, &msg),
-        "platform_hardware_error" => hardware::platform_error(ctx, &mut f, &msg),
-        "gpu_panic" => hardware::gpu(ctx, &mut f, &msg, suspects),
-        "nvme_fatal" => hardware::nvme(ctx, &mut f, &msg),
-        "codesigning_panic" => other::codesigning(&mut f, &msg, proc_.as_deref()),
-        "vm_map_failure" => other::vm_map(&mut f, &msg, proc_.as_deref()),
-        "kernel_assertion" => other::kernel_assertion(ctx, &mut f, &msg),
-        _ => other::unrecognised(&mut f, &msg),
+        DcpPanic | AopPanic | AnsPanic | SmcPanic | SepPanic | CoprocessorPanic => {
+            coprocessors::coprocessor(ctx, &mut f, id, &msg)
+        }
+        BlockingWithSpinlock => locks::blocking_with_spinlock(&mut f, &msg, top_suspect),
+        PlatformHardwareError => hardware::platform_error(ctx, &mut f, &msg),
+        GpuPanic => hardware::gpu(ctx, &mut f, &msg, suspects),
+        NvmeFatal => hardware::nvme(ctx, &mut f, &msg),
+        CodesigningPanic => other::codesigning(&mut f, &msg, proc_.as_deref()),
+        VmMapFailure => other::vm_map(&mut f, &msg, proc_.as_deref()),
+        KernelAssertion => other::kernel_assertion(ctx, &mut f, &msg),
+        SpinlockTimeout
+        | InterruptsDisabledTooLong
+        | LockMisuse
+        | PcieLinkDown
+        | PmapPanic
+        | KernelStackOverflow
+        | CompressorExhausted
+        | Unknown => other::unrecognised(&mut f, &msg),
     }
 
     if let Some(p) = entry_path(ctx) {
@@ -364,12 +366,7 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
             _ => {}
         }
     }
-    if !matches!(
-        id,
-        "watchdogd_timeout" | "mte_tag_check_fault" | "gpu_panic" | "forced_reset"
-    ) && !id.ends_with("_panic")
-        && !r.kexts_in_backtrace.is_empty()
-    {
+    if id.lists_backtrace_kexts() && !r.kexts_in_backtrace.is_empty() {
         let names: Vec<String> = r
             .kexts_in_backtrace
             .iter()
@@ -383,7 +380,7 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
     f.next_steps
         .extend(info.next_steps.iter().map(|s| s.to_string()));
     if let Some(s) = top_suspect {
-        if !matches!(id, "forced_reset") {
+        if id != PanicClass::ForcedReset {
             f.next_steps.insert(
                 0,
                 format!(
