@@ -116,25 +116,37 @@ pub(super) fn gpu(ctx: &Ctx, f: &mut Finding, msg: &str, suspects: &[Suspect]) {
     }
 }
 
+/// Apple's PCI vendor id.
+const APPLE_VID: &str = "0x106b";
+
+/// NVMe SSD vendors by PCI vendor id (lower case).
+static NVME_VENDORS: &[(&str, &str)] = &[
+    ("0x144d", "Samsung"),
+    ("0x15b7", "SanDisk/WD"),
+    ("0x1987", "Phison"),
+    ("0x126f", "Silicon Motion"),
+    ("0x1c5c", "SK hynix"),
+    (APPLE_VID, "Apple"),
+    ("0x8086", "Intel"),
+    ("0x1cc1", "ADATA"),
+    ("0x2646", "Kingston"),
+    ("0x1e0f", "KIOXIA"),
+    ("0xc0a9", "Micron/Crucial"),
+];
+
 pub(super) fn nvme(ctx: &Ctx, f: &mut Finding, msg: &str) {
     let vid = value_after(msg, "VID=");
     let did = value_after(msg, "DID=");
     let csts = value_after(msg, "CSTS=");
     let fw = value_after(msg, "FW Revision=").filter(|s| !s.starts_with('\\'));
-    let vendor = vid.map(|v| match v.to_ascii_lowercase().as_str() {
-        "0x144d" => "Samsung",
-        "0x15b7" => "SanDisk/WD",
-        "0x1987" => "Phison",
-        "0x126f" => "Silicon Motion",
-        "0x1c5c" => "SK hynix",
-        "0x106b" => "Apple",
-        "0x8086" => "Intel",
-        "0x1cc1" => "ADATA",
-        "0x2646" => "Kingston",
-        "0x1e0f" => "KIOXIA",
-        "0xc0a9" => "Micron/Crucial",
-        _ => "unknown vendor",
+    let vid_lc = vid.map(str::to_ascii_lowercase);
+    let vendor = vid_lc.as_deref().map(|v| {
+        NVME_VENDORS
+            .iter()
+            .find(|(id, _)| *id == v)
+            .map_or("unknown vendor", |(_, name)| *name)
     });
+    let third_party = vid_lc.as_deref().is_some_and(|v| v != APPLE_VID);
     let timeout = msg.contains("CommandTimeout")
         || ctx.report.backtrace.as_ref().is_some_and(|b| {
             b.frames.iter().any(|fr| {
@@ -172,7 +184,7 @@ pub(super) fn nvme(ctx: &Ctx, f: &mut Finding, msg: &str) {
         f.evidence
             .push(Evidence::fact(format!("SSD firmware revision {v}")));
     }
-    if vendor.is_some_and(|v| v != "Apple") {
+    if third_party {
         f.evidence.push(Evidence::fact(
             "a third-party SSD: Apple's NVMe driver and third-party power-state handling are a known source of these panics",
         ));

@@ -7,9 +7,9 @@
 //! The classes live with their family, together with the code that words their title and
 //! gathers their evidence: `watchdog` (stalls and resets), `faults` (arm64 aborts, PAC, MTE,
 //! undefined instructions), `intel` (Intel traps), `zones` (the zone allocator), `locks`,
-//! `coprocessors` (RTKit firmware), `hardware` (PCIe, SoC, GPU, NVMe) and `other`. [`detect`]
-//! stays in one place because a message can match the rules of several families and the
-//! order of the rules decides between them.
+//! `coprocessors` (RTKit firmware), `hardware` (PCIe, SoC, GPU, NVMe) and `other`. The
+//! detection rules that [`detect`] tries stay in one table because a message can match the
+//! rules of several families and the order of the rules decides between them.
 
 mod coprocessors;
 mod faults;
@@ -22,6 +22,8 @@ mod watchdog;
 mod zones;
 
 use super::suspects::Suspect;
+use kpanic_report::PanicReport;
+
 use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
 
 pub use intel::in_legacy_kext_region;
@@ -92,17 +94,184 @@ pub fn info(id: PanicClass) -> &'static ClassInfo {
         .expect("the catalogue has every class")
 }
 
+/// What the detection rules read: the lower-case panic message and a few facts of the log.
+struct Signals<'a> {
+    ctx: &'a Ctx<'a>,
+    report: &'a PanicReport,
+    /// The panic message without its source location, lower case.
+    message: String,
+    /// The source file of the panic, lower case (empty without one).
+    location: String,
+    /// The bug_type of an .ips report.
+    bug_type: Option<&'a str>,
+}
+
+impl Signals<'_> {
+    fn has(&self, s: &str) -> bool {
+        self.message.contains(s)
+    }
+}
+
+/// A detection rule: a class and when the log shows it, or a rule that picks among classes.
+enum Detect {
+    When(PanicClass, fn(&Signals) -> bool),
+    Pick(fn(&Signals) -> Option<PanicClass>),
+}
+
+/// The detection rules, tried in order; the first match wins. The order is not the
+/// catalogue's: a message can match the rules of several families (a coprocessor's message
+/// contains "assert", a zone panic names a lock), and the more specific rule comes first.
+static DETECTION: &[Detect] = {
+    use PanicClass::*;
+    &[
+        Detect::When(WatchdogdTimeout, |s| {
+            s.has("no checkins from watchdogd") || s.has("watchdog timeout: no checkins")
+        }),
+        Detect::When(UserspaceWatchdogTimeout, |s| {
+            s.has("userspace watchdog timeout")
+        }),
+        Detect::When(HardwareWatchdogTimeout, |s| {
+            s.has("wdt timeout") || (s.has("cpu") && s.has("failed to respond"))
+        }),
+        Detect::When(T2SleepWakeWatchdog, |s| {
+            s.has("watchdog") && (s.has("sleep/wake") || s.has("sleep\\/wake"))
+        }),
+        Detect::When(T2MacosWatchdog, |s| s.has("macos watchdog detected")),
+        Detect::When(ForcedReset, |s| {
+            s.has("btn_rst")
+                || s.has("force reset")
+                || s.has("forcereset")
+                || s.bug_type == Some("151")
+        }),
+        Detect::When(SleepWakeTimeout, |s| {
+            (s.has("sleep transition") || s.has("wake transition") || s.has("sleep/wake"))
+                && (s.has("timed out") || s.has("suspected bundle"))
+        }),
+        Detect::When(MteTagCheckFault, |s| s.has("tag check fault")),
+        Detect::When(PacFailure, |s| {
+            s.has("ptrauth") || s.has("pointer authentication") || s.has("pac failure")
+        }),
+        // Coprocessors before the generic assertion: their messages contain "assert".
+        Detect::When(DcpPanic, |s| s.has("dcp panic") || s.has("dcpext panic")),
+        Detect::When(AopPanic, |s| s.has("aop panic")),
+        Detect::When(AnsPanic, |s| {
+            s.has("ans2") || s.has("ans panic") || s.has("ans3")
+        }),
+        Detect::When(SmcPanic, |s| s.has("smc panic") || s.has("smc::")),
+        Detect::When(SepPanic, |s| {
+            s.has("sep panic") || s.has("sep/os panic") || s.has("sep rom panic")
+        }),
+        Detect::When(CoprocessorPanic, |s| {
+            (s.has(" panic - ") && !s.report.panic_details.is_empty())
+                || s.report.panic_details.iter().any(|l| l.contains("RTKit:"))
+        }),
+        Detect::When(PlatformHardwareError, |s| {
+            s.has("amcc") || s.has("dcs group") || s.location.contains("platformerrorhandler")
+        }),
+        Detect::When(PcieLinkDown, |s| {
+            s.has("pcie") && (s.has("link down") || s.has("linkdown") || s.has("link is down"))
+        }),
+        Detect::When(GpuPanic, |s| {
+            s.has("gpu panic")
+                || s.has("gpu hang")
+                || s.has("nvrm")
+                || s.has("agx")
+                || s.has("gpu restart")
+        }),
+        Detect::When(NvmeFatal, |s| {
+            s.has("nvme") && (s.has("fatal") || s.has("timeout") || s.has("csts"))
+                || s.location.contains("ionvmecontroller")
+        }),
+        Detect::When(ZoneUseAfterFree, |s| {
+            s.has("modified after free") || s.has("use-after-free") || s.has("double free")
+        }),
+        Detect::When(ZoneMapExhausted, |s| {
+            s.has("zone map exhausted") || s.has("zone_map_exhausted")
+        }),
+        Detect::When(ZoneCorruption, |s| {
+            s.has("zone_require")
+                || s.has("zone bound")
+                || s.has("zfree")
+                || s.has("kfree")
+                || s.has("zalloc")
+        }),
+        Detect::When(BlockingWithSpinlock, |s| {
+            s.has("preemption_level") || s.has("blocking while holding a spinlock")
+        }),
+        Detect::When(SpinlockTimeout, |s| {
+            s.has("spinlock") && (s.has("timeout") || s.has("timed out"))
+                || s.has("spinlock acquisition")
+        }),
+        Detect::When(InterruptsDisabledTooLong, |s| {
+            (s.has("interrupt") || s.has("preemption"))
+                && (s.has("too long") || s.has("for more than"))
+        }),
+        Detect::When(CodesigningPanic, |s| {
+            s.has("amfi") || s.has("code signature") || s.has("coretrust") || s.has("codesign")
+        }),
+        Detect::When(UnalignedAbort, |s| s.has("unaligned") && s.has("abort")),
+        Detect::When(KernelInstructionAbort, |s| {
+            s.has("instruction fetch abort") || s.has("instruction abort")
+        }),
+        Detect::When(KernelDataAbort, |s| {
+            s.has("kernel data abort") || s.has("data abort")
+        }),
+        Detect::When(UndefinedInstruction, |s| {
+            s.has("undefined kernel instruction") || s.has("undefined instruction")
+        }),
+        Detect::Pick(trap_class),
+        Detect::When(IntelKernelTrap, |s| s.has("kernel trap")),
+        Detect::When(KernelStackOverflow, |s| {
+            s.has("stack overflow") || s.has("invalid kernel stack")
+        }),
+        Detect::When(VmMapFailure, |s| {
+            s.has("vm_map") || s.has("vm_fault") || s.has("vm_page") || s.has("vm_object")
+        }),
+        Detect::When(PmapPanic, |s| {
+            s.has("pmap") || s.has("ppl ") || s.has("ppl:") || s.has("sptm")
+        }),
+        Detect::When(LockMisuse, |s| {
+            s.has("lck_") || s.has("mutex") || s.has("rwlock") || s.has("lock ") && s.has("owner")
+        }),
+        Detect::When(CompressorExhausted, |s| {
+            s.has("compressor") || s.has("swap space") || s.has("swapfile")
+        }),
+        Detect::When(KernelAssertion, |s| {
+            s.report
+                .panic
+                .as_ref()
+                .is_some_and(|p| p.location.is_some())
+        }),
+    ]
+};
+
+/// An Intel kernel trap: in a kext (by range or the ≤10.15 kext region), else by trap type.
+fn trap_class(s: &Signals) -> Option<PanicClass> {
+    let trap = s.report.panic.as_ref()?.trap.as_ref()?;
+    let in_kext = s.ctx.kext_at(trap.address).is_some();
+    Some(
+        if in_kext || intel::in_legacy_kext_region(trap.address.get()) {
+            PanicClass::IntelKextTrap
+        } else {
+            match trap.trap_type {
+                Some(14) => PanicClass::IntelPageFault,
+                Some(13) => PanicClass::IntelGeneralProtection,
+                Some(8) => PanicClass::IntelDoubleFault,
+                _ => PanicClass::IntelKernelTrap,
+            }
+        },
+    )
+}
+
 /// The class of the panic, from its message and the rest of the log.
 pub fn detect(ctx: &Ctx) -> PanicClass {
     let r = ctx.report;
-    let m = ctx.message_lc();
-    let has = |s: &str| m.contains(s);
     let bug_type = r
         .ips
         .as_ref()
         .and_then(|i| i.header.bug_type.as_deref().or(i.body.bug_type.as_deref()));
-
-    if m.is_empty() {
+    let message = ctx.message_lc();
+    if message.is_empty() {
         if bug_type == Some("151") {
             return PanicClass::ForcedReset;
         }
@@ -113,142 +282,25 @@ pub fn detect(ctx: &Ctx) -> PanicClass {
         }
         return PanicClass::Unknown;
     }
-    if has("no checkins from watchdogd") || has("watchdog timeout: no checkins") {
-        return PanicClass::WatchdogdTimeout;
-    }
-    if has("userspace watchdog timeout") {
-        return PanicClass::UserspaceWatchdogTimeout;
-    }
-    if has("wdt timeout") || (has("cpu") && has("failed to respond")) {
-        return PanicClass::HardwareWatchdogTimeout;
-    }
-    if has("watchdog") && (has("sleep/wake") || has("sleep\\/wake")) {
-        return PanicClass::T2SleepWakeWatchdog;
-    }
-    if has("macos watchdog detected") {
-        return PanicClass::T2MacosWatchdog;
-    }
-    if has("btn_rst") || has("force reset") || has("forcereset") || bug_type == Some("151") {
-        return PanicClass::ForcedReset;
-    }
-    if (has("sleep transition") || has("wake transition") || has("sleep/wake"))
-        && (has("timed out") || has("suspected bundle"))
-    {
-        return PanicClass::SleepWakeTimeout;
-    }
-    if has("tag check fault") {
-        return PanicClass::MteTagCheckFault;
-    }
-    if has("ptrauth") || has("pointer authentication") || has("pac failure") {
-        return PanicClass::PacFailure;
-    }
-    // Coprocessors before the generic assertion: their messages contain "assert".
-    if has("dcp panic") || has("dcpext panic") {
-        return PanicClass::DcpPanic;
-    }
-    if has("aop panic") {
-        return PanicClass::AopPanic;
-    }
-    if has("ans2") || has("ans panic") || has("ans3") {
-        return PanicClass::AnsPanic;
-    }
-    if has("smc panic") || has("smc::") {
-        return PanicClass::SmcPanic;
-    }
-    if has("sep panic") || has("sep/os panic") || has("sep rom panic") {
-        return PanicClass::SepPanic;
-    }
-    if (has(" panic - ") && !r.panic_details.is_empty())
-        || r.panic_details.iter().any(|l| l.contains("RTKit:"))
-    {
-        return PanicClass::CoprocessorPanic;
-    }
-    let location = r
-        .panic
-        .as_ref()
-        .and_then(|p| p.location.as_ref())
-        .map(|l| l.file.to_ascii_lowercase())
-        .unwrap_or_default();
-    if has("amcc") || has("dcs group") || location.contains("platformerrorhandler") {
-        return PanicClass::PlatformHardwareError;
-    }
-    if has("pcie") && (has("link down") || has("linkdown") || has("link is down")) {
-        return PanicClass::PcieLinkDown;
-    }
-    if has("gpu panic") || has("gpu hang") || has("nvrm") || has("agx") || has("gpu restart") {
-        return PanicClass::GpuPanic;
-    }
-    if has("nvme") && (has("fatal") || has("timeout") || has("csts"))
-        || location.contains("ionvmecontroller")
-    {
-        return PanicClass::NvmeFatal;
-    }
-    if has("modified after free") || has("use-after-free") || has("double free") {
-        return PanicClass::ZoneUseAfterFree;
-    }
-    if has("zone map exhausted") || has("zone_map_exhausted") {
-        return PanicClass::ZoneMapExhausted;
-    }
-    if has("zone_require") || has("zone bound") || has("zfree") || has("kfree") || has("zalloc") {
-        return PanicClass::ZoneCorruption;
-    }
-    if has("preemption_level") || has("blocking while holding a spinlock") {
-        return PanicClass::BlockingWithSpinlock;
-    }
-    if has("spinlock") && (has("timeout") || has("timed out")) || has("spinlock acquisition") {
-        return PanicClass::SpinlockTimeout;
-    }
-    if (has("interrupt") || has("preemption")) && (has("too long") || has("for more than")) {
-        return PanicClass::InterruptsDisabledTooLong;
-    }
-    if has("amfi") || has("code signature") || has("coretrust") || has("codesign") {
-        return PanicClass::CodesigningPanic;
-    }
-    if has("unaligned") && has("abort") {
-        return PanicClass::UnalignedAbort;
-    }
-    if has("instruction fetch abort") || has("instruction abort") {
-        return PanicClass::KernelInstructionAbort;
-    }
-    if has("kernel data abort") || has("data abort") {
-        return PanicClass::KernelDataAbort;
-    }
-    if has("undefined kernel instruction") || has("undefined instruction") {
-        return PanicClass::UndefinedInstruction;
-    }
-    if let Some(trap) = r.panic.as_ref().and_then(|p| p.trap.as_ref()) {
-        if ctx.kext_at(trap.address).is_some() || intel::in_legacy_kext_region(trap.address.get()) {
-            return PanicClass::IntelKextTrap;
-        }
-        return match trap.trap_type {
-            Some(14) => PanicClass::IntelPageFault,
-            Some(13) => PanicClass::IntelGeneralProtection,
-            Some(8) => PanicClass::IntelDoubleFault,
-            _ => PanicClass::IntelKernelTrap,
-        };
-    }
-    if has("kernel trap") {
-        return PanicClass::IntelKernelTrap;
-    }
-    if has("stack overflow") || has("invalid kernel stack") {
-        return PanicClass::KernelStackOverflow;
-    }
-    if has("vm_map") || has("vm_fault") || has("vm_page") || has("vm_object") {
-        return PanicClass::VmMapFailure;
-    }
-    if has("pmap") || has("ppl ") || has("ppl:") || has("sptm") {
-        return PanicClass::PmapPanic;
-    }
-    if has("lck_") || has("mutex") || has("rwlock") || has("lock ") && has("owner") {
-        return PanicClass::LockMisuse;
-    }
-    if has("compressor") || has("swap space") || has("swapfile") {
-        return PanicClass::CompressorExhausted;
-    }
-    if r.panic.as_ref().is_some_and(|p| p.location.is_some()) {
-        return PanicClass::KernelAssertion;
-    }
-    PanicClass::Unknown
+    let signals = Signals {
+        ctx,
+        report: r,
+        message,
+        location: r
+            .panic
+            .as_ref()
+            .and_then(|p| p.location.as_ref())
+            .map(|l| l.file.to_ascii_lowercase())
+            .unwrap_or_default(),
+        bug_type,
+    };
+    DETECTION
+        .iter()
+        .find_map(|rule| match rule {
+            Detect::When(class, applies) => applies(&signals).then_some(*class),
+            Detect::Pick(pick) => pick(&signals),
+        })
+        .unwrap_or(PanicClass::Unknown)
 }
 
 fn process_phrase(ctx: &Ctx) -> Option<String> {
@@ -414,4 +466,36 @@ fn entry_path(ctx: &Ctx) -> Option<Evidence> {
         return Some(Evidence::fact("reached from a Mach trap / mach_msg"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_can_be_detected_and_has_one_entry() {
+        let mut reachable: Vec<PanicClass> = DETECTION
+            .iter()
+            .filter_map(|rule| match rule {
+                Detect::When(class, _) => Some(*class),
+                Detect::Pick(_) => None,
+            })
+            .collect();
+        let when = reachable.len();
+        reachable.sort_unstable();
+        reachable.dedup();
+        assert_eq!(reachable.len(), when, "a class with two detection rules");
+        // The trap rule picks the Intel traps; a log matching nothing is unknown.
+        reachable.extend([
+            PanicClass::IntelKextTrap,
+            PanicClass::IntelPageFault,
+            PanicClass::IntelGeneralProtection,
+            PanicClass::IntelDoubleFault,
+            PanicClass::Unknown,
+        ]);
+        for c in PanicClass::ALL {
+            assert!(reachable.contains(c), "{c} is never detected");
+            assert_eq!(CATALOGUE.iter().filter(|i| i.id == *c).count(), 1, "{c}");
+        }
+    }
 }
