@@ -359,6 +359,20 @@ mod tests {
     }
 
     #[test]
+    fn confidence_is_ordered_and_kinds_serialise_as_before() {
+        use crate::diagnose::Confidence;
+        assert!(Confidence::Low < Confidence::Medium && Confidence::Medium < Confidence::High);
+        assert_eq!(
+            serde_json::to_string(&FindingKind::PanicClass).unwrap(),
+            "\"panic_class\""
+        );
+        assert_eq!(
+            FindingId::from(MemoryFlag::SwapSpaceLow).kind(),
+            FindingKind::Memory
+        );
+    }
+
+    #[test]
     fn predicates_match_the_families() {
         for c in PanicClass::ALL {
             if c.is_watchdog() || c.is_stall() {

@@ -68,7 +68,7 @@ pub struct Diagnosis {
 }
 
 /// The facts of the panic that every reader wants first.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PanicSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -93,35 +93,46 @@ pub struct PanicSummary {
     pub kernel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
-    /// `text`, `ips`, `full_ips`.
-    pub format: String,
+    pub format: LogFormat,
 }
 
-/// What a finding is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingKind {
-    /// The panic class: what the kernel said happened.
-    PanicClass,
-    /// The faulting address or register values of an abort or trap.
-    Fault,
-    /// A kext to suspect.
-    Suspect,
-    /// Memory state.
-    Memory,
-    /// Thread states and where threads wait (full panics).
-    Threads,
-    /// The machine: Hackintosh, virtual machine, modified boot, partial log.
-    System,
+string_enum! {
+    /// What a finding is about.
+    pub enum FindingKind {
+        /// The panic class: what the kernel said happened.
+        PanicClass = "panic_class",
+        /// The faulting address or register values of an abort or trap.
+        Fault = "fault",
+        /// A kext to suspect.
+        Suspect = "suspect",
+        /// Memory state.
+        Memory = "memory",
+        /// Thread states and where threads wait (full panics).
+        Threads = "threads",
+        /// The machine: Hackintosh, virtual machine, modified boot, partial log.
+        System = "system",
+    }
 }
 
-/// How sure the finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
+string_enum! {
+    /// How sure the finding is (ordered: low < medium < high).
+    pub enum Confidence {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+    }
+}
+
+string_enum! {
+    /// The kind of log the panic came from.
+    pub enum LogFormat {
+        /// A text panic log.
+        Text = "text",
+        /// An .ips panic report.
+        Ips = "ips",
+        /// A full .ips panic report (with the stackshot).
+        FullIps = "full_ips",
+    }
 }
 
 /// One line of evidence: a line of the log or a number derived from it.
@@ -392,10 +403,9 @@ fn summary(ctx: &Ctx) -> PanicSummary {
             .map(|k| k.rsplit('/').next().unwrap_or(k).trim().to_string()),
         arch: r.arch.map(|a| a.to_string()),
         format: match r.format {
-            kpanic_report::Format::Text => "text",
-            kpanic_report::Format::Ips => "ips",
-            kpanic_report::Format::FullIps => "full_ips",
-        }
-        .to_string(),
+            kpanic_report::Format::Text => LogFormat::Text,
+            kpanic_report::Format::Ips => LogFormat::Ips,
+            kpanic_report::Format::FullIps => LogFormat::FullIps,
+        },
     }
 }

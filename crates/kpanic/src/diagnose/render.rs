@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use super::memory::{PageKind, PageSizeSource};
 use super::threads::{ThreadReport, WaitCategory};
-use super::{human_bytes, Confidence, Diagnosis, Finding};
+use super::{human_bytes, Diagnosis, Finding};
 
 const WIDTH: usize = 96;
 
@@ -328,11 +328,7 @@ fn notes(o: &mut String, d: &Diagnosis) {
 }
 
 fn finding(o: &mut String, n: usize, f: &Finding) {
-    let conf = match f.confidence {
-        Confidence::High => "high",
-        Confidence::Medium => "medium",
-        Confidence::Low => "low",
-    };
+    let conf = f.confidence;
     let _ = writeln!(o, "{n}. {}", f.title);
     let _ = writeln!(o, "   [{} · {conf} confidence]", f.class);
     for l in wrap(&f.explanation, WIDTH - 3) {
