@@ -9,7 +9,8 @@ use kpanic::diagnose::memory::{MemoryFlag, PageKind, PageSizeSource};
 use kpanic::diagnose::suspects::{SeenIn, SuspectCategory};
 use kpanic::diagnose::threads::{SiteSource, WaitCategory};
 use kpanic::diagnose::{
-    catalogue, diagnose, render_text, Diagnosis, Finding, FindingId, PanicClass,
+    catalogue, diagnose, render_text, Confidence, Diagnosis, Finding, FindingId, FindingKind,
+    LogFormat, PanicClass,
 };
 use kpanic_report::PanicReport;
 
@@ -548,6 +549,96 @@ fn table_ids<'a>(doc: &'a str, heading: &str) -> Vec<&'a str> {
         .filter_map(|l| l.strip_prefix("| `"))
         .filter_map(|l| l.split('`').next())
         .collect()
+}
+
+/// The first line of `doc` that starts with `start`.
+fn doc_line<'a>(doc: &'a str, start: &str) -> &'a str {
+    doc.lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no {start:?} in docs/diagnose.md"))
+}
+
+/// `line` (`| `field` | `a`, `b` |` or `- `field`: `a`, `b``) lists exactly `ids`, each in
+/// backticks: every id is there, and there are as many identifiers as ids.
+#[track_caller]
+fn documents_exactly(line: &str, ids: &[&str]) {
+    for id in ids {
+        assert!(line.contains(&format!("`{id}`")), "{id} not in {line:?}");
+    }
+    let listed = line
+        .split('`')
+        .skip(3)
+        .step_by(2)
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .count();
+    assert_eq!(listed, ids.len(), "{line:?} lists other identifiers");
+}
+
+#[test]
+fn every_closed_set_is_documented() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnose.md"),
+    )
+    .expect("docs/diagnose.md");
+    documents_exactly(
+        doc_line(&doc, "| `kind` |"),
+        &FindingKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `confidence` |"),
+        &Confidence::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `category` |"),
+        &SuspectCategory::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `seen_in` |"),
+        &SeenIn::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `page_size_source` |"),
+        &PageSizeSource::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `flags` |"),
+        &MemoryFlag::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "- `category`: "),
+        &WaitCategory::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    for k in PageKind::ALL {
+        assert!(
+            doc_line(&doc, "| `pages` |").contains(&format!("`{k}`")),
+            "{k}"
+        );
+    }
+    for s in SiteSource::ALL {
+        assert!(doc.contains(&format!("- `source: {s}` —")), "source {s}");
+    }
+    let format = doc_line(&doc, "      \"format\": ");
+    for f in LogFormat::ALL {
+        assert!(format.contains(&format!("\"{f}\"")), "format {f}");
+    }
 }
 
 #[test]

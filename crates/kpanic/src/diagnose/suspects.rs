@@ -646,3 +646,58 @@ fn recent_event(ctx: &Ctx, s: &Suspect, _class: PanicClass) -> Option<Finding> {
     }
     Some(f)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_families_and_fallbacks() {
+        assert_eq!(
+            known("org.virtualbox.kext.VBoxDrv"),
+            (SuspectCategory::Hypervisor, Some("VirtualBox"))
+        );
+        assert_eq!(
+            known("as.vit9696.Lilu"),
+            (
+                SuspectCategory::Hackintosh,
+                Some("Lilu (Hackintosh patcher)")
+            )
+        );
+        assert_eq!(
+            known("com.example.ntfs3g"),
+            (SuspectCategory::Filesystem, None)
+        );
+        assert_eq!(
+            known("com.example.usbaudio"),
+            (SuspectCategory::Audio, None)
+        );
+        assert_eq!(known("com.example.thing"), (SuspectCategory::Other, None));
+    }
+
+    #[test]
+    fn no_prefix_of_one_category_starts_a_prefix_of_another() {
+        for (cat, families) in KNOWN {
+            for (prefix, _) in *families {
+                for (other, others) in KNOWN.iter().filter(|(c, _)| c != cat) {
+                    for (p, _) in *others {
+                        assert!(!p.starts_with(prefix), "{cat} {prefix} / {other} {p}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hot_path_categories() {
+        let hot: Vec<&str> = SuspectCategory::ALL
+            .iter()
+            .filter(|c| c.in_hot_paths())
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            hot,
+            ["hypervisor", "filesystem", "security", "network", "gpu"]
+        );
+    }
+}

@@ -123,3 +123,24 @@ pub(super) fn of_wait_kind(k: &str) -> WaitCategory {
     }
     categorise(WAIT_KIND_RULES, &l)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_and_wait_kinds() {
+        assert_eq!(of_function("vm_page_wait"), WaitCategory::Vm);
+        assert_eq!(of_function("apfs_vnop_read"), WaitCategory::Filesystem);
+        assert_eq!(of_function("IOLockSleep_turnstile"), WaitCategory::Lock);
+        assert_eq!(of_function("something_else"), WaitCategory::Other);
+        assert_eq!(of_wait_kind("unknown type 22"), WaitCategory::Vm);
+        assert_eq!(of_wait_kind("unknown type 33 (x)"), WaitCategory::Vm);
+        assert_eq!(of_wait_kind("unknown type 30"), WaitCategory::Other);
+        assert_eq!(of_wait_kind("kernel mutex"), WaitCategory::Lock);
+        assert_eq!(
+            of_wait_kind("mach_msg receive on port set"),
+            WaitCategory::Ipc
+        );
+    }
+}

@@ -64,3 +64,17 @@ fn state_key(t: &Thread) -> String {
         t.state.join("|")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_found_by_their_logged_names() {
+        let states = vec!["TH_WAIT".to_string(), "TH_UNINT".to_string()];
+        assert!(ThreadState::Wait.is_in(&states));
+        assert!(ThreadState::Unint.is_in(&states));
+        assert!(!ThreadState::Run.is_in(&states));
+        assert!(!ThreadState::Idle.is_in(&[]));
+    }
+}

@@ -277,3 +277,24 @@ fn label(key: &SiteKey, s: &Site, namer: &Namer) -> String {
         SiteKey::None => "no kernel frames, continuation or wait info".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_keys_order_as_their_former_text_keys() {
+        // Sites with equal threads and labels keep the order of their keys, which were text:
+        // `cont:…` < `fn:…` < `frame:…` < `none` < `wait:…`.
+        let keys = [
+            SiteKey::Continuation(1, 2),
+            SiteKey::Function("f".into()),
+            SiteKey::Frame(1, 2),
+            SiteKey::None,
+            SiteKey::Wait("w".into()),
+        ];
+        for w in keys.windows(2) {
+            assert!(w[0] < w[1], "{w:?}");
+        }
+    }
+}
