@@ -5,7 +5,13 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use kpanic::diagnose::{catalogue, diagnose, render_text, Diagnosis, Finding};
+use kpanic::diagnose::memory::{MemoryFlag, PageKind, PageSizeSource};
+use kpanic::diagnose::suspects::{SeenIn, SuspectCategory};
+use kpanic::diagnose::threads::{SiteSource, WaitCategory};
+use kpanic::diagnose::{
+    catalogue, diagnose, render_text, Confidence, Diagnosis, Finding, FindingId, FindingKind,
+    LogFormat, PanicClass,
+};
 use kpanic_report::PanicReport;
 
 fn corpus_dir() -> PathBuf {
@@ -29,7 +35,7 @@ fn run(name: &str) -> Diagnosis {
 /// classes that must be present.
 struct Case {
     file: &'static str,
-    class: &'static str,
+    class: PanicClass,
     suspects: &'static [&'static str],
     findings: &'static [&'static str],
     title_has: &'static [&'static str],
@@ -41,14 +47,14 @@ impl Case {
     const fn file(file: &'static str) -> Case {
         Case {
             file,
-            class: "",
+            class: PanicClass::Unknown,
             suspects: &[],
             findings: &[],
             title_has: &[],
         }
     }
 
-    const fn class(self, class: &'static str) -> Case {
+    const fn class(self, class: PanicClass) -> Case {
         Case { class, ..self }
     }
 
@@ -116,74 +122,74 @@ const CASES: &[Case] = &[
     // AppleT6020PlatformErrorHandler.cpp; CPUs failed to halt before it and no stackshot was
     // taken: a memory-controller hardware error report. Loaded kexts are all Apple.
     Case::file("arm64-text-amcc-01.txt")
-        .class("platform_hardware_error")
+        .class(PanicClass::PlatformHardwareError)
         .title_has(&["AMCC0"]),
     // "Kernel data abort" in node, far 0x18 and esr 0x96000006 (translation fault): a NULL
     // object's field at +0x18. No kext in the backtrace; kext list all Apple.
     Case::file("arm64-text-dataabort-01.txt")
-        .class("kernel_data_abort")
+        .class(PanicClass::KernelDataAbort)
         .findings(&["null_pointer_dereference"])
         .title_has(&["node", "NULL", "0x18"]),
     // "DCP PANIC - ASSERT!AppleDCPDPTXPowerController.cpp:561 No device added after powering on
     // the rails" with an RTKit crash log: the display coprocessor asserted.
     Case::file("arm64-text-dcp-coprocessor-01.txt")
-        .class("dcp_panic")
+        .class(PanicClass::DcpPanic)
         .title_has(&["DCP", "AppleDCPDPTXPowerController"]),
     // Data abort in logd with far 0x8 (NULL + 8); the only kext in the backtrace is
     // com.apple.iokit.EndpointSecurity: an ES event was being delivered.
     Case::file("arm64-text-endpointsecurity-01.txt")
-        .class("kernel_data_abort")
+        .class(PanicClass::KernelDataAbort)
         .findings(&["null_pointer_dereference", "endpoint_security_in_backtrace"])
         .title_has(&["logd", "NULL"]),
     // Data abort in kernel_task, far 0xb, IOUSBHostFamily/AppleUSBCommon (Apple) in the
     // backtrace; no third-party kext loaded.
     Case::file("arm64-text-iousbhost-m1-01.txt")
-        .class("kernel_data_abort")
+        .class(PanicClass::KernelDataAbort)
         .findings(&["null_pointer_dereference"])
         .title_has(&["NULL"]),
     // "vm_map_delete(...): failed unexpected with 2 @vm_map.c:7922" in frida-panic: a VM map
     // failure triggered by an instrumentation test program.
     Case::file("arm64-text-vmmap-coredump-01.txt")
-        .class("vm_map_failure")
+        .class(PanicClass::VmMapFailure)
         .findings(&["test_program"])
         .title_has(&["frida-panic"]),
     // "no checkins from watchdogd in 305 seconds ... shutdown in progress": a watchdog panic
     // during shutdown; the text log has no stackshot threads.
     Case::file("arm64-text-watchdog-01.txt")
-        .class("watchdogd_timeout")
+        .class(PanicClass::WatchdogdTimeout)
         .findings(&["stackshot_missing"])
         .title_has(&["305 s", "shutdown", "not the cause"]),
     // macOS 26 watchdogd timeout, 94 s; kexts list skipped ("see boot kernelcache").
     Case::file("arm64-text-watchdog-macos26-exclaves-01.txt")
-        .class("watchdogd_timeout")
+        .class(PanicClass::WatchdogdTimeout)
         .findings(&["stackshot_missing"])
         .title_has(&["94 s"]),
     // Slide-extracted fragment: data abort with far 0x989b636263620060, neither user nor
     // kernel: a corrupt pointer (the AppleBCMWLAN CVE trigger).
     Case::file("ios-ips-dataabort-FRAGMENT-slides-01.txt")
-        .class("kernel_data_abort")
+        .class(PanicClass::KernelDataAbort)
         .findings(&["corrupt_pointer", "incomplete_log"])
         .title_has(&["non-canonical"]),
     // Old-form "Kernel data abort. (saved state…)" in PoC "multi"; far is a kernel heap address,
     // esr 0x96000047 = write, translation fault level 3. Partial log.
     Case::file("ios-text-dataabort-paniclog11-PARTIAL-01.txt")
-        .class("kernel_data_abort")
+        .class(PanicClass::KernelDataAbort)
         .findings(&["incomplete_log"])
         .title_has(&["multi"]),
     // "Undefined kernel instruction: pc=… instr=d518c000": an MSR the platform forbids.
     Case::file("ios-text-undefinstr-paniclog10-01.txt")
-        .class("undefined_instruction")
+        .class(PanicClass::UndefinedInstruction)
         .title_has(&["d518c000"]),
     // "AMFI: inconsistency between instance and monitor context" in WeChat on a VRESEARCH1
     // (virtual iPhone) kernel with AMFI patches.
     Case::file("ios-vresearch-text-amfi-paniclog15-01.txt")
-        .class("codesigning_panic")
+        .class(PanicClass::CodesigningPanic)
         .findings(&["virtual_machine"])
         .title_has(&["WeChat"]),
     // "thread_invoke: preemption_level 1, possible cause: blocking while holding a spinlock";
     // NVIDIA Web Driver kexts (com.nvidia.web.*) are in the backtrace.
     Case::file("x86-text-3rdpartykext-nvidiaweb-01.txt")
-        .class("blocking_with_spinlock")
+        .class(PanicClass::BlockingWithSpinlock)
         .suspects(&[
             "com.nvidia.web.NVDAGK100HalWeb",
             "com.nvidia.web.NVDAResmanWeb",
@@ -194,7 +200,7 @@ const CASES: &[Case] = &[
     // trap returned into com.alexandred.VoodooI2C (getMultitouchPreferences): a trap in that
     // Hackintosh kext. Its deps VoodooI2CServices and VoodooGPIO are third-party too.
     Case::file("x86-text-3rdpartykext-voodooi2c-FRAGMENT-01.txt")
-        .class("intel_kext_trap")
+        .class(PanicClass::IntelKextTrap)
         .suspects(&[
             "com.alexandred.VoodooI2C",
             "com.alexandred.VoodooI2CServices",
@@ -205,7 +211,7 @@ const CASES: &[Case] = &[
     // GP fault (type 13) in the kernel (postpipeevent) in syz-fuzzer, "Fault CPU: 0x1 VMM":
     // RCX = 0xc0ffee… is a zone free-list cookie value.
     Case::file("x86-text-gpf-keepsyms-vmm-PARTIAL-01.txt")
-        .class("intel_general_protection")
+        .class(PanicClass::IntelGeneralProtection)
         .findings(&[
             "poisoned_pointer",
             "virtual_machine",
@@ -215,39 +221,39 @@ const CASES: &[Case] = &[
         .title_has(&["postpipeevent", "syz-fuzzer"]),
     // GP fault in lck_mtx_lock_spinwait_x86 with RAX = 0xc0ffee9e… (freed lock), under a VMM.
     Case::file("x86-text-gpf-keepsyms-vmm-PARTIAL-02.txt")
-        .class("intel_general_protection")
+        .class(PanicClass::IntelGeneralProtection)
         .findings(&["poisoned_pointer", "virtual_machine"])
         .title_has(&["lck_mtx_lock_spinwait_x86"]),
     // "Kernel trap at 0xffffff7f89d2e3d1, type 13" and that RIP lies in
     // com.emu.driver.EMUUSBAudio's range: a GP fault inside the third-party audio driver.
     Case::file("x86-text-gpf-kext-emuusbaudio-PARTIAL-01.txt")
-        .class("intel_kext_trap")
+        .class(PanicClass::IntelKextTrap)
         .suspects(&["com.emu.driver.EMUUSBAudio"])
         .findings(&["third_party_kext_in_backtrace"])
         .title_has(&["General protection", "com.emu.driver.EMUUSBAudio"]),
     // "GPU Panic: … NVRM … Read Error" from AppleMuxControl; NVIDIA kexts in the backtrace are
     // Apple-shipped; com.nvidia.CUDA is the one third-party kext loaded.
     Case::file("x86-text-gpupanic-kextlist-01.txt")
-        .class("gpu_panic")
+        .class(PanicClass::GpuPanic)
         .suspects(&["com.nvidia.CUDA"])
         .findings(&["known_kexts_loaded"])
         .title_has(&["GPU"]),
     // "IOGMD: not wired for the IODMACommand" @IOMemoryDescriptor.cpp: an IOKit assertion,
     // reached from user space (is_io_connect_method → IOUSBFamily user client).
     Case::file("x86-text-keepsyms-iousb-01.txt")
-        .class("kernel_assertion")
+        .class(PanicClass::KernelAssertion)
         .findings(&["incomplete_log"])
         .title_has(&["IOMemoryDescriptor.cpp", "IOGMD"]),
     // "Sleep transition timed out after 180 seconds … Suspected bundle:
     // com.apple.iokit.IOUSBHostFamily"; boot-args alcid=1 agdpmod=pikera = Hackintosh.
     Case::file("x86-text-keepsyms-sleepwake-hackintosh-01.txt")
-        .class("sleep_wake_timeout")
+        .class(PanicClass::SleepWakeTimeout)
         .findings(&["hackintosh"])
         .title_has(&["180 s", "com.apple.iokit.IOUSBHostFamily"]),
     // IONVMeFamily "Fatal error occurred. CSTS=0x1 … VID=0x144d" (Samsung) on an OpenCore
     // Hackintosh: Lilu, WhateverGreen, AppleALC, VirtualSMC & co. are loaded.
     Case::file("x86-text-nvme-abbrevkexts-01.txt")
-        .class("nvme_fatal")
+        .class(PanicClass::NvmeFatal)
         .suspects(&[
             "as.acidanthera.mieze.IntelMausi",
             "as.vit9696.AppleALC",
@@ -263,41 +269,41 @@ const CASES: &[Case] = &[
     // Big Sur NVMe CommandTimeout fatal error; boot-args igfxonln=1 (WhateverGreen) =
     // Hackintosh; no kext list (cut).
     Case::file("x86-text-nvme-bigsur-01.txt")
-        .class("nvme_fatal")
+        .class(PanicClass::NvmeFatal)
         .findings(&["hackintosh"])
         .title_has(&["command timeout"]),
     // Page fault (type 14) in the kernel, CR2 0x40 (NULL + 0x40), in "Google Chrome He"; one
     // third-party kext loaded (iShowU audio capture), not in the backtrace.
     Case::file("x86-text-pagefault-catalina-01.txt")
-        .class("intel_page_fault")
+        .class(PanicClass::IntelPageFault)
         .suspects(&["com.shinywhitebox.iShowU-Audio-Capture"])
         .findings(&["null_pointer_dereference", "known_kexts_loaded"])
         .title_has(&["CR2 0x40", "Google Chrome He"]),
     // Page fault with RIP 0xffffff801b06a6cd inside IOPCIFamily's range (Apple kext), CR2 0x58;
     // boot-args alcid=66 npci=0x2000 = Hackintosh.
     Case::file("x86-text-pagefault-ventura-01.txt")
-        .class("intel_kext_trap")
+        .class(PanicClass::IntelKextTrap)
         .findings(&["null_pointer_dereference", "hackintosh"])
         .title_has(&["com.apple.iokit.IOPCIFamily", "CR2 0x58"]),
     // "userspace watchdog timeout: no successful checkins from WindowServer (2 induced
     // crashes) in 120 seconds".
     Case::file("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt")
-        .class("userspace_watchdog_timeout")
+        .class(PanicClass::UserspaceWatchdogTimeout)
         .title_has(&["WindowServer", "120 s"]),
     // "btn_rst", bug_type 151, OS release type Restore: a forced reset during restore.
     Case::file("ios-ips-forcereset-full-01.ips")
-        .class("forced_reset")
+        .class(PanicClass::ForcedReset)
         .findings(&["thread_summary"])
         .title_has(&["restore"]),
     // "AOP PANIC - [EndpointAdapter.cpp:238] assert: … OUTBOX3 not ready".
     Case::file("ios-ips-full-aop-01.ips")
-        .class("aop_panic")
+        .class(PanicClass::AopPanic)
         .findings(&["thread_summary"])
         .title_has(&["AOP", "OUTBOX3"]),
     // Data abort in TestPOC, far 0x38 (NULL + 0x38); 1756 free pages of ~254k (0.69%) and
     // pagesWanted 244; pongoOS iBoot = jailbroken boot.
     Case::file("ios-ips-full-ipad-dataabort-U-01.ips")
-        .class("kernel_data_abort")
+        .class(PanicClass::KernelDataAbort)
         .findings(&[
             "null_pointer_dereference",
             "low_free_memory",
@@ -307,33 +313,33 @@ const CASES: &[Case] = &[
         .title_has(&["TestPOC", "0x38"]),
     // "Kernel tag check fault" in UAFTester, AppleSEPKeyStore in the backtrace.
     Case::file("ios-ips-full-mte-keystore-01.ips")
-        .class("mte_tag_check_fault")
+        .class(PanicClass::MteTagCheckFault)
         .findings(&["test_program", "thread_summary"])
         .title_has(&["UAFTester", "com.apple.driver.AppleSEPKeyStore"]),
     // "Kernel tag check fault" in TestPOC, IOHIDFamily/AppleSPU in the backtrace.
     Case::file("ios-ips-full-mte-tagfault-02.ips")
-        .class("mte_tag_check_fault")
+        .class(PanicClass::MteTagCheckFault)
         .findings(&["test_program"])
         .title_has(&["TestPOC", "com.apple.iokit.IOHIDFamily"]),
     // "[iokit.IOCommandGate]: element modified after free (off:72, …, sz:80, …)" in Test; free
     // memory 1620 pages of ~229k (0.7%).
     Case::file("ios-ips-full-sepkeystore-01.ips")
-        .class("zone_use_after_free")
+        .class(PanicClass::ZoneUseAfterFree)
         .findings(&["low_free_memory", "test_program"])
         .title_has(&["iokit.IOCommandGate", "80 bytes"]),
     // Truncated JSON: data abort with far = x2 = x19 = 0x4141414141414141 in appleclcd_exploi.
     Case::file("ios-ips-panicfull-TRUNCATED-01.ips")
-        .class("kernel_data_abort")
+        .class(PanicClass::KernelDataAbort)
         .findings(&["poisoned_pointer", "test_program", "modified_boot"])
         .title_has(&["0x4141414141414141"]),
     // bridgeOS: "Unexpected SoC (system) watchdog reset occurred during sleep/wake transition".
     Case::file("t2-bridgeos-ips-sleepwake-01.panic")
-        .class("t2_sleep_wake_watchdog")
+        .class(PanicClass::T2SleepWakeWatchdog)
         .title_has(&["T2"]),
     // macOS 26 watchdogd timeout with a two-process stackshot extract: launchd waits on a
     // krwlock owned by java thread 798645, which is itself TH_WAIT|TH_UNINT.
     Case::file("arm64-panicfull-EXTRACT-macos26-01.json")
-        .class("watchdogd_timeout")
+        .class(PanicClass::WatchdogdTimeout)
         .findings(&["blocked_lock_owner"])
         .title_has(&["94 s"]),
 ];
@@ -374,11 +380,12 @@ fn corpus_full_panics() {
     }
 }
 
-fn finding<'a>(d: &'a Diagnosis, class: &str) -> &'a Finding {
+fn finding<'a>(d: &'a Diagnosis, id: &str) -> &'a Finding {
+    let id: FindingId = id.parse().expect("a finding id");
     d.findings
         .iter()
-        .find(|f| f.class == class)
-        .unwrap_or_else(|| panic!("no {class}"))
+        .find(|f| f.class == id)
+        .unwrap_or_else(|| panic!("no {id}"))
 }
 
 /// Asserts that some evidence line of `f` passes `test`.
@@ -426,7 +433,7 @@ fn keystore_thread_counts() {
         ]
     );
     assert_eq!(t.wait_sites[0].site, "kernel+0x50b6b4 (continuation)");
-    assert_eq!(t.wait_sites[0].source, "continuation");
+    assert_eq!(t.wait_sites[0].source, SiteSource::Continuation);
     // 447 threads of kernel_task in one uninterruptible continuation.
     assert_eq!(t.wait_sites[3].uninterruptible, 447);
     assert_eq!(t.wait_sites[3].processes, vec!["kernel_task (0): 447"]);
@@ -448,9 +455,9 @@ fn keystore_thread_counts() {
     // Memory, 16 KiB pages from the log.
     let m = d.memory.as_ref().unwrap();
     assert_eq!(m.page_size, 16384);
-    assert_eq!(m.pages["free"], 129749);
-    assert_eq!(m.bytes["free"], 129749 * 16384);
-    assert_eq!(m.pages["total"], 658068 + 88227);
+    assert_eq!(m.pages[&PageKind::Free], 129749);
+    assert_eq!(m.bytes[&PageKind::Free], 129749 * 16384);
+    assert_eq!(m.pages[&PageKind::Total], 658068 + 88227);
     assert!(m.flags.is_empty(), "{:?}", m.flags);
 }
 
@@ -459,10 +466,10 @@ fn low_memory_is_flagged_with_the_page_size_of_the_log() {
     let d = run("ios-ips-full-ipad-dataabort-U-01.ips");
     let m = d.memory.as_ref().unwrap();
     assert_eq!(m.page_size, 16384);
-    assert_eq!(m.page_size_source, "log");
-    assert_eq!(m.pages["free"], 1756);
-    assert!(m.flags.contains(&"low_free_memory".to_string()));
-    assert!(m.flags.contains(&"memory_pressure".to_string()));
+    assert_eq!(m.page_size_source, PageSizeSource::Log);
+    assert_eq!(m.pages[&PageKind::Free], 1756);
+    assert!(m.has(MemoryFlag::LowFreeMemory));
+    assert!(m.has(MemoryFlag::MemoryPressure));
     assert!(m.free_percent.unwrap() < 1.0);
     // Intel text logs: 4 KiB by default, compressor line parsed.
     let d = run("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt");
@@ -524,61 +531,156 @@ fn suspects_carry_where_they_were_seen() {
     let s = &d.suspects[0];
     assert_eq!(s.bundle_id, "com.nvidia.web.NVDAResmanWeb");
     assert_eq!(s.known_as.as_deref(), Some("NVIDIA Web Driver"));
-    assert_eq!(s.category, "gpu");
+    assert_eq!(s.category, SuspectCategory::Gpu);
     assert!(s.in_panicked_backtrace);
     assert_eq!(s.backtrace_frames, 5);
     let d = run("x86-text-pagefault-catalina-01.txt");
     let s = &d.suspects[0];
     assert!(!s.in_panicked_backtrace);
-    assert_eq!(s.seen_in, vec!["loaded_kexts"]);
+    assert_eq!(s.seen_in, vec![SeenIn::LoadedKexts]);
+}
+
+/// The first column of the markdown table under `heading`: the identifiers it lists.
+fn table_ids<'a>(doc: &'a str, heading: &str) -> Vec<&'a str> {
+    let section = doc.split(heading).nth(1).expect(heading);
+    let section = section.split("\n## ").next().unwrap_or(section);
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect()
+}
+
+/// The first line of `doc` that starts with `start`.
+fn doc_line<'a>(doc: &'a str, start: &str) -> &'a str {
+    doc.lines()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no {start:?} in docs/diagnose.md"))
+}
+
+/// `line` (`| `field` | `a`, `b` |` or `- `field`: `a`, `b``) lists exactly `ids`, each in
+/// backticks: every id is there, and there are as many identifiers as ids.
+#[track_caller]
+fn documents_exactly(line: &str, ids: &[&str]) {
+    for id in ids {
+        assert!(line.contains(&format!("`{id}`")), "{id} not in {line:?}");
+    }
+    let listed = line
+        .split('`')
+        .skip(3)
+        .step_by(2)
+        .filter(|w| w.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .count();
+    assert_eq!(listed, ids.len(), "{line:?} lists other identifiers");
 }
 
 #[test]
-fn every_catalogue_class_is_documented() {
+fn every_closed_set_is_documented() {
     let doc = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnose.md"),
     )
     .expect("docs/diagnose.md");
-    assert!(catalogue::CATALOGUE.len() >= 20);
-    for c in catalogue::CATALOGUE {
+    documents_exactly(
+        doc_line(&doc, "| `kind` |"),
+        &FindingKind::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `confidence` |"),
+        &Confidence::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `category` |"),
+        &SuspectCategory::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `seen_in` |"),
+        &SeenIn::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `page_size_source` |"),
+        &PageSizeSource::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "| `flags` |"),
+        &MemoryFlag::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    documents_exactly(
+        doc_line(&doc, "- `category`: "),
+        &WaitCategory::ALL
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>(),
+    );
+    for k in PageKind::ALL {
         assert!(
-            doc.contains(&format!("`{}`", c.id)),
-            "{} not documented",
-            c.id
+            doc_line(&doc, "| `pages` |").contains(&format!("`{k}`")),
+            "{k}"
         );
     }
-    for id in [
-        "null_pointer_dereference",
-        "poisoned_pointer",
-        "corrupt_pointer",
-        "user_address_in_kernel",
-        "third_party_kext_in_backtrace",
-        "third_party_kext_in_threads",
-        "known_kexts_loaded",
-        "recent_kext_event",
-        "low_free_memory",
-        "memory_pressure",
-        "compressor_near_limit",
-        "swap_space_low",
-        "file_backed_heavy",
-        "speculative_heavy",
-        "system_stall",
-        "vm_stall",
-        "filesystem_stall",
-        "lock_contention",
-        "blocked_lock_owner",
-        "endpoint_security_clients",
-        "endpoint_security_in_backtrace",
-        "stackshot_missing",
-        "thread_summary",
-        "hackintosh",
-        "virtual_machine",
-        "modified_boot",
-        "development_kernel",
-        "test_program",
-        "incomplete_log",
-    ] {
-        assert!(doc.contains(&format!("`{id}`")), "{id} not documented");
+    for s in SiteSource::ALL {
+        assert!(doc.contains(&format!("- `source: {s}` —")), "source {s}");
+    }
+    let format = doc_line(&doc, "      \"format\": ");
+    for f in LogFormat::ALL {
+        assert!(format.contains(&format!("\"{f}\"")), "format {f}");
+    }
+}
+
+#[test]
+fn every_finding_id_is_documented_and_every_documented_id_exists() {
+    let doc = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/diagnose.md"),
+    )
+    .expect("docs/diagnose.md");
+    // The panic classes: the doc's table, the enum and the catalogue list the same classes.
+    let documented: BTreeSet<&str> = table_ids(&doc, "\n## Panic classes\n")
+        .into_iter()
+        .collect();
+    let classes: BTreeSet<&str> = PanicClass::ALL.iter().map(|c| c.as_str()).collect();
+    assert_eq!(documented, classes, "docs/diagnose.md panic classes");
+    let catalogued: Vec<PanicClass> = catalogue::CATALOGUE.iter().map(|c| c.id).collect();
+    assert_eq!(
+        catalogued.len(),
+        PanicClass::ALL.len(),
+        "one entry per class"
+    );
+    for c in PanicClass::ALL {
+        assert!(catalogued.contains(c), "{c} not in the catalogue");
+        assert_eq!(catalogue::info(*c).id, *c);
+    }
+    // The other findings: the doc's table and the identifiers, each with its kind.
+    let other = table_ids(&doc, "\n## Other finding classes\n");
+    let ids: BTreeSet<&str> = FindingId::all()
+        .filter(|i| !matches!(i, FindingId::Class(_)))
+        .map(|i| i.as_str())
+        .collect();
+    assert_eq!(other.iter().copied().collect::<BTreeSet<_>>(), ids);
+    for row in doc
+        .split("\n## Other finding classes\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+    {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let id: FindingId = cells[1].trim_matches('`').parse().expect(row);
+        let kind = serde_json::to_value(id.kind()).unwrap();
+        assert_eq!(kind, cells[2], "{row}");
     }
 }
 
@@ -712,7 +814,7 @@ fn symbols_group_threads_by_function() {
         .find(|s| s.site == "vm_page_wait")
         .expect("vm_page_wait site");
     assert_eq!(vm.threads, 12);
-    assert_eq!(vm.category, "vm");
+    assert_eq!(vm.category, WaitCategory::Vm);
     assert_eq!(vm.function.as_deref(), Some("vm_page_wait"));
     assert!(t.wait_sites.iter().any(|s| s.site == "some_driver_wait"));
     let stall = finding(&d, "system_stall");
@@ -723,5 +825,8 @@ fn symbols_group_threads_by_function() {
     );
     // Without symbols the same log has no stall finding.
     let plain = diagnose(&report, None);
-    assert!(plain.findings.iter().all(|f| f.class != "system_stall"));
+    assert!(plain
+        .findings
+        .iter()
+        .all(|f| f.class.as_str() != "system_stall"));
 }

@@ -3,7 +3,8 @@
 
 use kpanic_report::{Arch, PanicReport};
 
-use super::{Confidence, Ctx, Evidence, Finding, FindingKind};
+use super::ids::FaultId;
+use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
 
 /// What a pointer value looks like.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -170,88 +171,107 @@ pub fn decode_pf_error(ec: u64) -> String {
     format!("{present}, {rw} in {mode}{fetch}")
 }
 
+/// A fault rule: one finding or none.
+type Rule = fn(&Ctx, PanicClass) -> Option<Finding>;
+
+/// The fault rules, in the order their findings are emitted.
+static RULES: &[Rule] = &[faulting_address, bad_registers];
+
 /// Findings about the faulting address and register values.
-pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
-    let r = ctx.report;
-    let mut out = Vec::new();
-    let arm_fault = matches!(
-        class,
-        "kernel_data_abort" | "unaligned_abort" | "kernel_instruction_abort" | "pac_failure"
-    );
-    let trap_type = r
-        .panic
+pub fn findings(ctx: &Ctx, class: PanicClass) -> Vec<Finding> {
+    RULES.iter().filter_map(|rule| rule(ctx, class)).collect()
+}
+
+/// The type of the Intel trap, when the panic is one.
+fn trap_type(r: &PanicReport) -> Option<u32> {
+    r.panic
         .as_ref()
         .and_then(|p| p.trap.as_ref())
-        .and_then(|t| t.trap_type);
-    let (addr, label) = if arm_fault {
-        (r.register("far"), "far")
-    } else if trap_type == Some(14) {
-        (
-            r.intel_fault
-                .as_ref()
-                .and_then(|x| x.cr2)
-                .map(|h| h.get())
-                .or_else(|| r.register("CR2")),
-            "CR2",
-        )
+        .and_then(|t| t.trap_type)
+}
+
+/// The faulting address and the register it is in: `far` of an arm64 abort, `CR2` of an
+/// Intel page fault.
+fn fault_address(r: &PanicReport, class: PanicClass) -> Option<(u64, &'static str)> {
+    if class.has_far() {
+        r.register("far").map(|a| (a, "far"))
+    } else if trap_type(r) == Some(14) {
+        r.intel_fault
+            .as_ref()
+            .and_then(|x| x.cr2)
+            .map(|h| h.get())
+            .or_else(|| r.register("CR2"))
+            .map(|a| (a, "CR2"))
     } else {
-        (None, "")
-    };
-    if let Some(a) = addr {
-        match classify_pointer(a, r) {
-            PointerKind::Null(off) => {
-                let f = Finding::new(
-                    "null_pointer_dereference",
-                    FindingKind::Fault,
-                    Confidence::High,
-                    600,
-                    format!("NULL pointer dereference: {label} = {a:#x}"),
-                    if off == 0 {
-                        "The kernel dereferenced a NULL pointer.".to_string()
-                    } else {
-                        format!(
-                            "The faulting address is {off:#x}: the code read or wrote the field at offset {off:#x} \
-                             of an object whose pointer was NULL. Often a teardown race (the object was released \
-                             or never set up while another thread still used it)."
-                        )
-                    },
-                )
-                .evidence(Evidence::fact(format!("{label} {a:#018x}")))
-                .step("Symbolicate pc/RIP: the structure accessed at that offset names the NULL object.")
-                .step("Look for a concurrent close/terminate/stop of the same object in the panicked process or driver.");
-                out.push(f);
-            }
-            PointerKind::Poisoned(p) => out.push(poisoned(ctx, label, a, p)),
-            PointerKind::NonCanonical => out.push(
-                Finding::new(
-                    "corrupt_pointer",
-                    FindingKind::Fault,
-                    Confidence::Medium,
-                    550,
-                    format!("Corrupt pointer: {label} = {a:#x} is not a valid address"),
-                    "The faulting address is neither a user nor a kernel address: the pointer was overwritten \
-                     (heap overflow, use-after-free with a reallocated object, or a type confusion).",
-                )
-                .evidence(Evidence::fact(format!("{label} {a:#018x}")))
-                .step("Find where the pointer was loaded from (symbolicate pc and the previous frame) and what overwrote it."),
-            ),
-            PointerKind::User => out.push(
-                Finding::new(
-                    "user_address_in_kernel",
-                    FindingKind::Fault,
-                    Confidence::Medium,
-                    450,
-                    format!("The kernel faulted on a user-space address ({label} = {a:#x})"),
-                    "Kernel code dereferenced a user address directly instead of using copyin/copyout, or \
-                     a kernel pointer was replaced by a user-controlled value.",
-                )
-                .evidence(Evidence::fact(format!("{label} {a:#018x}"))),
-            ),
-            _ => {}
-        }
+        None
     }
-    // Registers with a fill/poison pattern or a non-canonical value: on a GP fault the bad
-    // pointer is there, and in data aborts they show attacker/test-controlled data.
+}
+
+/// The faulting address is NULL plus an offset, a poison pattern, corrupt or a user address.
+fn faulting_address(ctx: &Ctx, class: PanicClass) -> Option<Finding> {
+    let r = ctx.report;
+    let (a, label) = fault_address(r, class)?;
+    match classify_pointer(a, r) {
+        PointerKind::Null(off) => {
+            let f = Finding::new(
+                FaultId::NullPointerDereference,
+                Confidence::High,
+                600,
+                format!("NULL pointer dereference: {label} = {a:#x}"),
+                if off == 0 {
+                    "The kernel dereferenced a NULL pointer.".to_string()
+                } else {
+                    format!(
+                        "The faulting address is {off:#x}: the code read or wrote the field at offset {off:#x} \
+                         of an object whose pointer was NULL. Often a teardown race (the object was released \
+                         or never set up while another thread still used it)."
+                    )
+                },
+            )
+            .evidence(Evidence::fact(format!("{label} {a:#018x}")))
+            .step("Symbolicate pc/RIP: the structure accessed at that offset names the NULL object.")
+            .step("Look for a concurrent close/terminate/stop of the same object in the panicked process or driver.");
+            Some(f)
+        }
+        PointerKind::Poisoned(p) => Some(poisoned(ctx, label, a, p)),
+        PointerKind::NonCanonical => Some(
+            Finding::new(
+                FaultId::CorruptPointer,
+                Confidence::Medium,
+                550,
+                format!("Corrupt pointer: {label} = {a:#x} is not a valid address"),
+                "The faulting address is neither a user nor a kernel address: the pointer was overwritten \
+                 (heap overflow, use-after-free with a reallocated object, or a type confusion).",
+            )
+            .evidence(Evidence::fact(format!("{label} {a:#018x}")))
+            .step("Find where the pointer was loaded from (symbolicate pc and the previous frame) and what overwrote it."),
+        ),
+        PointerKind::User => Some(
+            Finding::new(
+                FaultId::UserAddressInKernel,
+                Confidence::Medium,
+                450,
+                format!("The kernel faulted on a user-space address ({label} = {a:#x})"),
+                "Kernel code dereferenced a user address directly instead of using copyin/copyout, or \
+                 a kernel pointer was replaced by a user-controlled value.",
+            )
+            .evidence(Evidence::fact(format!("{label} {a:#018x}"))),
+        ),
+        _ => None,
+    }
+}
+
+/// Registers with a fill/poison pattern or a non-canonical value: on a GP fault the bad
+/// pointer is there, and in data aborts they show attacker/test-controlled data. Not when the
+/// faulting address itself is poisoned (that finding names the registers that hold it).
+fn bad_registers(ctx: &Ctx, class: PanicClass) -> Option<Finding> {
+    let r = ctx.report;
+    let trap_type = trap_type(r);
+    if fault_address(r, class)
+        .is_some_and(|(a, _)| matches!(classify_pointer(a, r), PointerKind::Poisoned(_)))
+    {
+        return None;
+    }
     let mut flagged: Vec<(String, u64, PointerKind)> = Vec::new();
     for reg in &r.registers {
         let n = reg.name.as_str();
@@ -288,7 +308,10 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             flagged.push((reg.name.clone(), v, k));
         }
     }
-    if !flagged.is_empty() && !out.iter().any(|f| f.class == "poisoned_pointer") {
+    if flagged.is_empty() {
+        return None;
+    }
+    {
         let any_poison = flagged
             .iter()
             .any(|(_, _, k)| matches!(k, PointerKind::Poisoned(_)));
@@ -298,8 +321,7 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             .collect();
         let mut f = if any_poison {
             Finding::new(
-                "poisoned_pointer",
-                FindingKind::Fault,
+                FaultId::PoisonedPointer,
                 Confidence::Medium,
                 if trap_type == Some(13) { 580 } else { 400 },
                 format!(
@@ -311,8 +333,7 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
             )
         } else {
             Finding::new(
-                "corrupt_pointer",
-                FindingKind::Fault,
+                FaultId::CorruptPointer,
                 Confidence::Medium,
                 560,
                 format!(
@@ -329,10 +350,8 @@ pub fn findings(ctx: &Ctx, class: &str) -> Vec<Finding> {
         f.next_steps.push(
             "Find the object the bad pointer was loaded from: it was freed or overwritten before this use.".into(),
         );
-        out.push(f);
+        Some(f)
     }
-    let _ = ctx;
-    out
 }
 
 fn poisoned(ctx: &Ctx, label: &str, a: u64, p: &str) -> Finding {
@@ -344,8 +363,7 @@ fn poisoned(ctx: &Ctx, label: &str, a: u64, p: &str) -> Finding {
         .map(|r| r.name.clone())
         .collect();
     let mut f = Finding::new(
-        "poisoned_pointer",
-        FindingKind::Fault,
+        FaultId::PoisonedPointer,
         Confidence::High,
         620,
         format!("The faulting address is a fill/poison pattern: {label} = {a:#x}"),

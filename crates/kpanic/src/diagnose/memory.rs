@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use kpanic_report::{Arch, PanicReport};
 use serde::Serialize;
 
-use super::{human_bytes, Confidence, Evidence, Finding, FindingKind};
+use super::{human_bytes, Confidence, Evidence, Finding, PanicClass};
 
 /// Free memory below this share of all pages is "near zero".
 pub const LOW_FREE_PERCENT: f64 = 1.0;
@@ -18,19 +18,80 @@ pub const SPECULATIVE_PERCENT: f64 = 20.0;
 /// Compressor usage (of its page or segment limit) from which it is "near its limit".
 pub const COMPRESSOR_NEAR_LIMIT_PERCENT: u32 = 80;
 
+string_enum! {
+    /// A page count of the memory state (declared in the order of their names, which is the
+    /// order of the JSON maps).
+    pub enum PageKind {
+        Active = "active",
+        Compressor = "compressor",
+        FileBacked = "file_backed",
+        Free = "free",
+        Inactive = "inactive",
+        Purgeable = "purgeable",
+        Speculative = "speculative",
+        Throttled = "throttled",
+        /// Every kind but file_backed and purgeable (which overlap the others).
+        Total = "total",
+        Wired = "wired",
+    }
+}
+
+/// The page kinds that add up to the total.
+const TOTAL_OF: [PageKind; 7] = [
+    PageKind::Active,
+    PageKind::Inactive,
+    PageKind::Wired,
+    PageKind::Free,
+    PageKind::Speculative,
+    PageKind::Throttled,
+    PageKind::Compressor,
+];
+
+string_enum! {
+    /// Where the page size came from.
+    pub enum PageSizeSource {
+        /// `memoryStatus.pageSize`.
+        Log = "log",
+        /// 16 KiB on arm64, 4 KiB on Intel.
+        Default = "default",
+    }
+}
+
+string_enum! {
+    /// Something worth saying about the memory state; each flag raised is also a finding of
+    /// the same name.
+    pub enum MemoryFlag {
+        /// Free below [`LOW_FREE_PERCENT`] of all pages.
+        LowFreeMemory = "low_free_memory",
+        /// memoryPressure true or pagesWanted > 0.
+        MemoryPressure = "memory_pressure",
+        /// The compressor at [`COMPRESSOR_NEAR_LIMIT_PERCENT`] of a limit, or not OK.
+        CompressorNearLimit = "compressor_near_limit",
+        /// Swap space not OK.
+        SwapSpaceLow = "swap_space_low",
+        /// File-backed above [`FILE_BACKED_PERCENT`] of the pageable pages.
+        FileBackedHeavy = "file_backed_heavy",
+        /// Speculative above [`SPECULATIVE_PERCENT`] of all pages.
+        SpeculativeHeavy = "speculative_heavy",
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct MemoryState {
     pub page_size: u64,
-    /// `log` (memoryStatus.pageSize) or `default` (16 KiB arm64, 4 KiB Intel).
-    pub page_size_source: String,
+    pub page_size_source: PageSizeSource,
     /// Page counts as logged (`active`, `inactive`, `wired`, `free`, `speculative`,
     /// `throttled`, `file_backed`, `purgeable`, `compressor`) and their `total` (every
     /// category but file_backed/purgeable, which overlap the others, plus the compressor).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub pages: BTreeMap<String, u64>,
+    pub pages: BTreeMap<PageKind, u64>,
     /// The same in bytes.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub bytes: BTreeMap<String, u64>,
+    pub bytes: BTreeMap<PageKind, u64>,
+    /// Figures the log makes impossible (page counts adding up past 2^64, pages × page size
+    /// past 2^64 bytes): the figure is left out of `pages`/`bytes` and said here instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub impossible: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_percent: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,13 +113,19 @@ pub struct MemoryState {
     pub swapfiles: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swap_space: Option<String>,
-    /// Figures the log makes impossible (page counts adding up past 2^64, pages × page size
-    /// past 2^64 bytes): the figure is left out of `pages`/`bytes` and said here instead.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub impossible: Vec<String>,
-    /// Flags raised: `low_free_memory`, `memory_pressure`, `compressor_near_limit`,
-    /// `swap_space_low`, `file_backed_heavy`, `speculative_heavy`.
-    pub flags: Vec<String>,
+    /// Flags raised, in the order of [`MemoryFlag`].
+    pub flags: Vec<MemoryFlag>,
+}
+
+impl MemoryState {
+    pub fn has(&self, flag: MemoryFlag) -> bool {
+        self.flags.contains(&flag)
+    }
+
+    /// Pages of `kind` (0 when the log does not say).
+    pub fn pages_of(&self, kind: PageKind) -> u64 {
+        self.pages.get(&kind).copied().unwrap_or(0)
+    }
 }
 
 /// The page size: the log's, else 16 KiB on arm64 and 4 KiB on Intel.
@@ -90,13 +157,13 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
     let mut st = MemoryState {
         page_size: ps,
         page_size_source: if log_page_size(r).is_some() {
-            "log"
+            PageSizeSource::Log
         } else {
-            "default"
-        }
-        .into(),
+            PageSizeSource::Default
+        },
         pages: BTreeMap::new(),
         bytes: BTreeMap::new(),
+        impossible: Vec::new(),
         free_percent: None,
         memory_pressure: None,
         pages_wanted: None,
@@ -107,28 +174,27 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
         compressor_segments_limit_percent: ci.and_then(|c| c.segments_percent),
         swapfiles: ci.and_then(|c| c.swapfiles),
         swap_space: ci.and_then(|c| c.swap_space_status.clone()),
-        impossible: Vec::new(),
         flags: Vec::new(),
     };
     if let Some(m) = ms {
         if let Some(p) = &m.memory_pages {
             for (k, v) in [
-                ("active", p.active),
-                ("inactive", p.inactive),
-                ("wired", p.wired),
-                ("free", p.free),
-                ("speculative", p.speculative),
-                ("throttled", p.throttled),
-                ("file_backed", p.file_backed),
-                ("purgeable", p.purgeable),
+                (PageKind::Active, p.active),
+                (PageKind::Inactive, p.inactive),
+                (PageKind::Wired, p.wired),
+                (PageKind::Free, p.free),
+                (PageKind::Speculative, p.speculative),
+                (PageKind::Throttled, p.throttled),
+                (PageKind::FileBacked, p.file_backed),
+                (PageKind::Purgeable, p.purgeable),
             ] {
                 if let Some(v) = v {
-                    pages.insert(k.to_string(), v);
+                    pages.insert(k, v);
                 }
             }
         }
         if let Some(c) = m.compressor_size {
-            pages.insert("compressor".into(), c);
+            pages.insert(PageKind::Compressor, c);
         }
         st.memory_pressure = m.memory_pressure;
         st.compressions = m.compressions;
@@ -138,18 +204,8 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
             st.pages_reclaimed = d.get("pagesReclaimed").and_then(|v| v.as_u64());
         }
     }
-    let total = [
-        "active",
-        "inactive",
-        "wired",
-        "free",
-        "speculative",
-        "throttled",
-        "compressor",
-    ]
-    .iter()
-    .try_fold(0u64, |sum, k| {
-        sum.checked_add(pages.get(*k).copied().unwrap_or(0))
+    let total = TOTAL_OF.iter().try_fold(0u64, |sum, k| {
+        sum.checked_add(pages.get(k).copied().unwrap_or(0))
     });
     let total = match total {
         Some(t) => t,
@@ -163,34 +219,34 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
         }
     };
     if total > 0 {
-        pages.insert("total".into(), total);
-        if let Some(free) = pages.get("free") {
+        pages.insert(PageKind::Total, total);
+        if let Some(free) = pages.get(&PageKind::Free) {
             st.free_percent = Some(round2(*free as f64 * 100.0 / total as f64));
         }
     }
     for (k, v) in &pages {
         match v.checked_mul(ps) {
             Some(b) => {
-                st.bytes.insert(k.clone(), b);
+                st.bytes.insert(*k, b);
             }
             None => st.impossible.push(format!(
                 "{k}: {v} pages of {ps} bytes is more than 2^64 bytes: the log's value is impossible"
             )),
         }
     }
-    if !st.bytes.contains_key("total") {
+    if !st.bytes.contains_key(&PageKind::Total) {
         // A share of an impossible total is no figure either.
         st.free_percent = None;
     }
     st.pages = pages;
-    let get = |k: &str| st.pages.get(k).copied().unwrap_or(0);
+    let get = |k: PageKind| st.pages.get(&k).copied().unwrap_or(0);
 
     // Flags.
     if st.free_percent.is_some_and(|p| p < LOW_FREE_PERCENT) {
-        st.flags.push("low_free_memory".into());
+        st.flags.push(MemoryFlag::LowFreeMemory);
     }
     if st.memory_pressure == Some(true) || st.pages_wanted.is_some_and(|w| w > 0) {
-        st.flags.push("memory_pressure".into());
+        st.flags.push(MemoryFlag::MemoryPressure);
     }
     let c_pages = st.compressor_pages_limit_percent.unwrap_or(0);
     let c_segs = st.compressor_segments_limit_percent.unwrap_or(0);
@@ -201,24 +257,26 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
     });
     if c_pages >= COMPRESSOR_NEAR_LIMIT_PERCENT || c_segs >= COMPRESSOR_NEAR_LIMIT_PERCENT || not_ok
     {
-        st.flags.push("compressor_near_limit".into());
+        st.flags.push(MemoryFlag::CompressorNearLimit);
     }
     if st
         .swap_space
         .as_deref()
         .is_some_and(|s| !s.eq_ignore_ascii_case("ok"))
     {
-        st.flags.push("swap_space_low".into());
+        st.flags.push(MemoryFlag::SwapSpaceLow);
     }
-    let pageable = get("active")
-        .checked_add(get("inactive"))
-        .and_then(|p| p.checked_add(get("speculative")))
+    let pageable = get(PageKind::Active)
+        .checked_add(get(PageKind::Inactive))
+        .and_then(|p| p.checked_add(get(PageKind::Speculative)))
         .unwrap_or(0);
-    if pageable > 0 && get("file_backed") as f64 * 100.0 / pageable as f64 > FILE_BACKED_PERCENT {
-        st.flags.push("file_backed_heavy".into());
+    if pageable > 0
+        && get(PageKind::FileBacked) as f64 * 100.0 / pageable as f64 > FILE_BACKED_PERCENT
+    {
+        st.flags.push(MemoryFlag::FileBackedHeavy);
     }
-    if total > 0 && get("speculative") as f64 * 100.0 / total as f64 > SPECULATIVE_PERCENT {
-        st.flags.push("speculative_heavy".into());
+    if total > 0 && get(PageKind::Speculative) as f64 * 100.0 / total as f64 > SPECULATIVE_PERCENT {
+        st.flags.push(MemoryFlag::SpeculativeHeavy);
     }
     Some(st)
 }
@@ -227,10 +285,10 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn pages_line(st: &MemoryState, keys: &[&str]) -> String {
+fn pages_line(st: &MemoryState, keys: &[PageKind]) -> String {
     keys.iter()
         .filter_map(|k| {
-            st.pages.get(*k).map(|p| match st.bytes.get(*k) {
+            st.pages.get(k).map(|p| match st.bytes.get(k) {
                 Some(b) => format!("{k} {p} pages = {}", human_bytes(*b)),
                 None => format!("{k} {p} pages (impossible in bytes)"),
             })
@@ -239,81 +297,119 @@ fn pages_line(st: &MemoryState, keys: &[&str]) -> String {
         .join(", ")
 }
 
+/// A memory rule: the finding of one flag, when it is raised. `stall` when memory matters
+/// more than usual for the panic class (see [`matters_for`]).
+type Rule = fn(&MemoryState, bool) -> Option<Finding>;
+
+/// The memory rules, in the order their findings are emitted.
+static RULES: &[Rule] = &[
+    low_free_memory,
+    memory_pressure,
+    compressor_near_limit,
+    swap_space_low,
+    file_backed_heavy,
+    speculative_heavy,
+];
+
+/// Memory matters more in watchdog panics (stalls) and when the zone map ran out.
+fn matters_for(class: PanicClass) -> bool {
+    class.is_watchdog() || class == PanicClass::ZoneMapExhausted
+}
+
 /// Findings about memory.
-pub fn findings(st: &MemoryState, class: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let stall = class.contains("watchdog") || class == "zone_map_exhausted";
-    let has = |f: &str| st.flags.iter().any(|x| x == f);
-    if has("low_free_memory") {
-        let mut f = Finding::new(
-            "low_free_memory",
-            FindingKind::Memory,
-            Confidence::High,
-            if stall { 800 } else { 420 },
-            format!(
-                "Free memory was nearly exhausted: {} free of {} ({:.2}%)",
-                human_bytes(st.bytes.get("free").copied().unwrap_or(0)),
-                st.bytes
-                    .get("total")
-                    .map_or_else(|| "?".to_string(), |b| human_bytes(*b)),
-                st.free_percent.unwrap_or(0.0)
-            ),
-            "With almost no free pages, allocations wait for the pageout daemon and the compressor \
-             (vm_page_wait): threads stall, and kernel code that cannot wait fails. It may be the \
-             background of this panic (a stall, an allocation failure) or a side effect of what the \
-             panicked process was doing (a memory-hungry test or a leak).",
+pub fn findings(st: &MemoryState, class: PanicClass) -> Vec<Finding> {
+    let stall = matters_for(class);
+    RULES.iter().filter_map(|rule| rule(st, stall)).collect()
+}
+
+fn low_free_memory(st: &MemoryState, stall: bool) -> Option<Finding> {
+    if !st.has(MemoryFlag::LowFreeMemory) {
+        return None;
+    }
+    let mut f = Finding::new(
+        MemoryFlag::LowFreeMemory,
+        Confidence::High,
+        if stall { 800 } else { 420 },
+        format!(
+            "Free memory was nearly exhausted: {} free of {} ({:.2}%)",
+            human_bytes(st.bytes.get(&PageKind::Free).copied().unwrap_or(0)),
+            st.bytes
+                .get(&PageKind::Total)
+                .map_or_else(|| "?".to_string(), |b| human_bytes(*b)),
+            st.free_percent.unwrap_or(0.0)
+        ),
+        "With almost no free pages, allocations wait for the pageout daemon and the compressor \
+         (vm_page_wait): threads stall, and kernel code that cannot wait fails. It may be the \
+         background of this panic (a stall, an allocation failure) or a side effect of what the \
+         panicked process was doing (a memory-hungry test or a leak).",
+    )
+    .evidence(Evidence::fact(pages_line(
+        st,
+        &[
+            PageKind::Free,
+            PageKind::Active,
+            PageKind::Inactive,
+            PageKind::Wired,
+            PageKind::Speculative,
+            PageKind::Compressor,
+        ],
+    )));
+    if let Some(w) = st.pages_wanted.filter(|w| *w > 0) {
+        f.evidence.push(Evidence::fact(format!(
+            "memoryPressureDetails: pagesWanted {w}, pagesReclaimed {}",
+            st.pages_reclaimed.unwrap_or(0)
+        )));
+    }
+    f.next_steps.push(
+        "Find what used the memory: the processes with the largest resident size (threads section / full panic), leaks, or a test allocating in a loop.".into(),
+    );
+    Some(f)
+}
+
+/// Pressure is worth its own finding only when free memory is not already flagged.
+fn memory_pressure(st: &MemoryState, stall: bool) -> Option<Finding> {
+    if !st.has(MemoryFlag::MemoryPressure) || st.has(MemoryFlag::LowFreeMemory) {
+        return None;
+    }
+    Some(
+        Finding::new(
+            MemoryFlag::MemoryPressure,
+            Confidence::Medium,
+            if stall { 600 } else { 300 },
+            "The system was under memory pressure",
+            "The VM was trying to reclaim pages when the panic happened.",
         )
-        .evidence(Evidence::fact(pages_line(st, &["free", "active", "inactive", "wired", "speculative", "compressor"])));
-        if let Some(w) = st.pages_wanted.filter(|w| *w > 0) {
-            f.evidence.push(Evidence::fact(format!(
-                "memoryPressureDetails: pagesWanted {w}, pagesReclaimed {}",
-                st.pages_reclaimed.unwrap_or(0)
-            )));
-        }
-        f.next_steps.push(
-            "Find what used the memory: the processes with the largest resident size (threads section / full panic), leaks, or a test allocating in a loop.".into(),
-        );
-        out.push(f);
-    } else if has("memory_pressure") {
-        out.push(
-            Finding::new(
-                "memory_pressure",
-                FindingKind::Memory,
-                Confidence::Medium,
-                if stall { 600 } else { 300 },
-                "The system was under memory pressure",
-                "The VM was trying to reclaim pages when the panic happened.",
-            )
-            .evidence(Evidence::fact(format!(
-                "memoryPressure {:?}, pagesWanted {}, pagesReclaimed {}",
-                st.memory_pressure,
-                st.pages_wanted.unwrap_or(0),
-                st.pages_reclaimed.unwrap_or(0)
-            ))),
-        );
-    }
-    if has("compressor_near_limit") {
-        out.push(
-            Finding::new(
-                "compressor_near_limit",
-                FindingKind::Memory,
-                Confidence::High,
-                if stall { 780 } else { 450 },
-                format!(
-                    "The VM compressor was near its limit ({}% of pages, {}% of segments)",
-                    st.compressor_pages_limit_percent.unwrap_or(0),
-                    st.compressor_segments_limit_percent.unwrap_or(0)
-                ),
-                "When the compressor is full the system cannot reclaim memory and threads block in the VM; \
-                 jetsam/swap can no longer keep up.",
-            )
-            .step("Find the process that grew (leak) and check free disk space for swap.".to_string()),
-        );
-    }
-    if has("swap_space_low") {
-        out.push(Finding::new(
-            "swap_space_low",
-            FindingKind::Memory,
+        .evidence(Evidence::fact(format!(
+            "memoryPressure {:?}, pagesWanted {}, pagesReclaimed {}",
+            st.memory_pressure,
+            st.pages_wanted.unwrap_or(0),
+            st.pages_reclaimed.unwrap_or(0)
+        ))),
+    )
+}
+
+fn compressor_near_limit(st: &MemoryState, stall: bool) -> Option<Finding> {
+    st.has(MemoryFlag::CompressorNearLimit).then(|| {
+        Finding::new(
+            MemoryFlag::CompressorNearLimit,
+            Confidence::High,
+            if stall { 780 } else { 450 },
+            format!(
+                "The VM compressor was near its limit ({}% of pages, {}% of segments)",
+                st.compressor_pages_limit_percent.unwrap_or(0),
+                st.compressor_segments_limit_percent.unwrap_or(0)
+            ),
+            "When the compressor is full the system cannot reclaim memory and threads block in the VM; \
+             jetsam/swap can no longer keep up.",
+        )
+        .step("Find the process that grew (leak) and check free disk space for swap.".to_string())
+    })
+}
+
+fn swap_space_low(st: &MemoryState, stall: bool) -> Option<Finding> {
+    st.has(MemoryFlag::SwapSpaceLow).then(|| {
+        Finding::new(
+            MemoryFlag::SwapSpaceLow,
             Confidence::High,
             if stall { 770 } else { 440 },
             format!(
@@ -323,30 +419,58 @@ pub fn findings(st: &MemoryState, class: &str) -> Vec<Finding> {
             "The disk had no room for more swap files: memory could not be paged out. Low disk space \
              stalls the whole system.",
         )
-        .step("Free disk space on the boot volume."));
-    }
-    if has("file_backed_heavy") {
-        out.push(Finding::new(
-            "file_backed_heavy",
-            FindingKind::Memory,
+        .step("Free disk space on the boot volume.")
+    })
+}
+
+fn file_backed_heavy(st: &MemoryState, _stall: bool) -> Option<Finding> {
+    st.has(MemoryFlag::FileBackedHeavy).then(|| {
+        Finding::new(
+            MemoryFlag::FileBackedHeavy,
             Confidence::Low,
             150,
             "Most pageable memory was file-backed (file cache)",
             "The active/inactive queues were dominated by file-backed pages: heavy file I/O (mapped files, \
              large reads) was filling memory.",
         )
-        .evidence(Evidence::fact(pages_line(st, &["file_backed", "active", "inactive", "speculative"]))));
-    }
-    if has("speculative_heavy") {
-        out.push(Finding::new(
-            "speculative_heavy",
-            FindingKind::Memory,
+        .evidence(Evidence::fact(pages_line(
+            st,
+            &[
+                PageKind::FileBacked,
+                PageKind::Active,
+                PageKind::Inactive,
+                PageKind::Speculative,
+            ],
+        )))
+    })
+}
+
+fn speculative_heavy(st: &MemoryState, _stall: bool) -> Option<Finding> {
+    st.has(MemoryFlag::SpeculativeHeavy).then(|| {
+        Finding::new(
+            MemoryFlag::SpeculativeHeavy,
             Confidence::Low,
             140,
             "A large share of memory was speculative read-ahead",
             "Speculative (read-ahead) pages out of proportion point to heavy sequential file reads.",
         )
-        .evidence(Evidence::fact(pages_line(st, &["speculative", "free"]))));
+        .evidence(Evidence::fact(pages_line(
+            st,
+            &[PageKind::Speculative, PageKind::Free],
+        )))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_kinds_are_declared_in_name_order() {
+        // The JSON maps are ordered by the enum; they must stay alphabetical.
+        let mut names: Vec<&str> = PageKind::ALL.iter().map(|k| k.as_str()).collect();
+        names.sort_unstable();
+        let declared: Vec<&str> = PageKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, declared);
     }
-    out
 }

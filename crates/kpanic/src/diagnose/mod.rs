@@ -7,6 +7,7 @@
 //! stable `class` identifier, a title, a plain explanation, the evidence it rests on and next
 //! steps.
 //!
+//! - [`ids`]: the stable identifiers of findings ([`PanicClass`], [`FindingId`]).
 //! - [`catalogue`]: the panic classes (what the panic string and the log say happened).
 //! - [`fault`]: the faulting address of aborts and traps (NULL, poisoned, corrupt pointers).
 //! - [`suspects`]: third-party and known kexts, in the backtrace, in thread stacks, loaded.
@@ -18,8 +19,12 @@
 //! Works without symbols; with a [`Symbolication`] it names the functions threads wait in and
 //! the code that faulted.
 
+#[macro_use]
+mod vocab;
+
 pub mod catalogue;
 pub mod fault;
+pub mod ids;
 pub mod memory;
 pub mod render;
 pub mod suspects;
@@ -31,16 +36,18 @@ use serde::Serialize;
 
 use crate::symbolicate::Symbolication;
 
-pub use memory::MemoryState;
+pub use ids::{ClassFamily, FindingId, PanicClass};
+pub use memory::{MemoryFlag, MemoryState};
 pub use render::render_text;
 pub use suspects::Suspect;
 pub use threads::ThreadReport;
+pub use vocab::UnknownId;
 
 /// Everything `kpanic diagnose` says about one panic.
 #[derive(Clone, Debug, Serialize)]
 pub struct Diagnosis {
-    /// The panic class (= `findings[0].class`): a stable identifier from the catalogue.
-    pub class: String,
+    /// The panic class (= `findings[0].class`).
+    pub class: PanicClass,
     /// One line: what most likely happened (= `findings[0].title`).
     pub headline: String,
     pub panic: PanicSummary,
@@ -61,7 +68,7 @@ pub struct Diagnosis {
 }
 
 /// The facts of the panic that every reader wants first.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct PanicSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -86,35 +93,46 @@ pub struct PanicSummary {
     pub kernel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<String>,
-    /// `text`, `ips`, `full_ips`.
-    pub format: String,
+    pub format: LogFormat,
 }
 
-/// What a finding is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingKind {
-    /// The panic class: what the kernel said happened.
-    PanicClass,
-    /// The faulting address or register values of an abort or trap.
-    Fault,
-    /// A kext to suspect.
-    Suspect,
-    /// Memory state.
-    Memory,
-    /// Thread states and where threads wait (full panics).
-    Threads,
-    /// The machine: Hackintosh, virtual machine, modified boot, partial log.
-    System,
+string_enum! {
+    /// What a finding is about.
+    pub enum FindingKind {
+        /// The panic class: what the kernel said happened.
+        PanicClass = "panic_class",
+        /// The faulting address or register values of an abort or trap.
+        Fault = "fault",
+        /// A kext to suspect.
+        Suspect = "suspect",
+        /// Memory state.
+        Memory = "memory",
+        /// Thread states and where threads wait (full panics).
+        Threads = "threads",
+        /// The machine: Hackintosh, virtual machine, modified boot, partial log.
+        System = "system",
+    }
 }
 
-/// How sure the finding is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
+string_enum! {
+    /// How sure the finding is (ordered: low < medium < high).
+    pub enum Confidence {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+    }
+}
+
+string_enum! {
+    /// The kind of log the panic came from.
+    pub enum LogFormat {
+        /// A text panic log.
+        Text = "text",
+        /// An .ips panic report.
+        Ips = "ips",
+        /// A full .ips panic report (with the stackshot).
+        FullIps = "full_ips",
+    }
 }
 
 /// One line of evidence: a line of the log or a number derived from it.
@@ -146,7 +164,8 @@ impl Evidence {
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
     /// Stable identifier (docs/diagnose.md lists them all).
-    pub class: String,
+    pub class: FindingId,
+    /// What it is about (follows from `class`).
     pub kind: FindingKind,
     pub confidence: Confidence,
     pub title: String,
@@ -159,16 +178,16 @@ pub struct Finding {
 
 impl Finding {
     pub fn new(
-        class: &str,
-        kind: FindingKind,
+        class: impl Into<FindingId>,
         confidence: Confidence,
         score: u32,
         title: impl Into<String>,
         explanation: impl Into<String>,
     ) -> Self {
+        let class = class.into();
         Finding {
-            class: class.to_string(),
-            kind,
+            class,
+            kind: class.kind(),
             confidence,
             title: title.into(),
             explanation: explanation.into(),
@@ -312,20 +331,20 @@ pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis 
     let suspects = suspects::collect(&ctx, threads.as_ref());
     let memory = memory::analyse(report);
 
-    let class_finding = catalogue::classify(&ctx, &suspects);
-    let class_id = class_finding.class.clone();
+    let class = catalogue::detect(&ctx);
+    let class_finding = catalogue::classify(&ctx, class, &suspects);
 
     let mut rest: Vec<Finding> = Vec::new();
-    rest.extend(fault::findings(&ctx, &class_id));
-    rest.extend(suspects::findings(&ctx, &suspects, &class_id));
+    rest.extend(fault::findings(&ctx, class));
+    rest.extend(suspects::findings(&ctx, &suspects, class));
     if let Some(m) = &memory {
-        rest.extend(memory::findings(m, &class_id));
+        rest.extend(memory::findings(m, class));
     }
     if let Some(t) = &threads {
-        rest.extend(threads::findings(&ctx, t, &class_id));
+        rest.extend(threads::findings(t, class));
     }
-    rest.extend(threads::text_findings(&ctx, &class_id));
-    rest.extend(system::findings(&ctx, &suspects, &class_id));
+    rest.extend(threads::text_findings(&ctx, class));
+    rest.extend(system::findings(&ctx, &suspects, class));
     // Stable sort: equal scores keep the order the analyses produced them in.
     rest.sort_by_key(|f| std::cmp::Reverse(f.score));
 
@@ -333,7 +352,7 @@ pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis 
     findings.extend(rest);
 
     Diagnosis {
-        class: class_id,
+        class,
         headline: findings[0].title.clone(),
         panic: summary(&ctx),
         findings,
@@ -384,10 +403,9 @@ fn summary(ctx: &Ctx) -> PanicSummary {
             .map(|k| k.rsplit('/').next().unwrap_or(k).trim().to_string()),
         arch: r.arch.map(|a| a.to_string()),
         format: match r.format {
-            kpanic_report::Format::Text => "text",
-            kpanic_report::Format::Ips => "ips",
-            kpanic_report::Format::FullIps => "full_ips",
-        }
-        .to_string(),
+            kpanic_report::Format::Text => LogFormat::Text,
+            kpanic_report::Format::Ips => LogFormat::Ips,
+            kpanic_report::Format::FullIps => LogFormat::FullIps,
+        },
     }
 }

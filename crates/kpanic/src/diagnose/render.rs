@@ -2,13 +2,43 @@
 
 use std::fmt::Write;
 
-use super::{human_bytes, Confidence, Diagnosis, Finding};
+use super::memory::{PageKind, PageSizeSource};
+use super::threads::{ThreadReport, WaitCategory};
+use super::{human_bytes, Diagnosis, Finding};
 
 const WIDTH: usize = 96;
+
+/// A section of the text output.
+type Section = fn(&mut String, &Diagnosis);
+
+/// The sections of the text output, in order.
+static SECTIONS: &[Section] = &[header, findings, suspects, memory, threads, notes];
+
+/// A part of the threads section.
+type ThreadPart = fn(&mut String, &ThreadReport);
+
+/// The parts of the threads section, in order.
+static THREAD_PARTS: &[ThreadPart] = &[
+    thread_counts,
+    wait_sites,
+    wait_kinds,
+    lock_owners,
+    running,
+    busiest_processes,
+    endpoint_security_clients,
+];
 
 /// Renders a diagnosis for a terminal.
 pub fn render_text(d: &Diagnosis) -> String {
     let mut o = String::new();
+    for section in SECTIONS {
+        section(&mut o, d);
+    }
+    o
+}
+
+/// The headline and the facts of the panic.
+fn header(o: &mut String, d: &Diagnosis) {
     let _ = writeln!(o, "Diagnosis: {}", d.headline);
     let p = &d.panic;
     let mut facts: Vec<String> = vec![format!("class {}", d.class)];
@@ -41,215 +71,267 @@ pub fn render_text(d: &Diagnosis) -> String {
         );
     }
     o.push('\n');
+}
 
+/// The findings, ranked.
+fn findings(o: &mut String, d: &Diagnosis) {
     for (i, f) in d.findings.iter().enumerate() {
-        finding(&mut o, i + 1, f);
+        finding(o, i + 1, f);
     }
+}
 
-    if !d.suspects.is_empty() {
-        let _ = writeln!(o, "Suspects");
-        for s in d.suspects.iter().take(12) {
-            let mut line = format!("  {}", s.bundle_id);
-            if let Some(v) = &s.version {
-                line.push_str(&format!(" {v}"));
-            }
-            if let Some(k) = &s.known_as {
-                line.push_str(&format!(" — {k}"));
-            }
-            line.push_str(&format!(
-                " [{}{}]",
-                if s.third_party {
-                    "third-party, "
-                } else {
-                    "Apple, "
-                },
-                s.category
-            ));
-            let mut where_: Vec<String> = Vec::new();
-            if s.backtrace_frames > 0 {
-                where_.push(format!("{} backtrace frames", s.backtrace_frames));
-            }
-            if s.threads > 0 {
-                where_.push(format!("{} threads", s.threads));
-            }
-            if let Some(a) = s.event_seconds_before_panic {
-                where_.push(format!("event {a:.0} s before the panic"));
-            }
-            where_.push(s.seen_in.join(", "));
-            line.push_str(&format!(": {}", where_.join("; ")));
-            let _ = writeln!(o, "{line}");
+/// The suspects, most suspicious first.
+fn suspects(o: &mut String, d: &Diagnosis) {
+    if d.suspects.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "Suspects");
+    for s in d.suspects.iter().take(12) {
+        let mut line = format!("  {}", s.bundle_id);
+        if let Some(v) = &s.version {
+            line.push_str(&format!(" {v}"));
         }
-        if d.suspects.len() > 12 {
-            let _ = writeln!(o, "  … and {} more (see --json)", d.suspects.len() - 12);
+        if let Some(k) = &s.known_as {
+            line.push_str(&format!(" — {k}"));
+        }
+        line.push_str(&format!(
+            " [{}{}]",
+            if s.third_party {
+                "third-party, "
+            } else {
+                "Apple, "
+            },
+            s.category
+        ));
+        let mut where_: Vec<String> = Vec::new();
+        if s.backtrace_frames > 0 {
+            where_.push(format!("{} backtrace frames", s.backtrace_frames));
+        }
+        if s.threads > 0 {
+            where_.push(format!("{} threads", s.threads));
+        }
+        if let Some(a) = s.event_seconds_before_panic {
+            where_.push(format!("event {a:.0} s before the panic"));
+        }
+        where_.push(
+            s.seen_in
+                .iter()
+                .map(|w| w.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        line.push_str(&format!(": {}", where_.join("; ")));
+        let _ = writeln!(o, "{line}");
+    }
+    if d.suspects.len() > 12 {
+        let _ = writeln!(o, "  … and {} more (see --json)", d.suspects.len() - 12);
+    }
+    o.push('\n');
+}
+
+/// The memory state.
+fn memory(o: &mut String, d: &Diagnosis) {
+    let Some(m) = &d.memory else {
+        return;
+    };
+    let _ = writeln!(o, "Memory");
+    let _ = writeln!(
+        o,
+        "  page size {} ({})",
+        human_bytes(m.page_size),
+        if m.page_size_source == PageSizeSource::Log {
+            "from the log"
+        } else {
+            "default for the architecture"
+        }
+    );
+    if !m.bytes.is_empty() {
+        let order = [
+            PageKind::Total,
+            PageKind::Free,
+            PageKind::Active,
+            PageKind::Inactive,
+            PageKind::Speculative,
+            PageKind::Wired,
+            PageKind::Compressor,
+            PageKind::FileBacked,
+            PageKind::Purgeable,
+            PageKind::Throttled,
+        ];
+        let parts: Vec<String> = order
+            .iter()
+            .filter_map(|k| m.bytes.get(k).map(|b| format!("{k} {}", human_bytes(*b))))
+            .collect();
+        for chunk in parts.chunks(5) {
+            let _ = writeln!(o, "  {}", chunk.join(", "));
+        }
+    }
+    for w in &m.impossible {
+        let _ = writeln!(o, "  warning: {w}");
+    }
+    if let Some(fp) = m.free_percent {
+        let _ = write!(o, "  free {fp:.2}% of memory");
+        if let Some(w) = m.pages_wanted {
+            let _ = write!(o, "; pagesWanted {w}");
         }
         o.push('\n');
     }
-
-    if let Some(m) = &d.memory {
-        let _ = writeln!(o, "Memory");
+    if m.compressor_pages_limit_percent.is_some() || m.swap_space.is_some() {
         let _ = writeln!(
             o,
-            "  page size {} ({})",
-            human_bytes(m.page_size),
-            if m.page_size_source == "log" {
-                "from the log"
-            } else {
-                "default for the architecture"
-            }
+            "  compressor {}% of pages limit, {}% of segments limit; {} swapfiles, swap space {}",
+            m.compressor_pages_limit_percent.unwrap_or(0),
+            m.compressor_segments_limit_percent.unwrap_or(0),
+            m.swapfiles.unwrap_or(0),
+            m.swap_space.as_deref().unwrap_or("?")
         );
-        if !m.bytes.is_empty() {
-            let order = [
-                "total",
-                "free",
-                "active",
-                "inactive",
-                "speculative",
-                "wired",
-                "compressor",
-                "file_backed",
-                "purgeable",
-                "throttled",
-            ];
-            let parts: Vec<String> = order
-                .iter()
-                .filter_map(|k| m.bytes.get(*k).map(|b| format!("{k} {}", human_bytes(*b))))
-                .collect();
-            for chunk in parts.chunks(5) {
-                let _ = writeln!(o, "  {}", chunk.join(", "));
-            }
-        }
-        for w in &m.impossible {
-            let _ = writeln!(o, "  warning: {w}");
-        }
-        if let Some(fp) = m.free_percent {
-            let _ = write!(o, "  free {fp:.2}% of memory");
-            if let Some(w) = m.pages_wanted {
-                let _ = write!(o, "; pagesWanted {w}");
-            }
-            o.push('\n');
-        }
-        if m.compressor_pages_limit_percent.is_some() || m.swap_space.is_some() {
+    }
+    if !m.flags.is_empty() {
+        let flags: Vec<&str> = m.flags.iter().map(|f| f.as_str()).collect();
+        let _ = writeln!(o, "  flags: {}", flags.join(", "));
+    }
+    o.push('\n');
+}
+
+/// The threads of a full panic.
+fn threads(o: &mut String, d: &Diagnosis) {
+    let Some(t) = &d.threads else {
+        return;
+    };
+    for part in THREAD_PARTS {
+        part(o, t);
+    }
+    o.push('\n');
+}
+
+/// Counts by state and the panicked thread.
+fn thread_counts(o: &mut String, t: &ThreadReport) {
+    let _ = writeln!(o, "Threads");
+    let _ = writeln!(
+        o,
+        "  {} threads in {} processes: {} waiting ({} uninterruptible), {} runnable, {} idle",
+        t.threads, t.processes, t.waiting, t.uninterruptible, t.runnable, t.idle
+    );
+    let states: Vec<String> = t.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let _ = writeln!(o, "  by state: {}", states.join(", "));
+    if let Some(p) = &t.panicked {
+        let _ = writeln!(o, "  panicked: {} [{}]", p.describe(), p.state.join("|"));
+    }
+}
+
+/// Where waiting threads wait.
+fn wait_sites(o: &mut String, t: &ThreadReport) {
+    if !t.wait_sites.is_empty() {
+        let _ = writeln!(o, "  where waiting threads wait:");
+        for s in t.wait_sites.iter().take(12) {
             let _ = writeln!(
                 o,
-                "  compressor {}% of pages limit, {}% of segments limit; {} swapfiles, swap space {}",
-                m.compressor_pages_limit_percent.unwrap_or(0),
-                m.compressor_segments_limit_percent.unwrap_or(0),
-                m.swapfiles.unwrap_or(0),
-                m.swap_space.as_deref().unwrap_or("?")
+                "    {:>5}  {}{}  — {}",
+                s.threads,
+                s.site,
+                if s.category != WaitCategory::Other {
+                    format!(" [{}]", s.category)
+                } else {
+                    String::new()
+                },
+                s.processes
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
-        if !m.flags.is_empty() {
-            let _ = writeln!(o, "  flags: {}", m.flags.join(", "));
-        }
-        o.push('\n');
     }
+}
 
-    if let Some(t) = &d.threads {
-        let _ = writeln!(o, "Threads");
-        let _ = writeln!(
-            o,
-            "  {} threads in {} processes: {} waiting ({} uninterruptible), {} runnable, {} idle",
-            t.threads, t.processes, t.waiting, t.uninterruptible, t.runnable, t.idle
-        );
-        let states: Vec<String> = t.by_state.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        let _ = writeln!(o, "  by state: {}", states.join(", "));
-        if let Some(p) = &t.panicked {
-            let _ = writeln!(o, "  panicked: {} [{}]", p.describe(), p.state.join("|"));
+/// The commonest `waitInfo` kinds.
+fn wait_kinds(o: &mut String, t: &ThreadReport) {
+    if !t.wait_kinds.is_empty() {
+        let _ = writeln!(o, "  waitInfo:");
+        for k in t.wait_kinds.iter().take(6) {
+            let _ = writeln!(o, "    {:>5}  {}", k.threads, k.kind);
         }
-        if !t.wait_sites.is_empty() {
-            let _ = writeln!(o, "  where waiting threads wait:");
-            for s in t.wait_sites.iter().take(12) {
-                let _ = writeln!(
-                    o,
-                    "    {:>5}  {}{}  — {}",
-                    s.threads,
-                    s.site,
-                    if s.category != "other" {
-                        format!(" [{}]", s.category)
-                    } else {
-                        String::new()
-                    },
-                    s.processes
-                        .iter()
-                        .take(3)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-        if !t.wait_kinds.is_empty() {
-            let _ = writeln!(o, "  waitInfo:");
-            for k in t.wait_kinds.iter().take(6) {
-                let _ = writeln!(o, "    {:>5}  {}", k.threads, k.kind);
-            }
-        }
-        if !t.lock_owners.is_empty() {
-            let _ = writeln!(o, "  lock owners:");
-            for l in t.lock_owners.iter().take(5) {
-                let _ = writeln!(
-                    o,
-                    "    thread {} of {} [{}] holds a {} — {} waiter(s)",
-                    l.owner_tid,
-                    l.owner_process.as_deref().unwrap_or("?"),
-                    l.owner_state.join("|"),
-                    l.lock_kind,
-                    l.waiters
-                );
-            }
-        }
-        if !t.running.is_empty() {
-            let _ = writeln!(o, "  runnable (TH_RUN) threads, busiest first:");
-            for r in t.running.iter().take(6) {
-                let _ = writeln!(
-                    o,
-                    "    {} ({}) thread {}{}{}",
-                    r.process,
-                    r.pid,
-                    r.tid,
-                    r.name
-                        .as_ref()
-                        .map(|n| format!(" \"{n}\""))
-                        .unwrap_or_default(),
-                    r.cpu_seconds
-                        .map(|c| format!(", {c:.2} s CPU"))
-                        .unwrap_or_default()
-                );
-            }
-        }
-        if !t.busiest_processes.is_empty() {
-            let b: Vec<String> = t
-                .busiest_processes
-                .iter()
-                .take(5)
-                .map(|p| format!("{} ({}) {:.1} s", p.name, p.pid, p.cpu_seconds))
-                .collect();
-            let _ = writeln!(o, "  busiest processes: {}", b.join(", "));
-        }
-        if !t.endpoint_security_clients.is_empty() {
-            let es: Vec<String> = t
-                .endpoint_security_clients
-                .iter()
-                .map(|c| format!("{} ({})", c.name, c.pid))
-                .collect();
-            let _ = writeln!(o, "  Endpoint Security clients: {}", es.join(", "));
-        }
-        o.push('\n');
     }
+}
+
+/// The threads others wait for.
+fn lock_owners(o: &mut String, t: &ThreadReport) {
+    if !t.lock_owners.is_empty() {
+        let _ = writeln!(o, "  lock owners:");
+        for l in t.lock_owners.iter().take(5) {
+            let _ = writeln!(
+                o,
+                "    thread {} of {} [{}] holds a {} — {} waiter(s)",
+                l.owner_tid,
+                l.owner_process.as_deref().unwrap_or("?"),
+                l.owner_state.join("|"),
+                l.lock_kind,
+                l.waiters
+            );
+        }
+    }
+}
+
+/// Runnable threads, busiest first.
+fn running(o: &mut String, t: &ThreadReport) {
+    if !t.running.is_empty() {
+        let _ = writeln!(o, "  runnable (TH_RUN) threads, busiest first:");
+        for r in t.running.iter().take(6) {
+            let _ = writeln!(
+                o,
+                "    {} ({}) thread {}{}{}",
+                r.process,
+                r.pid,
+                r.tid,
+                r.name
+                    .as_ref()
+                    .map(|n| format!(" \"{n}\""))
+                    .unwrap_or_default(),
+                r.cpu_seconds
+                    .map(|c| format!(", {c:.2} s CPU"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+}
+
+/// Processes by CPU time.
+fn busiest_processes(o: &mut String, t: &ThreadReport) {
+    if !t.busiest_processes.is_empty() {
+        let b: Vec<String> = t
+            .busiest_processes
+            .iter()
+            .take(5)
+            .map(|p| format!("{} ({}) {:.1} s", p.name, p.pid, p.cpu_seconds))
+            .collect();
+        let _ = writeln!(o, "  busiest processes: {}", b.join(", "));
+    }
+}
+
+/// Endpoint Security clients.
+fn endpoint_security_clients(o: &mut String, t: &ThreadReport) {
+    if !t.endpoint_security_clients.is_empty() {
+        let es: Vec<String> = t
+            .endpoint_security_clients
+            .iter()
+            .map(|c| format!("{} ({})", c.name, c.pid))
+            .collect();
+        let _ = writeln!(o, "  Endpoint Security clients: {}", es.join(", "));
+    }
+}
+
+/// What the parser found cut or malformed.
+fn notes(o: &mut String, d: &Diagnosis) {
     if !d.log_warnings.is_empty() {
         for w in &d.log_warnings {
             let _ = writeln!(o, "note: {w}");
         }
     }
-    o
 }
 
 fn finding(o: &mut String, n: usize, f: &Finding) {
-    let conf = match f.confidence {
-        Confidence::High => "high",
-        Confidence::Medium => "medium",
-        Confidence::Low => "low",
-    };
+    let conf = f.confidence;
     let _ = writeln!(o, "{n}. {}", f.title);
     let _ = writeln!(o, "   [{} · {conf} confidence]", f.class);
     for l in wrap(&f.explanation, WIDTH - 3) {

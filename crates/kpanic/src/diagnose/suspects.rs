@@ -8,8 +8,66 @@ use std::collections::BTreeMap;
 use kpanic_report::{Arch, KextEventKind};
 use serde::Serialize;
 
+use super::ids::SuspectId;
 use super::threads::ThreadReport;
-use super::{Confidence, Ctx, Evidence, Finding, FindingKind};
+use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
+
+string_enum! {
+    /// What kind of kernel software a kext is.
+    pub enum SuspectCategory {
+        Hypervisor = "hypervisor",
+        Filesystem = "filesystem",
+        Security = "security",
+        Network = "network",
+        Hackintosh = "hackintosh",
+        Gpu = "gpu",
+        Audio = "audio",
+        Storage = "storage",
+        Input = "input",
+        Other = "other",
+    }
+}
+
+impl SuspectCategory {
+    /// Hypervisors, filesystems, security, network filters and GPU drivers sit in paths
+    /// every process goes through: they weigh more as suspects.
+    pub fn in_hot_paths(self) -> bool {
+        use SuspectCategory::*;
+        matches!(self, Hypervisor | Filesystem | Security | Network | Gpu)
+    }
+
+    /// Why a kext of this category is a suspect, in one sentence.
+    fn note(self) -> &'static str {
+        match self {
+            SuspectCategory::Hypervisor => "Hypervisor kexts hook deep into the VM and interrupt paths; outdated versions are a classic panic source, especially after macOS updates.",
+            SuspectCategory::Filesystem => "Third-party filesystem kexts run in every I/O path of their volumes; a bug there stalls or crashes the VFS.",
+            SuspectCategory::Security => "Anti-virus / EDR kexts intercept file, process and network events; they are a known source of stalls and panics.",
+            SuspectCategory::Network => "Network filter / VPN kexts sit in the packet path of every connection.",
+            SuspectCategory::Hackintosh => "Hackintosh kexts patch or emulate Apple hardware; panics on such machines often come from the patches, not from macOS.",
+            SuspectCategory::Gpu => "Third-party GPU drivers run the graphics stack in the kernel; they must match the exact macOS build.",
+            SuspectCategory::Audio => "Third-party audio drivers run real-time I/O in the kernel.",
+            SuspectCategory::Storage | SuspectCategory::Input | SuspectCategory::Other => "Third-party kernel code runs with full privileges; it is always a suspect when it is in the panic path.",
+        }
+    }
+}
+
+string_enum! {
+    /// Where a suspect was seen.
+    pub enum SeenIn {
+        /// "Kernel Extensions in backtrace".
+        KextsInBacktrace = "kexts_in_backtrace",
+        /// A dependency in "Kernel Extensions in backtrace".
+        Dependency = "dependency",
+        /// Frames of the panicked backtrace.
+        Backtrace = "backtrace",
+        /// Other threads' kernel stacks (full panics).
+        ThreadStacks = "thread_stacks",
+        LoadedKexts = "loaded_kexts",
+        LastStarted = "last_started",
+        LastLoaded = "last_loaded",
+        LastUnloaded = "last_unloaded",
+    }
+}
 
 /// A kext worth suspecting.
 #[derive(Clone, Debug, Serialize)]
@@ -21,9 +79,7 @@ pub struct Suspect {
     pub uuid: Option<kpanic_common::Uuid>,
     /// Not `com.apple.*`.
     pub third_party: bool,
-    /// `hypervisor`, `filesystem`, `security`, `network`, `hackintosh`, `gpu`, `audio`,
-    /// `storage`, `input`, `other`.
-    pub category: String,
+    pub category: SuspectCategory,
     /// The product it belongs to, when known (`VirtualBox`, `Little Snitch`, `NVIDIA Web Driver`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known_as: Option<String>,
@@ -34,9 +90,8 @@ pub struct Suspect {
     pub backtrace_frames: usize,
     /// Full panics: threads whose kernel stack runs through the kext.
     pub threads: usize,
-    /// Where it was seen: `backtrace`, `kexts_in_backtrace`, `dependency`, `thread_stacks`,
-    /// `loaded_kexts`, `last_started`, `last_loaded`, `last_unloaded`.
-    pub seen_in: Vec<String>,
+    /// Where it was seen, in the order it was found there.
+    pub seen_in: Vec<SeenIn>,
     /// Seconds between the kext's last start/load/unload and the panic, when recent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_seconds_before_panic: Option<f64>,
@@ -47,9 +102,9 @@ pub struct Suspect {
 /// Known third-party kext families, by category: bundle-id prefix (lower case) and product.
 /// The first matching prefix wins, so a more specific prefix comes before a shorter one of
 /// the same family; no prefix of one category starts a prefix of another.
-static KNOWN: &[(&str, &[(&str, &str)])] = &[
+static KNOWN: &[(SuspectCategory, &[(&str, &str)])] = &[
     (
-        "hypervisor",
+        SuspectCategory::Hypervisor,
         &[
             ("org.virtualbox.", "VirtualBox"),
             ("com.vmware.kext.", "VMware Fusion"),
@@ -60,7 +115,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "security",
+        SuspectCategory::Security,
         &[
             ("com.vmware.carbonblack", "VMware Carbon Black (EDR)"),
             ("com.objective-see.", "Objective-See tools"),
@@ -88,7 +143,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "filesystem",
+        SuspectCategory::Filesystem,
         &[
             ("com.github.osxfuse", "FUSE for macOS (osxfuse)"),
             ("io.macfuse", "macFUSE"),
@@ -100,7 +155,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "storage",
+        SuspectCategory::Storage,
         &[
             ("com.softraid.", "SoftRAID"),
             ("com.highpoint-tech.", "HighPoint RAID"),
@@ -108,7 +163,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "network",
+        SuspectCategory::Network,
         &[
             ("at.obdev.", "Little Snitch"),
             ("com.cisco.kext", "Cisco AnyConnect VPN"),
@@ -120,7 +175,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "hackintosh",
+        SuspectCategory::Hackintosh,
         &[
             ("as.vit9696.lilu", "Lilu (Hackintosh patcher)"),
             (
@@ -156,7 +211,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "gpu",
+        SuspectCategory::Gpu,
         &[
             ("com.nvidia.web.", "NVIDIA Web Driver"),
             ("com.nvidia.cuda", "NVIDIA CUDA driver"),
@@ -166,7 +221,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "audio",
+        SuspectCategory::Audio,
         &[
             ("com.emu.", "E-MU audio driver"),
             ("com.shinywhitebox.", "iShowU audio capture"),
@@ -178,7 +233,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "other",
+        SuspectCategory::Other,
         &[
             ("com.intel.driver.energydriver", "Intel Power Gadget"),
             ("com.silabs.", "Silicon Labs USB-serial"),
@@ -189,7 +244,7 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
-        "input",
+        SuspectCategory::Input,
         &[
             ("com.logitech.", "Logitech driver"),
             ("com.razer.", "Razer driver"),
@@ -200,20 +255,20 @@ static KNOWN: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// Category and product of a bundle id.
-pub fn known(bundle_id: &str) -> (&'static str, Option<&'static str>) {
+pub fn known(bundle_id: &str) -> (SuspectCategory, Option<&'static str>) {
     let b = bundle_id.to_ascii_lowercase();
     for (cat, families) in KNOWN {
         if let Some((_, name)) = families.iter().find(|(prefix, _)| b.starts_with(prefix)) {
-            return (cat, Some(name));
+            return (*cat, Some(name));
         }
     }
     let cat = if b.contains("fuse") || b.contains("ntfs") || b.contains("fs") && b.contains("file")
     {
-        "filesystem"
+        SuspectCategory::Filesystem
     } else if b.contains("audio") {
-        "audio"
+        SuspectCategory::Audio
     } else {
-        "other"
+        SuspectCategory::Other
     };
     (cat, None)
 }
@@ -273,7 +328,7 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
                 version: None,
                 uuid: None,
                 third_party: is_third_party(id),
-                category: cat.to_string(),
+                category: cat,
                 known_as: name.map(str::to_string),
                 in_panicked_backtrace: false,
                 backtrace_frames: 0,
@@ -284,9 +339,9 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
             }
         })
     }
-    fn seen(s: &mut Suspect, w: &str) {
-        if !s.seen_in.iter().any(|x| x == w) {
-            s.seen_in.push(w.to_string());
+    fn seen(s: &mut Suspect, w: SeenIn) {
+        if !s.seen_in.contains(&w) {
+            s.seen_in.push(w);
         }
     }
 
@@ -296,13 +351,13 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
         s.version = s.version.take().or(k.kext.version.clone());
         s.uuid = s.uuid.take().or(k.kext.uuid);
         s.in_panicked_backtrace = true;
-        seen(s, "kexts_in_backtrace");
+        seen(s, SeenIn::KextsInBacktrace);
         for d in &k.dependencies {
             if is_third_party(&d.bundle_id) {
                 let s = entry(&mut map, &d.bundle_id);
                 s.version = s.version.take().or(d.version.clone());
                 s.uuid = s.uuid.take().or(d.uuid);
-                seen(s, "dependency");
+                seen(s, SeenIn::Dependency);
             }
         }
     }
@@ -328,7 +383,7 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
                 let s = entry(&mut map, &n);
                 s.backtrace_frames += 1;
                 s.in_panicked_backtrace = true;
-                seen(s, "backtrace");
+                seen(s, SeenIn::Backtrace);
             }
         }
     }
@@ -339,7 +394,7 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
                 let s = entry(&mut map, name);
                 s.threads = img.threads;
                 s.uuid = s.uuid.take().or(img.uuid);
-                seen(s, "thread_stacks");
+                seen(s, SeenIn::ThreadStacks);
             }
         }
     }
@@ -356,9 +411,9 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
         seen(
             s,
             match e.kind {
-                KextEventKind::Started => "last_started",
-                KextEventKind::Loaded => "last_loaded",
-                KextEventKind::Unloaded => "last_unloaded",
+                KextEventKind::Started => SeenIn::LastStarted,
+                KextEventKind::Loaded => SeenIn::LastLoaded,
+                KextEventKind::Unloaded => SeenIn::LastUnloaded,
             },
         );
         if recent {
@@ -370,7 +425,7 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
         for k in l.third_party() {
             let s = entry(&mut map, &k.bundle_id);
             s.version = s.version.take().or(Some(k.version.clone()));
-            seen(s, "loaded_kexts");
+            seen(s, SeenIn::LoadedKexts);
         }
     }
 
@@ -389,10 +444,7 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
             if s.event_seconds_before_panic.is_some() {
                 score += 30;
             }
-            if matches!(
-                s.category.as_str(),
-                "hypervisor" | "filesystem" | "security" | "network" | "gpu"
-            ) {
+            if s.category.in_hot_paths() {
                 score += 15;
             }
             if s.third_party {
@@ -406,19 +458,6 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>) -> Vec<Suspect> {
     out
 }
 
-fn category_note(cat: &str) -> &'static str {
-    match cat {
-        "hypervisor" => "Hypervisor kexts hook deep into the VM and interrupt paths; outdated versions are a classic panic source, especially after macOS updates.",
-        "filesystem" => "Third-party filesystem kexts run in every I/O path of their volumes; a bug there stalls or crashes the VFS.",
-        "security" => "Anti-virus / EDR kexts intercept file, process and network events; they are a known source of stalls and panics.",
-        "network" => "Network filter / VPN kexts sit in the packet path of every connection.",
-        "hackintosh" => "Hackintosh kexts patch or emulate Apple hardware; panics on such machines often come from the patches, not from macOS.",
-        "gpu" => "Third-party GPU drivers run the graphics stack in the kernel; they must match the exact macOS build.",
-        "audio" => "Third-party audio drivers run real-time I/O in the kernel.",
-        _ => "Third-party kernel code runs with full privileges; it is always a suspect when it is in the panic path.",
-    }
-}
-
 fn describe(s: &Suspect) -> String {
     let mut d = s.bundle_id.clone();
     if let Some(v) = &s.version {
@@ -430,79 +469,103 @@ fn describe(s: &Suspect) -> String {
     d
 }
 
+/// A suspect rule: a finding for each suspect it applies to, or one about them all.
+enum Rule {
+    Each(fn(&Ctx, &Suspect, PanicClass) -> Option<Finding>),
+    All(fn(&Ctx, &[Suspect], PanicClass) -> Option<Finding>),
+}
+
+/// The suspect rules, in the order their findings are emitted.
+static RULES: &[Rule] = &[
+    Rule::Each(in_backtrace),
+    Rule::Each(in_threads),
+    Rule::All(known_loaded),
+    Rule::Each(recent_event),
+];
+
 /// Findings about the suspects.
-pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
-    let r = ctx.report;
+pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: PanicClass) -> Vec<Finding> {
     let mut out = Vec::new();
-    for s in suspects
+    for rule in RULES {
+        match rule {
+            Rule::Each(rule) => out.extend(suspects.iter().filter_map(|s| rule(ctx, s, class))),
+            Rule::All(rule) => out.extend(rule(ctx, suspects, class)),
+        }
+    }
+    out
+}
+
+fn in_backtrace(ctx: &Ctx, s: &Suspect, _class: PanicClass) -> Option<Finding> {
+    if !(s.third_party && s.in_panicked_backtrace) {
+        return None;
+    }
+    let line = ctx
+        .report
+        .kexts_in_backtrace
         .iter()
-        .filter(|s| s.third_party && s.in_panicked_backtrace)
-    {
-        let line = r
-            .kexts_in_backtrace
-            .iter()
-            .find(|k| k.kext.bundle_id == s.bundle_id)
-            .map(|k| k.kext.line);
-        let mut f = Finding::new(
-            "third_party_kext_in_backtrace",
-            FindingKind::Suspect,
-            Confidence::High,
-            900,
+        .find(|k| k.kext.bundle_id == s.bundle_id)
+        .map(|k| k.kext.line);
+    let mut f = Finding::new(
+        SuspectId::ThirdPartyKextInBacktrace,
+        Confidence::High,
+        900,
+        format!(
+            "Third-party kext in the panicked backtrace: {}",
+            describe(s)
+        ),
+        format!(
+            "Code of {} ran on the panicked thread. {}",
+            s.bundle_id,
+            s.category.note()
+        ),
+    );
+    if let Some(l) = line {
+        f.evidence.push(ctx.quote(l, &s.bundle_id));
+    }
+    if s.backtrace_frames > 0 {
+        f.evidence.push(Evidence::fact(format!(
+            "{} frame(s) of the panicked backtrace are inside it",
+            s.backtrace_frames
+        )));
+    }
+    if s.threads > 0 {
+        f.evidence.push(Evidence::fact(format!(
+            "also in the stacks of {} thread(s)",
+            s.threads
+        )));
+    }
+    f.next_steps.push(format!(
+        "Update {} to a version built for this macOS release, or remove it, and see whether the panic returns.",
+        s.bundle_id
+    ));
+    f.next_steps.push(
+        "Symbolicate its frames with the vendor's dSYM (kpanic symbolicate --symbols …) and send the result to the vendor.".into(),
+    );
+    Some(f)
+}
+
+fn in_threads(_ctx: &Ctx, s: &Suspect, class: PanicClass) -> Option<Finding> {
+    if !(s.third_party && !s.in_panicked_backtrace && s.threads > 0) {
+        return None;
+    }
+    Some(
+        Finding::new(
+            SuspectId::ThirdPartyKextInThreads,
+            Confidence::Medium,
+            if class.is_watchdog() { 700 } else { 450 },
+            format!("Third-party kext in {} thread stack(s): {}", s.threads, describe(s)),
             format!(
-                "Third-party kext in the panicked backtrace: {}",
-                describe(s)
-            ),
-            format!(
-                "Code of {} ran on the panicked thread. {}",
+                "{} was on the kernel stack of {} thread(s) at the panic: it was busy or blocked. {}",
                 s.bundle_id,
-                category_note(&s.category)
+                s.threads,
+                s.category.note()
             ),
-        );
-        if let Some(l) = line {
-            f.evidence.push(ctx.quote(l, &s.bundle_id));
-        }
-        if s.backtrace_frames > 0 {
-            f.evidence.push(Evidence::fact(format!(
-                "{} frame(s) of the panicked backtrace are inside it",
-                s.backtrace_frames
-            )));
-        }
-        if s.threads > 0 {
-            f.evidence.push(Evidence::fact(format!(
-                "also in the stacks of {} thread(s)",
-                s.threads
-            )));
-        }
-        f.next_steps.push(format!(
-            "Update {} to a version built for this macOS release, or remove it, and see whether the panic returns.",
-            s.bundle_id
-        ));
-        f.next_steps.push(
-            "Symbolicate its frames with the vendor's dSYM (kpanic symbolicate --symbols …) and send the result to the vendor.".into(),
-        );
-        out.push(f);
-    }
-    for s in suspects
-        .iter()
-        .filter(|s| s.third_party && !s.in_panicked_backtrace && s.threads > 0)
-    {
-        out.push(
-            Finding::new(
-                "third_party_kext_in_threads",
-                FindingKind::Suspect,
-                Confidence::Medium,
-                if class.contains("watchdog") { 700 } else { 450 },
-                format!("Third-party kext in {} thread stack(s): {}", s.threads, describe(s)),
-                format!(
-                    "{} was on the kernel stack of {} thread(s) at the panic: it was busy or blocked. {}",
-                    s.bundle_id,
-                    s.threads,
-                    category_note(&s.category)
-                ),
-            )
-            .step(format!("Update or remove {} and see whether the panic returns.", s.bundle_id)),
-        );
-    }
+        )
+        .step(format!("Update or remove {} and see whether the panic returns.", s.bundle_id)),
+    )
+}
+
+fn known_loaded(_ctx: &Ctx, suspects: &[Suspect], _class: PanicClass) -> Option<Finding> {
     let known_loaded: Vec<&Suspect> = suspects
         .iter()
         .filter(|s| {
@@ -510,71 +573,131 @@ pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
                 && !s.in_panicked_backtrace
                 && s.threads == 0
                 && s.known_as.is_some()
-                && s.category != "hackintosh"
+                && s.category != SuspectCategory::Hackintosh
         })
         .collect();
-    if !known_loaded.is_empty() {
-        let mut f = Finding::new(
-            "known_kexts_loaded",
-            FindingKind::Suspect,
-            Confidence::Low,
-            250,
-            format!(
-                "Known third-party kernel software loaded: {}",
-                known_loaded
-                    .iter()
-                    .map(|s| s.known_as.as_deref().unwrap_or(&s.bundle_id))
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            "Not in the panicked backtrace, but these kexts are a frequent cause of panics and stalls in their \
-             category; keep them in mind if the panic repeats.",
-        );
-        for s in &known_loaded {
-            f.evidence
-                .push(Evidence::fact(format!("{} [{}]", describe(s), s.category)));
-        }
-        f.next_steps.push("Check that each is current for this macOS release; try without them if the panic repeats.".into());
-        out.push(f);
+    if known_loaded.is_empty() {
+        return None;
     }
-    for s in suspects
-        .iter()
-        .filter(|s| s.event_seconds_before_panic.is_some())
-    {
-        let age = s.event_seconds_before_panic.unwrap_or(0.0);
-        let what = if s.seen_in.iter().any(|w| w == "last_unloaded") {
-            "unloaded"
-        } else if s.seen_in.iter().any(|w| w == "last_loaded") {
-            "loaded"
+    let mut f = Finding::new(
+        SuspectId::KnownKextsLoaded,
+        Confidence::Low,
+        250,
+        format!(
+            "Known third-party kernel software loaded: {}",
+            known_loaded
+                .iter()
+                .map(|s| s.known_as.as_deref().unwrap_or(&s.bundle_id))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        "Not in the panicked backtrace, but these kexts are a frequent cause of panics and stalls in their \
+         category; keep them in mind if the panic repeats.",
+    );
+    for s in &known_loaded {
+        f.evidence
+            .push(Evidence::fact(format!("{} [{}]", describe(s), s.category)));
+    }
+    f.next_steps.push(
+        "Check that each is current for this macOS release; try without them if the panic repeats."
+            .into(),
+    );
+    Some(f)
+}
+
+fn recent_event(ctx: &Ctx, s: &Suspect, _class: PanicClass) -> Option<Finding> {
+    let age = s.event_seconds_before_panic?;
+    let unloaded = s.seen_in.contains(&SeenIn::LastUnloaded);
+    let what = if unloaded {
+        "unloaded"
+    } else if s.seen_in.contains(&SeenIn::LastLoaded) {
+        "loaded"
+    } else {
+        "started"
+    };
+    let mut f = Finding::new(
+        SuspectId::RecentKextEvent,
+        if s.third_party {
+            Confidence::Medium
         } else {
-            "started"
-        };
-        let mut f = Finding::new(
-            "recent_kext_event",
-            FindingKind::Suspect,
-            if s.third_party {
-                Confidence::Medium
-            } else {
-                Confidence::Low
-            },
-            if s.third_party { 600 } else { 200 },
-            format!("{} was {what} {age:.0} s before the panic", s.bundle_id),
-            if what == "unloaded" {
-                "A kext unloaded shortly before a panic can leave callbacks, timers or notifications pointing \
-                 into freed code."
-                    .to_string()
-            } else {
-                "A kext that started shortly before the panic may be what changed; often harmless (autofs, \
-                 filesystems and USB drivers load on demand)."
-                    .to_string()
-            },
-        );
-        if let Some(e) = r.kext_events.iter().find(|e| e.bundle_id == s.bundle_id) {
-            f.evidence.push(ctx.quote(e.line, &s.bundle_id));
-        }
-        out.push(f);
+            Confidence::Low
+        },
+        if s.third_party { 600 } else { 200 },
+        format!("{} was {what} {age:.0} s before the panic", s.bundle_id),
+        if unloaded {
+            "A kext unloaded shortly before a panic can leave callbacks, timers or notifications pointing \
+             into freed code."
+                .to_string()
+        } else {
+            "A kext that started shortly before the panic may be what changed; often harmless (autofs, \
+             filesystems and USB drivers load on demand)."
+                .to_string()
+        },
+    );
+    if let Some(e) = ctx
+        .report
+        .kext_events
+        .iter()
+        .find(|e| e.bundle_id == s.bundle_id)
+    {
+        f.evidence.push(ctx.quote(e.line, &s.bundle_id));
     }
-    out
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_families_and_fallbacks() {
+        assert_eq!(
+            known("org.virtualbox.kext.VBoxDrv"),
+            (SuspectCategory::Hypervisor, Some("VirtualBox"))
+        );
+        assert_eq!(
+            known("as.vit9696.Lilu"),
+            (
+                SuspectCategory::Hackintosh,
+                Some("Lilu (Hackintosh patcher)")
+            )
+        );
+        assert_eq!(
+            known("com.example.ntfs3g"),
+            (SuspectCategory::Filesystem, None)
+        );
+        assert_eq!(
+            known("com.example.usbaudio"),
+            (SuspectCategory::Audio, None)
+        );
+        assert_eq!(known("com.example.thing"), (SuspectCategory::Other, None));
+    }
+
+    #[test]
+    fn no_prefix_of_one_category_starts_a_prefix_of_another() {
+        for (cat, families) in KNOWN {
+            for (prefix, _) in *families {
+                for (other, others) in KNOWN.iter().filter(|(c, _)| c != cat) {
+                    for (p, _) in *others {
+                        assert!(!p.starts_with(prefix), "{cat} {prefix} / {other} {p}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn hot_path_categories() {
+        let hot: Vec<&str> = SuspectCategory::ALL
+            .iter()
+            .filter(|c| c.in_hot_paths())
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            hot,
+            ["hypervisor", "filesystem", "security", "network", "gpu"]
+        );
+    }
 }

@@ -1,8 +1,9 @@
 //! The machine and the log themselves: Hackintosh, virtual machine, modified boot, development
 //! kernel, a test/exploit program as the panicked process, an incomplete log.
 
-use super::suspects::Suspect;
-use super::{Confidence, Ctx, Evidence, Finding, FindingKind};
+use super::ids::SystemId;
+use super::suspects::{Suspect, SuspectCategory};
+use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
 
 /// Boot-args only Hackintosh setups use (Lilu/WhateverGreen/AppleALC and OpenCore/Clover
 /// drivers).
@@ -30,76 +31,98 @@ static HACKINTOSH_BOOT_ARGS: &[&str] = &[
     "-vsmcdbg",
 ];
 
-fn boot_args(ctx: &Ctx) -> Option<String> {
-    ctx.report.system.boot_args.clone()
+/// The boot-args of the log (empty when it has none).
+fn boot_args(ctx: &Ctx) -> String {
+    ctx.report.system.boot_args.clone().unwrap_or_default()
 }
 
-/// System findings.
-pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
-    let r = ctx.report;
-    let mut out = Vec::new();
-    let args = boot_args(ctx).unwrap_or_default();
+/// A system rule: one finding or none.
+type Rule = fn(&Ctx, &[Suspect], PanicClass) -> Option<Finding>;
 
-    // Hackintosh.
+/// The system rules, in the order their findings are emitted.
+static RULES: &[Rule] = &[
+    hackintosh,
+    virtual_machine,
+    modified_boot,
+    development_kernel,
+    test_program,
+    incomplete_log,
+];
+
+/// System findings.
+pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: PanicClass) -> Vec<Finding> {
+    RULES
+        .iter()
+        .filter_map(|rule| rule(ctx, suspects, class))
+        .collect()
+}
+
+/// Hackintosh kexts or boot-args.
+fn hackintosh(ctx: &Ctx, suspects: &[Suspect], _class: PanicClass) -> Option<Finding> {
+    let r = ctx.report;
+    let args = boot_args(ctx);
     let hk: Vec<&Suspect> = suspects
         .iter()
-        .filter(|s| s.category == "hackintosh")
+        .filter(|s| s.category == SuspectCategory::Hackintosh)
         .collect();
     let hk_args: Vec<&str> = args
         .split_whitespace()
         .filter(|a| HACKINTOSH_BOOT_ARGS.iter().any(|h| a.starts_with(h)))
         .collect();
-    if !hk.is_empty() || !hk_args.is_empty() {
-        let mut f = Finding::new(
-            "hackintosh",
-            FindingKind::System,
-            if hk.is_empty() { Confidence::Medium } else { Confidence::High },
-            850,
-            format!(
-                "This is a Hackintosh{}",
-                r.system
-                    .system_model
-                    .as_ref()
-                    .map(|m| format!(" posing as {}", m.split_whitespace().next().unwrap_or(m)))
-                    .unwrap_or_default()
-            ),
-            "The machine runs macOS on non-Apple hardware with patching and emulation kexts (Lilu and its \
-             plugins, VirtualSMC/FakeSMC, VoodooI2C…) and bootloader patches. Panics there often come from \
-             the patches, the ACPI tables or hardware macOS was never written for (third-party NVMe SSDs, \
-             USB controllers, Wi-Fi) rather than from macOS itself.",
-        );
-        for s in hk.iter().take(8) {
-            f.evidence.push(Evidence::fact(format!(
-                "{}{} ({})",
-                s.bundle_id,
-                s.version
-                    .as_ref()
-                    .map(|v| format!(" {v}"))
-                    .unwrap_or_default(),
-                s.known_as.as_deref().unwrap_or("Hackintosh kext")
-            )));
-        }
-        if !hk_args.is_empty() {
-            f.evidence.push(
-                ctx.find_line("Boot args")
-                    .map(|(i, _)| ctx.quote(i, ""))
-                    .unwrap_or_else(|| Evidence::fact(format!("boot-args: {args}"))),
-            );
-            f.evidence.push(Evidence::fact(format!(
-                "Hackintosh boot-args: {}",
-                hk_args.join(" ")
-            )));
-        }
-        f.next_steps.push(
-            "Update the bootloader (OpenCore) and every Lilu plugin together; they must match the macOS release.".into(),
-        );
-        f.next_steps.push(
-            "Check the USB port map, ACPI patches and the SSD/NVMe compatibility of this build; ask the Hackintosh community with the full log.".into(),
-        );
-        out.push(f);
+    if hk.is_empty() && hk_args.is_empty() {
+        return None;
     }
+    let mut f = Finding::new(
+        SystemId::Hackintosh,
+        if hk.is_empty() { Confidence::Medium } else { Confidence::High },
+        850,
+        format!(
+            "This is a Hackintosh{}",
+            r.system
+                .system_model
+                .as_ref()
+                .map(|m| format!(" posing as {}", m.split_whitespace().next().unwrap_or(m)))
+                .unwrap_or_default()
+        ),
+        "The machine runs macOS on non-Apple hardware with patching and emulation kexts (Lilu and its \
+         plugins, VirtualSMC/FakeSMC, VoodooI2C…) and bootloader patches. Panics there often come from \
+         the patches, the ACPI tables or hardware macOS was never written for (third-party NVMe SSDs, \
+         USB controllers, Wi-Fi) rather than from macOS itself.",
+    );
+    for s in hk.iter().take(8) {
+        f.evidence.push(Evidence::fact(format!(
+            "{}{} ({})",
+            s.bundle_id,
+            s.version
+                .as_ref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default(),
+            s.known_as.as_deref().unwrap_or("Hackintosh kext")
+        )));
+    }
+    if !hk_args.is_empty() {
+        f.evidence.push(
+            ctx.find_line("Boot args")
+                .map(|(i, _)| ctx.quote(i, ""))
+                .unwrap_or_else(|| Evidence::fact(format!("boot-args: {args}"))),
+        );
+        f.evidence.push(Evidence::fact(format!(
+            "Hackintosh boot-args: {}",
+            hk_args.join(" ")
+        )));
+    }
+    f.next_steps.push(
+        "Update the bootloader (OpenCore) and every Lilu plugin together; they must match the macOS release.".into(),
+    );
+    f.next_steps.push(
+        "Check the USB port map, ACPI patches and the SSD/NVMe compatibility of this build; ask the Hackintosh community with the full log.".into(),
+    );
+    Some(f)
+}
 
-    // Virtual machine / research VM.
+/// A guest of a hypervisor or a research VM.
+fn virtual_machine(ctx: &Ctx, _suspects: &[Suspect], _class: PanicClass) -> Option<Finding> {
+    let r = ctx.report;
     let mut vm_ev: Vec<Evidence> = Vec::new();
     if let Some(x) = &r.intel_fault {
         if x.vmm {
@@ -131,24 +154,28 @@ pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
             )));
         }
     }
-    if !vm_ev.is_empty() {
-        let mut f = Finding::new(
-            "virtual_machine",
-            FindingKind::System,
-            Confidence::High,
-            300,
-            "The panic happened in a virtual machine",
-            "The kernel ran as a guest. Hypervisor bugs, emulated devices and timing (vCPUs descheduled by the \
-             host) cause panics that never happen on hardware; kernel research setups (fuzzers, patched kernels) \
-             also run here.",
-        );
-        f.evidence = vm_ev;
-        f.next_steps
-            .push("Check whether it reproduces on real hardware before blaming macOS.".into());
-        out.push(f);
+    if vm_ev.is_empty() {
+        return None;
     }
+    let mut f = Finding::new(
+        SystemId::VirtualMachine,
+        Confidence::High,
+        300,
+        "The panic happened in a virtual machine",
+        "The kernel ran as a guest. Hypervisor bugs, emulated devices and timing (vCPUs descheduled by the \
+         host) cause panics that never happen on hardware; kernel research setups (fuzzers, patched kernels) \
+         also run here.",
+    );
+    f.evidence = vm_ev;
+    f.next_steps
+        .push("Check whether it reproduces on real hardware before blaming macOS.".into());
+    Some(f)
+}
 
-    // Modified boot.
+/// A jailbreak bootloader, secure boot off, roots, relaxed code signing.
+fn modified_boot(ctx: &Ctx, _suspects: &[Suspect], _class: PanicClass) -> Option<Finding> {
+    let r = ctx.report;
+    let args = boot_args(ctx);
     let mut mb: Vec<Evidence> = Vec::new();
     if let Some(ib) = &r.system.iboot_version {
         if ib.to_ascii_lowercase().starts_with("pongoos") {
@@ -176,21 +203,25 @@ pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
             )));
         }
     }
-    if !mb.is_empty() {
-        let mut f = Finding::new(
-            "modified_boot",
-            FindingKind::System,
-            Confidence::High,
-            350,
-            "The system was booted in a modified state (jailbreak, roots or relaxed security)",
-            "A modified kernel environment (jailbreak bootloader, installed roots, disabled code signing) changes \
-             kernel behaviour; panics may come from the modification itself.",
-        );
-        f.evidence = mb;
-        out.push(f);
+    if mb.is_empty() {
+        return None;
     }
+    let mut f = Finding::new(
+        SystemId::ModifiedBoot,
+        Confidence::High,
+        350,
+        "The system was booted in a modified state (jailbreak, roots or relaxed security)",
+        "A modified kernel environment (jailbreak bootloader, installed roots, disabled code signing) changes \
+         kernel behaviour; panics may come from the modification itself.",
+    );
+    f.evidence = mb;
+    Some(f)
+}
 
-    // Development kernel / debug boot-args.
+/// A development kernel or debug boot-args.
+fn development_kernel(ctx: &Ctx, _suspects: &[Suspect], _class: PanicClass) -> Option<Finding> {
+    let r = ctx.report;
+    let args = boot_args(ctx);
     let dev_kernel = r
         .system
         .kernel_variant
@@ -200,29 +231,44 @@ pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
         .split_whitespace()
         .filter(|a| a.starts_with("kcsuffix=") || a.starts_with("-zc") || a.starts_with("zlog"))
         .collect();
-    if dev_kernel || !dev_args.is_empty() {
-        let mut f = Finding::new(
-            "development_kernel",
-            FindingKind::System,
-            Confidence::Medium,
-            120,
-            "A development kernel or debug boot-args were in use",
-            "Kernel debugging settings are on; development kernels add checks that panic where release \
-             kernels would not.",
-        );
-        if let Some(v) = r.system.kernel_variant.as_ref().filter(|_| dev_kernel) {
-            f.evidence
-                .push(Evidence::fact(format!("kernel {}", v.config)));
-        }
-        if !dev_args.is_empty() {
-            f.evidence
-                .push(Evidence::fact(format!("boot-args: {}", dev_args.join(" "))));
-        }
-        out.push(f);
+    if !dev_kernel && dev_args.is_empty() {
+        return None;
     }
+    let mut f = Finding::new(
+        SystemId::DevelopmentKernel,
+        Confidence::Medium,
+        120,
+        "A development kernel or debug boot-args were in use",
+        "Kernel debugging settings are on; development kernels add checks that panic where release \
+         kernels would not.",
+    );
+    if let Some(v) = r.system.kernel_variant.as_ref().filter(|_| dev_kernel) {
+        f.evidence
+            .push(Evidence::fact(format!("kernel {}", v.config)));
+    }
+    if !dev_args.is_empty() {
+        f.evidence
+            .push(Evidence::fact(format!("boot-args: {}", dev_args.join(" "))));
+    }
+    Some(f)
+}
 
-    // The panicked process is a test / PoC / fuzzer / instrumentation.
-    let pname = r
+/// Name fragments (lower case) of test, proof-of-concept, fuzzer and instrumentation
+/// programs, with what they make the panicked process; the first match wins.
+static TEST_PROGRAMS: &[(&str, &str)] = &[
+    ("poc", "a test or proof-of-concept program"),
+    ("exploi", "a test or proof-of-concept program"),
+    ("fuzz", "a fuzzer"),
+    ("syz-", "a fuzzer"),
+    ("uaftester", "a test or proof-of-concept program"),
+    ("frida", "an instrumentation tool (Frida)"),
+    ("test", "a test or proof-of-concept program"),
+];
+
+/// The panicked process is a test / PoC / fuzzer / instrumentation.
+fn test_program(ctx: &Ctx, _suspects: &[Suspect], _class: PanicClass) -> Option<Finding> {
+    let r = ctx.report;
+    let p = r
         .panicked_task
         .as_ref()
         .and_then(|t| t.name.clone())
@@ -230,45 +276,28 @@ pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
             r.panicked_thread
                 .as_ref()
                 .and_then(|t| t.process_name.clone())
-        });
-    if let Some(p) = pname {
-        let l = p.to_ascii_lowercase();
-        let hit = [
-            "poc",
-            "exploi",
-            "fuzz",
-            "syz-",
-            "uaftester",
-            "frida",
-            "test",
-        ]
-        .iter()
-        .find(|k| l.contains(*k));
-        if let Some(k) = hit {
-            let what = match *k {
-                "fuzz" | "syz-" => "a fuzzer",
-                "frida" => "an instrumentation tool (Frida)",
-                _ => "a test or proof-of-concept program",
-            };
-            out.push(
-                Finding::new(
-                    "test_program",
-                    FindingKind::System,
-                    Confidence::Medium,
-                    400,
-                    format!("The panic was triggered by {what}: {p}"),
-                    "The panicked process looks like a deliberate trigger. The panic is then a reproducible kernel \
-                     bug reachable from user space; if the process runs sandboxed or unprivileged it is \
-                     security-relevant.",
-                )
-                .evidence(Evidence::fact(format!("panicked process: {p}")))
-                .step("Keep the program as the reproducer; report it to the kernel or driver owner (Apple: security bounty if exploitable)."),
-            );
-        }
-    }
+        })?;
+    let l = p.to_ascii_lowercase();
+    let (_, what) = TEST_PROGRAMS.iter().find(|(k, _)| l.contains(k))?;
+    Some(
+        Finding::new(
+            SystemId::TestProgram,
+            Confidence::Medium,
+            400,
+            format!("The panic was triggered by {what}: {p}"),
+            "The panicked process looks like a deliberate trigger. The panic is then a reproducible kernel \
+             bug reachable from user space; if the process runs sandboxed or unprivileged it is \
+             security-relevant.",
+        )
+        .evidence(Evidence::fact(format!("panicked process: {p}")))
+        .step("Keep the program as the reproducer; report it to the kernel or driver owner (Apple: security bounty if exploitable)."),
+    )
+}
 
-    // Incomplete log.
-    let partial: Vec<&String> = r
+/// The parser found the log cut or damaged.
+fn incomplete_log(ctx: &Ctx, _suspects: &[Suspect], class: PanicClass) -> Option<Finding> {
+    let partial: Vec<&String> = ctx
+        .report
         .warnings
         .iter()
         .filter(|w| {
@@ -282,22 +311,21 @@ pub fn findings(ctx: &Ctx, suspects: &[Suspect], class: &str) -> Vec<Finding> {
         })
         .collect();
     // bridgeOS panics carry only their message: nothing is missing.
-    if !partial.is_empty() && !class.starts_with("t2_") {
-        let mut f = Finding::new(
-            "incomplete_log",
-            FindingKind::System,
-            Confidence::High,
-            60,
-            "The log is incomplete: parts of the diagnosis may be missing",
-            "The parser found the log cut, abridged or damaged; sections that are not there (kext list, \
-             memory, threads) cannot be judged.",
-        );
-        for w in partial {
-            f.evidence.push(Evidence::fact(w.clone()));
-        }
-        f.next_steps
-            .push("Get the original panic file (/Library/Logs/DiagnosticReports, or Settings › Privacy › Analytics on iOS).".into());
-        out.push(f);
+    if partial.is_empty() || class.is_t2() {
+        return None;
     }
-    out
+    let mut f = Finding::new(
+        SystemId::IncompleteLog,
+        Confidence::High,
+        60,
+        "The log is incomplete: parts of the diagnosis may be missing",
+        "The parser found the log cut, abridged or damaged; sections that are not there (kext list, \
+         memory, threads) cannot be judged.",
+    );
+    for w in partial {
+        f.evidence.push(Evidence::fact(w.clone()));
+    }
+    f.next_steps
+        .push("Get the original panic file (/Library/Logs/DiagnosticReports, or Settings › Privacy › Analytics on iOS).".into());
+    Some(f)
 }

@@ -3,10 +3,11 @@
 //! text.
 
 use super::ClassInfo;
+use crate::diagnose::PanicClass;
 use crate::diagnose::{shorten, Ctx, Evidence, Finding};
 
 pub(super) const DCP_PANIC: ClassInfo = ClassInfo {
-    id: "dcp_panic",
+    id: PanicClass::DcpPanic,
     name: "display coprocessor (DCP) panic",
     explanation: "The display coprocessor firmware (DCP, RTKit) crashed or asserted and took the system down. \
         The panic text carries its own crash log (RTKit task list, assert file:line). DCP panics follow display \
@@ -19,7 +20,7 @@ pub(super) const DCP_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const AOP_PANIC: ClassInfo = ClassInfo {
-    id: "aop_panic",
+    id: PanicClass::AopPanic,
     name: "always-on processor (AOP) panic",
     explanation: "The Always-On Processor (sensors, motion, 'Hey Siri', sensor hub) firmware crashed or asserted. \
         Its RTKit assert is in the panic text.",
@@ -31,7 +32,7 @@ pub(super) const AOP_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const ANS_PANIC: ClassInfo = ClassInfo {
-    id: "ans_panic",
+    id: PanicClass::AnsPanic,
     name: "storage controller (ANS) panic",
     explanation: "The NAND storage coprocessor (ANS) firmware panicked or stopped answering. This is the internal \
         SSD's controller: firmware bugs or failing flash.",
@@ -42,7 +43,7 @@ pub(super) const ANS_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const SMC_PANIC: ClassInfo = ClassInfo {
-    id: "smc_panic",
+    id: PanicClass::SmcPanic,
     name: "SMC / power-controller panic",
     explanation: "The System Management Controller (power, thermals, battery, fans) firmware panicked or stopped \
         responding.",
@@ -53,7 +54,7 @@ pub(super) const SMC_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const SEP_PANIC: ClassInfo = ClassInfo {
-    id: "sep_panic",
+    id: PanicClass::SepPanic,
     name: "Secure Enclave panic",
     explanation: "The Secure Enclave Processor (SEP) firmware panicked or stopped responding, and the kernel \
         followed.",
@@ -63,7 +64,7 @@ pub(super) const SEP_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const COPROCESSOR_PANIC: ClassInfo = ClassInfo {
-    id: "coprocessor_panic",
+    id: PanicClass::CoprocessorPanic,
     name: "coprocessor firmware panic",
     explanation: "A coprocessor running RTKit firmware crashed or asserted and the kernel panicked with it. The \
         coprocessor's own crash log is in the panic text.",
@@ -73,14 +74,14 @@ pub(super) const COPROCESSOR_PANIC: ClassInfo = ClassInfo {
     ],
 };
 
-pub(super) fn coprocessor(ctx: &Ctx, f: &mut Finding, id: &str, msg: &str) {
+pub(super) fn coprocessor(ctx: &Ctx, f: &mut Finding, id: PanicClass, msg: &str) {
     let r = ctx.report;
     let unit = match id {
-        "dcp_panic" => "Display coprocessor (DCP)",
-        "aop_panic" => "Always-on processor (AOP)",
-        "ans_panic" => "Storage controller (ANS)",
-        "smc_panic" => "SMC",
-        "sep_panic" => "Secure Enclave",
+        PanicClass::DcpPanic => "Display coprocessor (DCP)",
+        PanicClass::AopPanic => "Always-on processor (AOP)",
+        PanicClass::AnsPanic => "Storage controller (ANS)",
+        PanicClass::SmcPanic => "SMC",
+        PanicClass::SepPanic => "Secure Enclave",
         _ => "Coprocessor",
     };
     // "DCP PANIC - ASSERT!file:line text - dcpav(27)" → the part after " - ".

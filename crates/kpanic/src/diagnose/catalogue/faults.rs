@@ -7,10 +7,10 @@ use kpanic_report::RuntimeAddr;
 use super::text::value_after;
 use super::{origin, ClassInfo};
 use crate::diagnose::fault::{self, PointerKind};
-use crate::diagnose::{Confidence, Ctx, Evidence, Finding};
+use crate::diagnose::{Confidence, Ctx, Evidence, Finding, PanicClass};
 
 pub(super) const MTE_TAG_CHECK_FAULT: ClassInfo = ClassInfo {
-    id: "mte_tag_check_fault",
+    id: PanicClass::MteTagCheckFault,
     name: "MTE tag check fault",
     explanation: "Memory Tagging (MTE) caught the kernel using a pointer whose tag does not match the tag of the \
         memory it points to: the object was freed and reallocated (use-after-free) or the access ran out of \
@@ -24,7 +24,7 @@ pub(super) const MTE_TAG_CHECK_FAULT: ClassInfo = ClassInfo {
 };
 
 pub(super) const PAC_FAILURE: ClassInfo = ClassInfo {
-    id: "pac_failure",
+    id: PanicClass::PacFailure,
     name: "pointer authentication failure",
     explanation: "A signed kernel pointer (return address, function pointer, vtable) failed its PAC check: it was \
         overwritten or taken from freed memory. This is memory corruption caught on use.",
@@ -35,7 +35,7 @@ pub(super) const PAC_FAILURE: ClassInfo = ClassInfo {
 };
 
 pub(super) const UNALIGNED_ABORT: ClassInfo = ClassInfo {
-    id: "unaligned_abort",
+    id: PanicClass::UnalignedAbort,
     name: "unaligned kernel data abort",
     explanation: "The kernel accessed memory through a misaligned address with an instruction that needs \
         alignment (atomic or exclusive access, device memory). Usually a corrupted pointer or a packed \
@@ -46,7 +46,7 @@ pub(super) const UNALIGNED_ABORT: ClassInfo = ClassInfo {
 };
 
 pub(super) const KERNEL_INSTRUCTION_ABORT: ClassInfo = ClassInfo {
-    id: "kernel_instruction_abort",
+    id: PanicClass::KernelInstructionAbort,
     name: "kernel instruction fetch abort",
     explanation: "The kernel jumped to an address that is not executable kernel code: a corrupted function pointer, \
         a call through freed memory, or a return to a smashed stack.",
@@ -57,7 +57,7 @@ pub(super) const KERNEL_INSTRUCTION_ABORT: ClassInfo = ClassInfo {
 };
 
 pub(super) const KERNEL_DATA_ABORT: ClassInfo = ClassInfo {
-    id: "kernel_data_abort",
+    id: PanicClass::KernelDataAbort,
     name: "kernel data abort",
     explanation: "The kernel dereferenced an address with no valid mapping (arm64 data abort at EL1). `far` is the \
         address it tried to access and `pc` the faulting instruction. A small `far` is a NULL pointer plus a \
@@ -71,7 +71,7 @@ pub(super) const KERNEL_DATA_ABORT: ClassInfo = ClassInfo {
 };
 
 pub(super) const UNDEFINED_INSTRUCTION: ClassInfo = ClassInfo {
-    id: "undefined_instruction",
+    id: PanicClass::UndefinedInstruction,
     name: "undefined kernel instruction",
     explanation: "The CPU hit an instruction it refuses to execute in the kernel: a corrupted code pointer, a \
         deliberate trap (brk/udf used as an assertion), or a privileged system-register write blocked by the \
@@ -81,25 +81,25 @@ pub(super) const UNDEFINED_INSTRUCTION: ClassInfo = ClassInfo {
     ],
 };
 
-pub(super) fn arm_abort(ctx: &Ctx, f: &mut Finding, id: &str, proc_: Option<&str>) {
+pub(super) fn arm_abort(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Option<&str>) {
     let r = ctx.report;
     let far = r.register("far");
-    if id == "undefined_instruction" {
+    if id == PanicClass::UndefinedInstruction {
         undefined(ctx, f, proc_);
         return;
     }
     let kind_name = match id {
-        "unaligned_abort" => "Unaligned kernel data abort",
-        "kernel_instruction_abort" => "Kernel instruction abort",
-        "pac_failure" => "Pointer authentication failure",
-        "undefined_instruction" => "Undefined kernel instruction",
+        PanicClass::UnalignedAbort => "Unaligned kernel data abort",
+        PanicClass::KernelInstructionAbort => "Kernel instruction abort",
+        PanicClass::PacFailure => "Pointer authentication failure",
+        PanicClass::UndefinedInstruction => "Undefined kernel instruction",
         _ => "Kernel data abort",
     };
     let mut title = kind_name.to_string();
     if let Some(p) = proc_ {
         title.push_str(&format!(" in {p}"));
     }
-    if id == "kernel_data_abort" || id == "unaligned_abort" {
+    if id == PanicClass::KernelDataAbort || id == PanicClass::UnalignedAbort {
         if let Some(a) = far {
             let k = fault::classify_pointer(a, r);
             title.push_str(&format!(": {} (far {a:#x})", k.describe(a)));

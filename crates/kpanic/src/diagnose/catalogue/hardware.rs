@@ -3,11 +3,12 @@
 
 use super::text::value_after;
 use super::ClassInfo;
-use crate::diagnose::suspects::Suspect;
+use crate::diagnose::suspects::{Suspect, SuspectCategory};
+use crate::diagnose::PanicClass;
 use crate::diagnose::{shorten, Ctx, Evidence, Finding};
 
 pub(super) const PCIE_LINK_DOWN: ClassInfo = ClassInfo {
-    id: "pcie_link_down",
+    id: PanicClass::PcieLinkDown,
     name: "PCIe link down",
     explanation: "A PCIe link (internal device or Thunderbolt) went down unexpectedly and the driver panicked. \
         The device fell off the bus: power, cable, hardware or firmware of that device.",
@@ -18,7 +19,7 @@ pub(super) const PCIE_LINK_DOWN: ClassInfo = ClassInfo {
 };
 
 pub(super) const PLATFORM_HARDWARE_ERROR: ClassInfo = ClassInfo {
-    id: "platform_hardware_error",
+    id: PanicClass::PlatformHardwareError,
     name: "platform hardware error (memory fabric / SoC)",
     explanation: "The SoC's error handler reported a hardware error (AMCC = memory controller/cache, DCS = DRAM \
         channel, fabric or interrupt-controller errors). Software can trigger such errors (a GPU or display \
@@ -31,7 +32,7 @@ pub(super) const PLATFORM_HARDWARE_ERROR: ClassInfo = ClassInfo {
 };
 
 pub(super) const GPU_PANIC: ClassInfo = ClassInfo {
-    id: "gpu_panic",
+    id: PanicClass::GpuPanic,
     name: "GPU panic",
     explanation: "The GPU driver gave up on the GPU: a hang, a read error over PCIe, or a firmware fault. On Macs \
         with discrete GPUs the NVIDIA/AMD driver kexts are in the backtrace.",
@@ -43,7 +44,7 @@ pub(super) const GPU_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const NVME_FATAL: ClassInfo = ClassInfo {
-    id: "nvme_fatal",
+    id: PanicClass::NvmeFatal,
     name: "NVMe controller fatal error",
     explanation: "The NVMe SSD controller reported a fatal status (CSTS.CFS) or stopped answering commands, and \
         IONVMeFamily panicked. VID/DID identify the SSD; third-party SSDs (and Hackintosh setups) with power-state \
@@ -87,7 +88,7 @@ pub(super) fn gpu(ctx: &Ctx, f: &mut Finding, msg: &str, suspects: &[Suspect]) {
     f.title = format!("GPU panic: {}", shorten(msg.trim_matches('"'), 90));
     if let Some(s) = suspects
         .iter()
-        .find(|s| s.third_party && s.category == "gpu")
+        .find(|s| s.third_party && s.category == SuspectCategory::Gpu)
     {
         f.title
             .push_str(&format!(" — third-party {} loaded", s.bundle_id));
@@ -115,25 +116,37 @@ pub(super) fn gpu(ctx: &Ctx, f: &mut Finding, msg: &str, suspects: &[Suspect]) {
     }
 }
 
+/// Apple's PCI vendor id.
+const APPLE_VID: &str = "0x106b";
+
+/// NVMe SSD vendors by PCI vendor id (lower case).
+static NVME_VENDORS: &[(&str, &str)] = &[
+    ("0x144d", "Samsung"),
+    ("0x15b7", "SanDisk/WD"),
+    ("0x1987", "Phison"),
+    ("0x126f", "Silicon Motion"),
+    ("0x1c5c", "SK hynix"),
+    (APPLE_VID, "Apple"),
+    ("0x8086", "Intel"),
+    ("0x1cc1", "ADATA"),
+    ("0x2646", "Kingston"),
+    ("0x1e0f", "KIOXIA"),
+    ("0xc0a9", "Micron/Crucial"),
+];
+
 pub(super) fn nvme(ctx: &Ctx, f: &mut Finding, msg: &str) {
     let vid = value_after(msg, "VID=");
     let did = value_after(msg, "DID=");
     let csts = value_after(msg, "CSTS=");
     let fw = value_after(msg, "FW Revision=").filter(|s| !s.starts_with('\\'));
-    let vendor = vid.map(|v| match v.to_ascii_lowercase().as_str() {
-        "0x144d" => "Samsung",
-        "0x15b7" => "SanDisk/WD",
-        "0x1987" => "Phison",
-        "0x126f" => "Silicon Motion",
-        "0x1c5c" => "SK hynix",
-        "0x106b" => "Apple",
-        "0x8086" => "Intel",
-        "0x1cc1" => "ADATA",
-        "0x2646" => "Kingston",
-        "0x1e0f" => "KIOXIA",
-        "0xc0a9" => "Micron/Crucial",
-        _ => "unknown vendor",
+    let vid_lc = vid.map(str::to_ascii_lowercase);
+    let vendor = vid_lc.as_deref().map(|v| {
+        NVME_VENDORS
+            .iter()
+            .find(|(id, _)| *id == v)
+            .map_or("unknown vendor", |(_, name)| *name)
     });
+    let third_party = vid_lc.as_deref().is_some_and(|v| v != APPLE_VID);
     let timeout = msg.contains("CommandTimeout")
         || ctx.report.backtrace.as_ref().is_some_and(|b| {
             b.frames.iter().any(|fr| {
@@ -171,7 +184,7 @@ pub(super) fn nvme(ctx: &Ctx, f: &mut Finding, msg: &str) {
         f.evidence
             .push(Evidence::fact(format!("SSD firmware revision {v}")));
     }
-    if vendor.is_some_and(|v| v != "Apple") {
+    if third_party {
         f.evidence.push(Evidence::fact(
             "a third-party SSD: Apple's NVMe driver and third-party power-state handling are a known source of these panics",
         ));

@@ -4,10 +4,11 @@
 use super::text::demangle_short;
 use super::ClassInfo;
 use crate::diagnose::fault;
+use crate::diagnose::PanicClass;
 use crate::diagnose::{Ctx, Evidence, Finding};
 
 pub(super) const INTEL_KEXT_TRAP: ClassInfo = ClassInfo {
-    id: "intel_kext_trap",
+    id: PanicClass::IntelKextTrap,
     name: "kernel trap inside a kext (Intel)",
     explanation: "The CPU faulted (page fault or general protection) on an instruction inside a kernel extension: \
         that kext dereferenced a bad pointer. The kext whose range holds the faulting RIP is the first suspect.",
@@ -18,7 +19,7 @@ pub(super) const INTEL_KEXT_TRAP: ClassInfo = ClassInfo {
 };
 
 pub(super) const INTEL_PAGE_FAULT: ClassInfo = ClassInfo {
-    id: "intel_page_fault",
+    id: PanicClass::IntelPageFault,
     name: "kernel page fault (Intel)",
     explanation: "The kernel touched an unmapped address (trap type 14). `CR2` is the address: a small value is a \
         NULL pointer plus a field offset, a high kernel address a freed or corrupt pointer. The error code says \
@@ -30,7 +31,7 @@ pub(super) const INTEL_PAGE_FAULT: ClassInfo = ClassInfo {
 };
 
 pub(super) const INTEL_GENERAL_PROTECTION: ClassInfo = ClassInfo {
-    id: "intel_general_protection",
+    id: PanicClass::IntelGeneralProtection,
     name: "general protection fault (Intel)",
     explanation: "The CPU refused an access (trap type 13), almost always because a pointer was non-canonical: \
         garbage or a poisoned value from freed memory. On a GP fault CR2 is stale: the bad value is in the \
@@ -42,7 +43,7 @@ pub(super) const INTEL_GENERAL_PROTECTION: ClassInfo = ClassInfo {
 };
 
 pub(super) const INTEL_DOUBLE_FAULT: ClassInfo = ClassInfo {
-    id: "intel_double_fault",
+    id: PanicClass::IntelDoubleFault,
     name: "double fault (Intel)",
     explanation: "A fault happened while handling another fault, which on x86_64 kernels is almost always a kernel \
         stack overflow (deep recursion, a huge local buffer) or a corrupted stack pointer.",
@@ -53,7 +54,7 @@ pub(super) const INTEL_DOUBLE_FAULT: ClassInfo = ClassInfo {
 };
 
 pub(super) const INTEL_KERNEL_TRAP: ClassInfo = ClassInfo {
-    id: "intel_kernel_trap",
+    id: PanicClass::IntelKernelTrap,
     name: "kernel trap (Intel)",
     explanation: "The CPU raised an exception in kernel mode that the kernel could not handle.",
     next_steps: &["Symbolicate RIP and the backtrace with the KDK (--kdk)."],
@@ -94,7 +95,7 @@ pub(super) fn trap_kext_from_keepsyms(ctx: &Ctx) -> Option<(String, usize)> {
     None
 }
 
-pub(super) fn intel_trap(ctx: &Ctx, f: &mut Finding, id: &str, proc_: Option<&str>) {
+pub(super) fn intel_trap(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Option<&str>) {
     let r = ctx.report;
     let trap = r.panic.as_ref().and_then(|p| p.trap.as_ref());
     let cr2 = r
@@ -129,7 +130,7 @@ pub(super) fn intel_trap(ctx: &Ctx, f: &mut Finding, id: &str, proc_: Option<&st
         })
     });
     let mut title = tname.clone();
-    if id == "intel_kext_trap" {
+    if id == PanicClass::IntelKextTrap {
         match &kext {
             Some((b, tp)) => title.push_str(&format!(
                 " inside {}kext {b}",

@@ -5,9 +5,10 @@ use super::text::first_number_after;
 use super::ClassInfo;
 use crate::diagnose::suspects::Suspect;
 use crate::diagnose::Finding;
+use crate::diagnose::PanicClass;
 
 pub(super) const BLOCKING_WITH_SPINLOCK: ClassInfo = ClassInfo {
-    id: "blocking_with_spinlock",
+    id: PanicClass::BlockingWithSpinlock,
     name: "blocking while holding a spinlock",
     explanation: "A thread tried to block (sleep, take a mutex, wait) while preemption was disabled — holding a \
         spinlock or running in interrupt context. The code that blocked is in the backtrace above the scheduler \
@@ -19,7 +20,7 @@ pub(super) const BLOCKING_WITH_SPINLOCK: ClassInfo = ClassInfo {
 };
 
 pub(super) const SPINLOCK_TIMEOUT: ClassInfo = ClassInfo {
-    id: "spinlock_timeout",
+    id: PanicClass::SpinlockTimeout,
     name: "spinlock timeout",
     explanation: "A CPU spun on a spinlock for too long: the owner never released it (it is stuck, or the lock is \
         corrupt). The message usually names the lock and its owner thread/CPU; the owner's CPU state shows where \
@@ -31,7 +32,7 @@ pub(super) const SPINLOCK_TIMEOUT: ClassInfo = ClassInfo {
 };
 
 pub(super) const INTERRUPTS_DISABLED_TOO_LONG: ClassInfo = ClassInfo {
-    id: "interrupts_disabled_too_long",
+    id: PanicClass::InterruptsDisabledTooLong,
     name: "interrupts or preemption disabled too long",
     explanation:
         "A CPU ran too long with interrupts or preemption disabled (an interrupt handler or a \
@@ -40,7 +41,7 @@ pub(super) const INTERRUPTS_DISABLED_TOO_LONG: ClassInfo = ClassInfo {
 };
 
 pub(super) const LOCK_MISUSE: ClassInfo = ClassInfo {
-    id: "lock_misuse",
+    id: PanicClass::LockMisuse,
     name: "lock misuse",
     explanation: "A lock was used incorrectly (unlocked by a non-owner, destroyed while held, corrupted lock \
         word): a bug in the code that owns the lock, or the lock's memory was freed.",

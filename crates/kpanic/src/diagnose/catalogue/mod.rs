@@ -7,9 +7,9 @@
 //! The classes live with their family, together with the code that words their title and
 //! gathers their evidence: `watchdog` (stalls and resets), `faults` (arm64 aborts, PAC, MTE,
 //! undefined instructions), `intel` (Intel traps), `zones` (the zone allocator), `locks`,
-//! `coprocessors` (RTKit firmware), `hardware` (PCIe, SoC, GPU, NVMe) and `other`. [`detect`]
-//! stays in one place because a message can match the rules of several families and the
-//! order of the rules decides between them.
+//! `coprocessors` (RTKit firmware), `hardware` (PCIe, SoC, GPU, NVMe) and `other`. The
+//! detection rules that [`detect`] tries stay in one table because a message can match the
+//! rules of several families and the order of the rules decides between them.
 
 mod coprocessors;
 mod faults;
@@ -22,7 +22,9 @@ mod watchdog;
 mod zones;
 
 use super::suspects::Suspect;
-use super::{Confidence, Ctx, Evidence, Finding, FindingKind};
+use kpanic_report::PanicReport;
+
+use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
 
 pub use intel::in_legacy_kext_region;
 pub use text::demangle_short;
@@ -30,8 +32,8 @@ pub use text::demangle_short;
 /// One panic class of the catalogue.
 #[derive(Debug)]
 pub struct ClassInfo {
-    /// Stable identifier.
-    pub id: &'static str,
+    /// The class.
+    pub id: PanicClass,
     /// Short human name.
     pub name: &'static str,
     pub explanation: &'static str,
@@ -84,171 +86,221 @@ pub static CATALOGUE: &[ClassInfo] = &[
     other::UNKNOWN,
 ];
 
-/// The catalogue entry of `id` (the `unknown` entry when there is none).
-pub fn info(id: &str) -> &'static ClassInfo {
+/// The catalogue entry of `id`.
+pub fn info(id: PanicClass) -> &'static ClassInfo {
     CATALOGUE
         .iter()
         .find(|c| c.id == id)
-        .unwrap_or_else(|| CATALOGUE.last().expect("catalogue is not empty"))
+        .expect("the catalogue has every class")
+}
+
+/// What the detection rules read: the lower-case panic message and a few facts of the log.
+struct Signals<'a> {
+    ctx: &'a Ctx<'a>,
+    report: &'a PanicReport,
+    /// The panic message without its source location, lower case.
+    message: String,
+    /// The source file of the panic, lower case (empty without one).
+    location: String,
+    /// The bug_type of an .ips report.
+    bug_type: Option<&'a str>,
+}
+
+impl Signals<'_> {
+    fn has(&self, s: &str) -> bool {
+        self.message.contains(s)
+    }
+}
+
+/// A detection rule: a class and when the log shows it, or a rule that picks among classes.
+enum Detect {
+    When(PanicClass, fn(&Signals) -> bool),
+    Pick(fn(&Signals) -> Option<PanicClass>),
+}
+
+/// The detection rules, tried in order; the first match wins. The order is not the
+/// catalogue's: a message can match the rules of several families (a coprocessor's message
+/// contains "assert", a zone panic names a lock), and the more specific rule comes first.
+static DETECTION: &[Detect] = {
+    use PanicClass::*;
+    &[
+        Detect::When(WatchdogdTimeout, |s| {
+            s.has("no checkins from watchdogd") || s.has("watchdog timeout: no checkins")
+        }),
+        Detect::When(UserspaceWatchdogTimeout, |s| {
+            s.has("userspace watchdog timeout")
+        }),
+        Detect::When(HardwareWatchdogTimeout, |s| {
+            s.has("wdt timeout") || (s.has("cpu") && s.has("failed to respond"))
+        }),
+        Detect::When(T2SleepWakeWatchdog, |s| {
+            s.has("watchdog") && (s.has("sleep/wake") || s.has("sleep\\/wake"))
+        }),
+        Detect::When(T2MacosWatchdog, |s| s.has("macos watchdog detected")),
+        Detect::When(ForcedReset, |s| {
+            s.has("btn_rst")
+                || s.has("force reset")
+                || s.has("forcereset")
+                || s.bug_type == Some("151")
+        }),
+        Detect::When(SleepWakeTimeout, |s| {
+            (s.has("sleep transition") || s.has("wake transition") || s.has("sleep/wake"))
+                && (s.has("timed out") || s.has("suspected bundle"))
+        }),
+        Detect::When(MteTagCheckFault, |s| s.has("tag check fault")),
+        Detect::When(PacFailure, |s| {
+            s.has("ptrauth") || s.has("pointer authentication") || s.has("pac failure")
+        }),
+        // Coprocessors before the generic assertion: their messages contain "assert".
+        Detect::When(DcpPanic, |s| s.has("dcp panic") || s.has("dcpext panic")),
+        Detect::When(AopPanic, |s| s.has("aop panic")),
+        Detect::When(AnsPanic, |s| {
+            s.has("ans2") || s.has("ans panic") || s.has("ans3")
+        }),
+        Detect::When(SmcPanic, |s| s.has("smc panic") || s.has("smc::")),
+        Detect::When(SepPanic, |s| {
+            s.has("sep panic") || s.has("sep/os panic") || s.has("sep rom panic")
+        }),
+        Detect::When(CoprocessorPanic, |s| {
+            (s.has(" panic - ") && !s.report.panic_details.is_empty())
+                || s.report.panic_details.iter().any(|l| l.contains("RTKit:"))
+        }),
+        Detect::When(PlatformHardwareError, |s| {
+            s.has("amcc") || s.has("dcs group") || s.location.contains("platformerrorhandler")
+        }),
+        Detect::When(PcieLinkDown, |s| {
+            s.has("pcie") && (s.has("link down") || s.has("linkdown") || s.has("link is down"))
+        }),
+        Detect::When(GpuPanic, |s| {
+            s.has("gpu panic")
+                || s.has("gpu hang")
+                || s.has("nvrm")
+                || s.has("agx")
+                || s.has("gpu restart")
+        }),
+        Detect::When(NvmeFatal, |s| {
+            s.has("nvme") && (s.has("fatal") || s.has("timeout") || s.has("csts"))
+                || s.location.contains("ionvmecontroller")
+        }),
+        Detect::When(ZoneUseAfterFree, |s| {
+            s.has("modified after free") || s.has("use-after-free") || s.has("double free")
+        }),
+        Detect::When(ZoneMapExhausted, |s| {
+            s.has("zone map exhausted") || s.has("zone_map_exhausted")
+        }),
+        Detect::When(ZoneCorruption, |s| {
+            s.has("zone_require")
+                || s.has("zone bound")
+                || s.has("zfree")
+                || s.has("kfree")
+                || s.has("zalloc")
+        }),
+        Detect::When(BlockingWithSpinlock, |s| {
+            s.has("preemption_level") || s.has("blocking while holding a spinlock")
+        }),
+        Detect::When(SpinlockTimeout, |s| {
+            s.has("spinlock") && (s.has("timeout") || s.has("timed out"))
+                || s.has("spinlock acquisition")
+        }),
+        Detect::When(InterruptsDisabledTooLong, |s| {
+            (s.has("interrupt") || s.has("preemption"))
+                && (s.has("too long") || s.has("for more than"))
+        }),
+        Detect::When(CodesigningPanic, |s| {
+            s.has("amfi") || s.has("code signature") || s.has("coretrust") || s.has("codesign")
+        }),
+        Detect::When(UnalignedAbort, |s| s.has("unaligned") && s.has("abort")),
+        Detect::When(KernelInstructionAbort, |s| {
+            s.has("instruction fetch abort") || s.has("instruction abort")
+        }),
+        Detect::When(KernelDataAbort, |s| {
+            s.has("kernel data abort") || s.has("data abort")
+        }),
+        Detect::When(UndefinedInstruction, |s| {
+            s.has("undefined kernel instruction") || s.has("undefined instruction")
+        }),
+        Detect::Pick(trap_class),
+        Detect::When(IntelKernelTrap, |s| s.has("kernel trap")),
+        Detect::When(KernelStackOverflow, |s| {
+            s.has("stack overflow") || s.has("invalid kernel stack")
+        }),
+        Detect::When(VmMapFailure, |s| {
+            s.has("vm_map") || s.has("vm_fault") || s.has("vm_page") || s.has("vm_object")
+        }),
+        Detect::When(PmapPanic, |s| {
+            s.has("pmap") || s.has("ppl ") || s.has("ppl:") || s.has("sptm")
+        }),
+        Detect::When(LockMisuse, |s| {
+            s.has("lck_") || s.has("mutex") || s.has("rwlock") || s.has("lock ") && s.has("owner")
+        }),
+        Detect::When(CompressorExhausted, |s| {
+            s.has("compressor") || s.has("swap space") || s.has("swapfile")
+        }),
+        Detect::When(KernelAssertion, |s| {
+            s.report
+                .panic
+                .as_ref()
+                .is_some_and(|p| p.location.is_some())
+        }),
+    ]
+};
+
+/// An Intel kernel trap: in a kext (by range or the ≤10.15 kext region), else by trap type.
+fn trap_class(s: &Signals) -> Option<PanicClass> {
+    let trap = s.report.panic.as_ref()?.trap.as_ref()?;
+    let in_kext = s.ctx.kext_at(trap.address).is_some();
+    Some(
+        if in_kext || intel::in_legacy_kext_region(trap.address.get()) {
+            PanicClass::IntelKextTrap
+        } else {
+            match trap.trap_type {
+                Some(14) => PanicClass::IntelPageFault,
+                Some(13) => PanicClass::IntelGeneralProtection,
+                Some(8) => PanicClass::IntelDoubleFault,
+                _ => PanicClass::IntelKernelTrap,
+            }
+        },
+    )
 }
 
 /// The class of the panic, from its message and the rest of the log.
-pub fn detect(ctx: &Ctx) -> &'static str {
+pub fn detect(ctx: &Ctx) -> PanicClass {
     let r = ctx.report;
-    let m = ctx.message_lc();
-    let has = |s: &str| m.contains(s);
     let bug_type = r
         .ips
         .as_ref()
         .and_then(|i| i.header.bug_type.as_deref().or(i.body.bug_type.as_deref()));
-
-    if m.is_empty() {
+    let message = ctx.message_lc();
+    if message.is_empty() {
         if bug_type == Some("151") {
-            return "forced_reset";
+            return PanicClass::ForcedReset;
         }
         // A fragment without its panic line: a keepsyms backtrace through kernel_trap that
         // returns into a kext is still a trap in that kext.
         if intel::trap_kext_from_keepsyms(ctx).is_some() {
-            return "intel_kext_trap";
+            return PanicClass::IntelKextTrap;
         }
-        return "unknown";
+        return PanicClass::Unknown;
     }
-    if has("no checkins from watchdogd") || has("watchdog timeout: no checkins") {
-        return "watchdogd_timeout";
-    }
-    if has("userspace watchdog timeout") {
-        return "userspace_watchdog_timeout";
-    }
-    if has("wdt timeout") || (has("cpu") && has("failed to respond")) {
-        return "hardware_watchdog_timeout";
-    }
-    if has("watchdog") && (has("sleep/wake") || has("sleep\\/wake")) {
-        return "t2_sleep_wake_watchdog";
-    }
-    if has("macos watchdog detected") {
-        return "t2_macos_watchdog";
-    }
-    if has("btn_rst") || has("force reset") || has("forcereset") || bug_type == Some("151") {
-        return "forced_reset";
-    }
-    if (has("sleep transition") || has("wake transition") || has("sleep/wake"))
-        && (has("timed out") || has("suspected bundle"))
-    {
-        return "sleep_wake_timeout";
-    }
-    if has("tag check fault") {
-        return "mte_tag_check_fault";
-    }
-    if has("ptrauth") || has("pointer authentication") || has("pac failure") {
-        return "pac_failure";
-    }
-    // Coprocessors before the generic assertion: their messages contain "assert".
-    if has("dcp panic") || has("dcpext panic") {
-        return "dcp_panic";
-    }
-    if has("aop panic") {
-        return "aop_panic";
-    }
-    if has("ans2") || has("ans panic") || has("ans3") {
-        return "ans_panic";
-    }
-    if has("smc panic") || has("smc::") {
-        return "smc_panic";
-    }
-    if has("sep panic") || has("sep/os panic") || has("sep rom panic") {
-        return "sep_panic";
-    }
-    if (has(" panic - ") && !r.panic_details.is_empty())
-        || r.panic_details.iter().any(|l| l.contains("RTKit:"))
-    {
-        return "coprocessor_panic";
-    }
-    let location = r
-        .panic
-        .as_ref()
-        .and_then(|p| p.location.as_ref())
-        .map(|l| l.file.to_ascii_lowercase())
-        .unwrap_or_default();
-    if has("amcc") || has("dcs group") || location.contains("platformerrorhandler") {
-        return "platform_hardware_error";
-    }
-    if has("pcie") && (has("link down") || has("linkdown") || has("link is down")) {
-        return "pcie_link_down";
-    }
-    if has("gpu panic") || has("gpu hang") || has("nvrm") || has("agx") || has("gpu restart") {
-        return "gpu_panic";
-    }
-    if has("nvme") && (has("fatal") || has("timeout") || has("csts"))
-        || location.contains("ionvmecontroller")
-    {
-        return "nvme_fatal";
-    }
-    if has("modified after free") || has("use-after-free") || has("double free") {
-        return "zone_use_after_free";
-    }
-    if has("zone map exhausted") || has("zone_map_exhausted") {
-        return "zone_map_exhausted";
-    }
-    if has("zone_require") || has("zone bound") || has("zfree") || has("kfree") || has("zalloc") {
-        return "zone_corruption";
-    }
-    if has("preemption_level") || has("blocking while holding a spinlock") {
-        return "blocking_with_spinlock";
-    }
-    if has("spinlock") && (has("timeout") || has("timed out")) || has("spinlock acquisition") {
-        return "spinlock_timeout";
-    }
-    if (has("interrupt") || has("preemption")) && (has("too long") || has("for more than")) {
-        return "interrupts_disabled_too_long";
-    }
-    if has("amfi") || has("code signature") || has("coretrust") || has("codesign") {
-        return "codesigning_panic";
-    }
-    if has("unaligned") && has("abort") {
-        return "unaligned_abort";
-    }
-    if has("instruction fetch abort") || has("instruction abort") {
-        return "kernel_instruction_abort";
-    }
-    if has("kernel data abort") || has("data abort") {
-        return "kernel_data_abort";
-    }
-    if has("undefined kernel instruction") || has("undefined instruction") {
-        return "undefined_instruction";
-    }
-    if let Some(trap) = r.panic.as_ref().and_then(|p| p.trap.as_ref()) {
-        if ctx.kext_at(trap.address).is_some() || intel::in_legacy_kext_region(trap.address.get()) {
-            return "intel_kext_trap";
-        }
-        return match trap.trap_type {
-            Some(14) => "intel_page_fault",
-            Some(13) => "intel_general_protection",
-            Some(8) => "intel_double_fault",
-            _ => "intel_kernel_trap",
-        };
-    }
-    if has("kernel trap") {
-        return "intel_kernel_trap";
-    }
-    if has("stack overflow") || has("invalid kernel stack") {
-        return "kernel_stack_overflow";
-    }
-    if has("vm_map") || has("vm_fault") || has("vm_page") || has("vm_object") {
-        return "vm_map_failure";
-    }
-    if has("pmap") || has("ppl ") || has("ppl:") || has("sptm") {
-        return "pmap_panic";
-    }
-    if has("lck_") || has("mutex") || has("rwlock") || has("lock ") && has("owner") {
-        return "lock_misuse";
-    }
-    if has("compressor") || has("swap space") || has("swapfile") {
-        return "compressor_exhausted";
-    }
-    if r.panic.as_ref().is_some_and(|p| p.location.is_some()) {
-        return "kernel_assertion";
-    }
-    "unknown"
+    let signals = Signals {
+        ctx,
+        report: r,
+        message,
+        location: r
+            .panic
+            .as_ref()
+            .and_then(|p| p.location.as_ref())
+            .map(|l| l.file.to_ascii_lowercase())
+            .unwrap_or_default(),
+        bug_type,
+    };
+    DETECTION
+        .iter()
+        .find_map(|rule| match rule {
+            Detect::When(class, applies) => applies(&signals).then_some(*class),
+            Detect::Pick(pick) => pick(&signals),
+        })
+        .unwrap_or(PanicClass::Unknown)
 }
 
 fn process_phrase(ctx: &Ctx) -> Option<String> {
@@ -275,8 +327,8 @@ pub(super) fn origin(third_party: bool) -> &'static str {
 }
 
 /// Builds the panic-class finding: the first finding of every diagnosis.
-pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
-    let id = detect(ctx);
+/// `id` is the class [`detect`] found.
+pub fn classify(ctx: &Ctx, id: PanicClass, suspects: &[Suspect]) -> Finding {
     let info = info(id);
     let r = ctx.report;
     let msg = r
@@ -284,21 +336,14 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
         .as_ref()
         .map(|p| p.reason.clone())
         .unwrap_or_default();
-    let confidence = if id == "unknown" {
+    let confidence = if id == PanicClass::Unknown {
         Confidence::Low
     } else if r.panic.is_none() {
         Confidence::Medium
     } else {
         Confidence::High
     };
-    let mut f = Finding::new(
-        id,
-        FindingKind::PanicClass,
-        confidence,
-        1000,
-        info.name,
-        info.explanation,
-    );
+    let mut f = Finding::new(id, confidence, 1000, info.name, info.explanation);
     if let Some(p) = &r.panic {
         f.evidence.push(ctx.quote(p.line, &p.message));
     }
@@ -307,38 +352,47 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
         .iter()
         .find(|s| s.in_panicked_backtrace && s.third_party);
 
+    use PanicClass::*;
     match id {
-        "watchdogd_timeout" => watchdog::watchdog(ctx, &mut f, &msg),
-        "userspace_watchdog_timeout" => watchdog::userspace_watchdog(ctx, &mut f, &msg),
-        "hardware_watchdog_timeout" => watchdog::hardware_watchdog(&mut f, &msg),
-        "t2_sleep_wake_watchdog" => watchdog::t2_sleep_wake(ctx, &mut f),
-        "t2_macos_watchdog" => watchdog::t2_macos(&mut f),
-        "sleep_wake_timeout" => watchdog::sleep_wake(ctx, &mut f, &msg),
-        "forced_reset" => watchdog::forced_reset(ctx, &mut f),
-        "kernel_data_abort"
-        | "unaligned_abort"
-        | "kernel_instruction_abort"
-        | "pac_failure"
-        | "undefined_instruction" => faults::arm_abort(ctx, &mut f, id, proc_.as_deref()),
-        "mte_tag_check_fault" => faults::mte(ctx, &mut f, proc_.as_deref()),
-        "intel_page_fault"
-        | "intel_general_protection"
-        | "intel_double_fault"
-        | "intel_kernel_trap"
-        | "intel_kext_trap" => intel::intel_trap(ctx, &mut f, id, proc_.as_deref()),
-        "zone_use_after_free" | "zone_corruption" | "zone_map_exhausted" => {
+        WatchdogdTimeout => watchdog::watchdog(ctx, &mut f, &msg),
+        UserspaceWatchdogTimeout => watchdog::userspace_watchdog(ctx, &mut f, &msg),
+        HardwareWatchdogTimeout => watchdog::hardware_watchdog(&mut f, &msg),
+        T2SleepWakeWatchdog => watchdog::t2_sleep_wake(ctx, &mut f),
+        T2MacosWatchdog => watchdog::t2_macos(&mut f),
+        SleepWakeTimeout => watchdog::sleep_wake(ctx, &mut f, &msg),
+        ForcedReset => watchdog::forced_reset(ctx, &mut f),
+        MteTagCheckFault => faults::mte(ctx, &mut f, proc_.as_deref()),
+        PacFailure
+        | UnalignedAbort
+        | KernelInstructionAbort
+        | KernelDataAbort
+        | UndefinedInstruction => faults::arm_abort(ctx, &mut f, id, proc_.as_deref()),
+        IntelKextTrap
+        | IntelPageFault
+        | IntelGeneralProtection
+        | IntelDoubleFault
+        | IntelKernelTrap => intel::intel_trap(ctx, &mut f, id, proc_.as_deref()),
+        ZoneUseAfterFree | ZoneCorruption | ZoneMapExhausted => {
             zones::zone(ctx, &mut f, id, &msg, proc_.as_deref())
         }
-        "blocking_with_spinlock" => locks::blocking_with_spinlock(&mut f, &msg, top_suspect),
-        "dcp_panic" | "aop_panic" | "ans_panic" | "smc_panic" | "sep_panic"
-        | "coprocessor_panic" => coprocessors::coprocessor(ctx, &mut f, id, &msg),
-        "platform_hardware_error" => hardware::platform_error(ctx, &mut f, &msg),
-        "gpu_panic" => hardware::gpu(ctx, &mut f, &msg, suspects),
-        "nvme_fatal" => hardware::nvme(ctx, &mut f, &msg),
-        "codesigning_panic" => other::codesigning(&mut f, &msg, proc_.as_deref()),
-        "vm_map_failure" => other::vm_map(&mut f, &msg, proc_.as_deref()),
-        "kernel_assertion" => other::kernel_assertion(ctx, &mut f, &msg),
-        _ => other::unrecognised(&mut f, &msg),
+        DcpPanic | AopPanic | AnsPanic | SmcPanic | SepPanic | CoprocessorPanic => {
+            coprocessors::coprocessor(ctx, &mut f, id, &msg)
+        }
+        BlockingWithSpinlock => locks::blocking_with_spinlock(&mut f, &msg, top_suspect),
+        PlatformHardwareError => hardware::platform_error(ctx, &mut f, &msg),
+        GpuPanic => hardware::gpu(ctx, &mut f, &msg, suspects),
+        NvmeFatal => hardware::nvme(ctx, &mut f, &msg),
+        CodesigningPanic => other::codesigning(&mut f, &msg, proc_.as_deref()),
+        VmMapFailure => other::vm_map(&mut f, &msg, proc_.as_deref()),
+        KernelAssertion => other::kernel_assertion(ctx, &mut f, &msg),
+        SpinlockTimeout
+        | InterruptsDisabledTooLong
+        | LockMisuse
+        | PcieLinkDown
+        | PmapPanic
+        | KernelStackOverflow
+        | CompressorExhausted
+        | Unknown => other::unrecognised(&mut f, &msg),
     }
 
     if let Some(p) = entry_path(ctx) {
@@ -364,12 +418,7 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
             _ => {}
         }
     }
-    if !matches!(
-        id,
-        "watchdogd_timeout" | "mte_tag_check_fault" | "gpu_panic" | "forced_reset"
-    ) && !id.ends_with("_panic")
-        && !r.kexts_in_backtrace.is_empty()
-    {
+    if id.lists_backtrace_kexts() && !r.kexts_in_backtrace.is_empty() {
         let names: Vec<String> = r
             .kexts_in_backtrace
             .iter()
@@ -383,7 +432,7 @@ pub fn classify(ctx: &Ctx, suspects: &[Suspect]) -> Finding {
     f.next_steps
         .extend(info.next_steps.iter().map(|s| s.to_string()));
     if let Some(s) = top_suspect {
-        if !matches!(id, "forced_reset") {
+        if id != PanicClass::ForcedReset {
             f.next_steps.insert(
                 0,
                 format!(
@@ -417,4 +466,36 @@ fn entry_path(ctx: &Ctx) -> Option<Evidence> {
         return Some(Evidence::fact("reached from a Mach trap / mach_msg"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_can_be_detected_and_has_one_entry() {
+        let mut reachable: Vec<PanicClass> = DETECTION
+            .iter()
+            .filter_map(|rule| match rule {
+                Detect::When(class, _) => Some(*class),
+                Detect::Pick(_) => None,
+            })
+            .collect();
+        let when = reachable.len();
+        reachable.sort_unstable();
+        reachable.dedup();
+        assert_eq!(reachable.len(), when, "a class with two detection rules");
+        // The trap rule picks the Intel traps; a log matching nothing is unknown.
+        reachable.extend([
+            PanicClass::IntelKextTrap,
+            PanicClass::IntelPageFault,
+            PanicClass::IntelGeneralProtection,
+            PanicClass::IntelDoubleFault,
+            PanicClass::Unknown,
+        ]);
+        for c in PanicClass::ALL {
+            assert!(reachable.contains(c), "{c} is never detected");
+            assert_eq!(CATALOGUE.iter().filter(|i| i.id == *c).count(), 1, "{c}");
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //! compressor, assertions, and panics kpanic does not recognise.
 
 use super::ClassInfo;
+use crate::diagnose::PanicClass;
 use crate::diagnose::{shorten, Ctx, Evidence, Finding};
 
 pub(super) const CODESIGNING_PANIC: ClassInfo = ClassInfo {
-    id: "codesigning_panic",
+    id: PanicClass::CodesigningPanic,
     name: "code signing / AMFI panic",
     explanation: "AppleMobileFileIntegrity (code signing, entitlements, trust cache) found an inconsistency it \
         treats as fatal. Patched AMFI, sideloading tools, jailbreaks and research VMs are the usual trigger.",
@@ -16,7 +17,7 @@ pub(super) const CODESIGNING_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const VM_MAP_FAILURE: ClassInfo = ClassInfo {
-    id: "vm_map_failure",
+    id: PanicClass::VmMapFailure,
     name: "VM map failure",
     explanation: "The virtual-memory system found a map operation failing where it must not (vm_map_delete, \
         vm_map_enter…): a corrupted map entry, or a task manipulating its own mappings in a way the kernel \
@@ -28,7 +29,7 @@ pub(super) const VM_MAP_FAILURE: ClassInfo = ClassInfo {
 };
 
 pub(super) const PMAP_PANIC: ClassInfo = ClassInfo {
-    id: "pmap_panic",
+    id: PanicClass::PmapPanic,
     name: "pmap / page-table panic",
     explanation: "The physical map layer (pmap, PPL/SPTM on Apple silicon) found an inconsistent page table or \
         mapping: memory corruption or a hardware error.",
@@ -38,7 +39,7 @@ pub(super) const PMAP_PANIC: ClassInfo = ClassInfo {
 };
 
 pub(super) const KERNEL_STACK_OVERFLOW: ClassInfo = ClassInfo {
-    id: "kernel_stack_overflow",
+    id: PanicClass::KernelStackOverflow,
     name: "kernel stack overflow",
     explanation: "A kernel thread overflowed its stack (deep recursion, big locals, deep filter chains).",
     next_steps: &[
@@ -47,7 +48,7 @@ pub(super) const KERNEL_STACK_OVERFLOW: ClassInfo = ClassInfo {
 };
 
 pub(super) const COMPRESSOR_EXHAUSTED: ClassInfo = ClassInfo {
-    id: "compressor_exhausted",
+    id: PanicClass::CompressorExhausted,
     name: "VM compressor / swap exhausted",
     explanation: "The VM compressor or swap ran out of room: the system was out of memory with no way to page \
         out.",
@@ -57,7 +58,7 @@ pub(super) const COMPRESSOR_EXHAUSTED: ClassInfo = ClassInfo {
 };
 
 pub(super) const KERNEL_ASSERTION: ClassInfo = ClassInfo {
-    id: "kernel_assertion",
+    id: PanicClass::KernelAssertion,
     name: "kernel assertion",
     explanation: "Kernel or driver code found an invariant broken and called panic() on purpose; the message and \
         the source file:line say which check failed. The code that broke the invariant is usually a caller in \
@@ -69,7 +70,7 @@ pub(super) const KERNEL_ASSERTION: ClassInfo = ClassInfo {
 };
 
 pub(super) const UNKNOWN: ClassInfo = ClassInfo {
-    id: "unknown",
+    id: PanicClass::Unknown,
     name: "unrecognised panic",
     explanation: "kpanic does not know this panic message. The evidence below is what the log says; the rest of \
         the diagnosis (suspects, memory, threads) still applies.",

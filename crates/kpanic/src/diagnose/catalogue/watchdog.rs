@@ -5,10 +5,11 @@
 
 use super::text::{demangle_short, first_number_after, value_after};
 use super::ClassInfo;
+use crate::diagnose::PanicClass;
 use crate::diagnose::{shorten, Ctx, Evidence, Finding};
 
 pub(super) const WATCHDOGD_TIMEOUT: ClassInfo = ClassInfo {
-    id: "watchdogd_timeout",
+    id: PanicClass::WatchdogdTimeout,
     name: "watchdogd timeout",
     explanation: "The hardware watchdog is fed by the watchdogd daemon. watchdogd did not check in for the \
         whole timeout, so the kernel panicked on purpose. The backtrace is the watchdog timer interrupt \
@@ -23,7 +24,7 @@ pub(super) const WATCHDOGD_TIMEOUT: ClassInfo = ClassInfo {
 };
 
 pub(super) const USERSPACE_WATCHDOG_TIMEOUT: ClassInfo = ClassInfo {
-    id: "userspace_watchdog_timeout",
+    id: PanicClass::UserspaceWatchdogTimeout,
     name: "userspace watchdog timeout",
     explanation: "watchdogd monitors a few critical daemons (WindowServer, logd, configd, opendirectoryd, remoted…). \
         One of them stopped checking in for the whole timeout (watchdogd first tries to recover it by \
@@ -37,7 +38,7 @@ pub(super) const USERSPACE_WATCHDOG_TIMEOUT: ClassInfo = ClassInfo {
 };
 
 pub(super) const HARDWARE_WATCHDOG_TIMEOUT: ClassInfo = ClassInfo {
-    id: "hardware_watchdog_timeout",
+    id: PanicClass::HardwareWatchdogTimeout,
     name: "hardware watchdog (CPU not responding)",
     explanation: "A CPU stopped responding to the watchdog / cross-call: it spun with interrupts masked (a stuck \
         spinlock or a driver looping in interrupt context) or the core hung in hardware.",
@@ -48,7 +49,7 @@ pub(super) const HARDWARE_WATCHDOG_TIMEOUT: ClassInfo = ClassInfo {
 };
 
 pub(super) const T2_SLEEP_WAKE_WATCHDOG: ClassInfo = ClassInfo {
-    id: "t2_sleep_wake_watchdog",
+    id: PanicClass::T2SleepWakeWatchdog,
     name: "T2 watchdog during sleep/wake",
     explanation: "This panic was written by the T2 (bridgeOS), not by macOS: the Intel side did not complete a \
         sleep or wake transition in time and the T2's SoC watchdog reset the system. The macOS side of the \
@@ -61,7 +62,7 @@ pub(super) const T2_SLEEP_WAKE_WATCHDOG: ClassInfo = ClassInfo {
 };
 
 pub(super) const T2_MACOS_WATCHDOG: ClassInfo = ClassInfo {
-    id: "t2_macos_watchdog",
+    id: PanicClass::T2MacosWatchdog,
     name: "T2 detected a hung macOS",
     explanation: "The T2 (bridgeOS) watchdog found the Intel side (macOS) unresponsive and reset it. The cause is a \
         macOS hang, whose details are not in this bridgeOS panic.",
@@ -72,7 +73,7 @@ pub(super) const T2_MACOS_WATCHDOG: ClassInfo = ClassInfo {
 };
 
 pub(super) const SLEEP_WAKE_TIMEOUT: ClassInfo = ClassInfo {
-    id: "sleep_wake_timeout",
+    id: PanicClass::SleepWakeTimeout,
     name: "sleep/wake transition timeout",
     explanation: "A driver did not finish its power-state change in time while the system went to sleep or woke \
         up, and the power-management watchdog panicked. The log names the suspected bundle: the driver whose \
@@ -86,7 +87,7 @@ pub(super) const SLEEP_WAKE_TIMEOUT: ClassInfo = ClassInfo {
 };
 
 pub(super) const FORCED_RESET: ClassInfo = ClassInfo {
-    id: "forced_reset",
+    id: PanicClass::ForcedReset,
     name: "forced reset (buttons held)",
     explanation: "Not a crash: someone held the reset button combination (btn_rst) and the kernel wrote a panic \
         log with a stackshot before resetting. The backtrace is the button driver. If the device was hung, \

@@ -3,10 +3,11 @@
 use super::text::value_after;
 use super::ClassInfo;
 use crate::diagnose::fault;
+use crate::diagnose::PanicClass;
 use crate::diagnose::{shorten, Ctx, Evidence, Finding};
 
 pub(super) const ZONE_USE_AFTER_FREE: ClassInfo = ClassInfo {
-    id: "zone_use_after_free",
+    id: PanicClass::ZoneUseAfterFree,
     name: "zone use-after-free",
     explanation: "The zone allocator found a freed element that was written after it was freed (or freed twice). \
         The panicking thread is only the one that reallocated it: the bug is in whoever kept using the object \
@@ -19,7 +20,7 @@ pub(super) const ZONE_USE_AFTER_FREE: ClassInfo = ClassInfo {
 };
 
 pub(super) const ZONE_CORRUPTION: ClassInfo = ClassInfo {
-    id: "zone_corruption",
+    id: PanicClass::ZoneCorruption,
     name: "zone element corruption",
     explanation: "The zone allocator's checks found an element that does not belong where it was used or freed \
         (zone_require, bounds, wrong zone, bad free): heap corruption or a type confusion.",
@@ -29,7 +30,7 @@ pub(super) const ZONE_CORRUPTION: ClassInfo = ClassInfo {
 };
 
 pub(super) const ZONE_MAP_EXHAUSTED: ClassInfo = ClassInfo {
-    id: "zone_map_exhausted",
+    id: PanicClass::ZoneMapExhausted,
     name: "zone map exhausted (kernel memory leak)",
     explanation: "The kernel ran out of address space for its heap (the zone map). This is almost always a leak: \
         one zone grew without bound. The panicking allocation is a victim; the zone named as the largest is \
@@ -40,7 +41,7 @@ pub(super) const ZONE_MAP_EXHAUSTED: ClassInfo = ClassInfo {
     ],
 };
 
-pub(super) fn zone(ctx: &Ctx, f: &mut Finding, id: &str, msg: &str, proc_: Option<&str>) {
+pub(super) fn zone(ctx: &Ctx, f: &mut Finding, id: PanicClass, msg: &str, proc_: Option<&str>) {
     // "[iokit.IOCommandGate]: element modified after free (off:72, val:0x…, sz:80, ptr:0x…)"
     let zone_name = msg
         .find('[')
@@ -57,7 +58,7 @@ pub(super) fn zone(ctx: &Ctx, f: &mut Finding, id: &str, msg: &str, proc_: Optio
     let off = value_after(msg, "off:").map(str::to_string);
     let val = value_after(msg, "val:").map(str::to_string);
     f.title = match id {
-        "zone_use_after_free" => format!(
+        PanicClass::ZoneUseAfterFree => format!(
             "Use-after-free in zone {}{}{}",
             zone_name.as_deref().unwrap_or("?"),
             size.as_ref()
@@ -67,7 +68,7 @@ pub(super) fn zone(ctx: &Ctx, f: &mut Finding, id: &str, msg: &str, proc_: Optio
                 .map(|p| format!(" (detected in {p})"))
                 .unwrap_or_default()
         ),
-        "zone_map_exhausted" => format!(
+        PanicClass::ZoneMapExhausted => format!(
             "Zone map exhausted{}",
             zone_name
                 .as_deref()

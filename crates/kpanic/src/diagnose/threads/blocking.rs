@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use kpanic_report::{Spindump, StackFrame};
 
-use super::{has_state, kernel_stack};
+use super::{has_state, kernel_stack, ThreadState};
 use crate::symbolicate::ThreadFrames;
 use crate::Frame;
 
@@ -84,7 +84,7 @@ pub(super) fn blocking_frames(sd: &Spindump) -> Vec<StackFrame> {
         .processes
         .iter()
         .flat_map(|p| &p.threads)
-        .filter(|t| has_state(t, "TH_WAIT"))
+        .filter(|t| has_state(t, ThreadState::Wait))
         .map(|t| kernel_stack(sd, t))
         .filter(|v| v.len() >= 2)
         .collect();

@@ -3,7 +3,7 @@
 use kpanic_report::Spindump;
 use serde::Serialize;
 
-use super::{cpu_seconds, has_state, round_ms};
+use super::{cpu_seconds, has_state, round_ms, ThreadState};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ProcessCpu {
@@ -25,7 +25,7 @@ pub(super) fn processes(sd: &Spindump) -> Vec<ProcessCpu> {
             let threads_of = |include_idle: bool| -> f64 {
                 p.threads
                     .iter()
-                    .filter(|t| include_idle || !has_state(t, "TH_IDLE"))
+                    .filter(|t| include_idle || !has_state(t, ThreadState::Idle))
                     .map(|t| cpu_seconds(t.user_time, t.system_time))
                     .sum()
             };

@@ -1,27 +1,46 @@
-//! What a wait is about (`vm`, `filesystem`, `lock`, `ipc`, `io`, `network`, `other`), from the
-//! function a thread waits in or from its `waitInfo` kind.
+//! What a wait is about ([`WaitCategory`]), from the function a thread waits in or from its
+//! `waitInfo` kind.
+
+string_enum! {
+    /// What a wait is about.
+    pub enum WaitCategory {
+        /// Free pages, the compressor, pagers, VM objects and maps.
+        Vm = "vm",
+        /// Filesystem code and buffers.
+        Filesystem = "filesystem",
+        /// A kernel lock.
+        Lock = "lock",
+        /// Mach messages, semaphores, workqueues.
+        Ipc = "ipc",
+        /// Storage drivers.
+        Io = "io",
+        /// Sockets.
+        Network = "network",
+        Other = "other",
+    }
+}
 
 /// A category and the lower-case name fragments that put a wait in it.
 struct Rule {
-    category: &'static str,
+    category: WaitCategory,
     prefixes: &'static [&'static str],
     contains: &'static [&'static str],
 }
 
 /// The first rule (in order) that `lower` matches.
-fn categorise(rules: &[Rule], lower: &str) -> &'static str {
+fn categorise(rules: &[Rule], lower: &str) -> WaitCategory {
     rules
         .iter()
         .find(|r| {
             r.prefixes.iter().any(|p| lower.starts_with(p))
                 || r.contains.iter().any(|c| lower.contains(c))
         })
-        .map_or("other", |r| r.category)
+        .map_or(WaitCategory::Other, |r| r.category)
 }
 
 static FUNCTION_RULES: &[Rule] = &[
     Rule {
-        category: "vm",
+        category: WaitCategory::Vm,
         prefixes: &["vm_", "upl_"],
         contains: &[
             "vm_page",
@@ -34,7 +53,7 @@ static FUNCTION_RULES: &[Rule] = &[
         ],
     },
     Rule {
-        category: "filesystem",
+        category: WaitCategory::Filesystem,
         prefixes: &["hfs", "vnode", "vn_", "buf_", "cluster_", "ubc_", "vnop"],
         contains: &[
             "apfs",
@@ -48,22 +67,22 @@ static FUNCTION_RULES: &[Rule] = &[
         ],
     },
     Rule {
-        category: "lock",
+        category: WaitCategory::Lock,
         prefixes: &[],
         contains: &["lck_", "mutex", "rwlock", "turnstile"],
     },
     Rule {
-        category: "ipc",
+        category: WaitCategory::Ipc,
         prefixes: &[],
         contains: &["mach_msg", "ipc_", "mqueue", "workq", "kevent", "semaphore"],
     },
     Rule {
-        category: "io",
+        category: WaitCategory::Io,
         prefixes: &[],
         contains: &["iostorage", "nvme", "ioblockstorage", "iocommand"],
     },
     Rule {
-        category: "network",
+        category: WaitCategory::Network,
         prefixes: &[],
         contains: &["tcp", "soo_", "sbwait", "sock"],
     },
@@ -71,27 +90,27 @@ static FUNCTION_RULES: &[Rule] = &[
 
 static WAIT_KIND_RULES: &[Rule] = &[
     Rule {
-        category: "vm",
+        category: WaitCategory::Vm,
         prefixes: &[],
         contains: &["compressor", "busy page", "vm ", "pager", "page"],
     },
     Rule {
-        category: "lock",
+        category: WaitCategory::Lock,
         prefixes: &[],
         contains: &["mutex", "krwlock", "lock"],
     },
     Rule {
-        category: "ipc",
+        category: WaitCategory::Ipc,
         prefixes: &[],
         contains: &["mach_msg", "semaphore", "workloop", "port"],
     },
 ];
 
-pub(super) fn of_function(f: &str) -> &'static str {
+pub(super) fn of_function(f: &str) -> WaitCategory {
     categorise(FUNCTION_RULES, &f.to_ascii_lowercase())
 }
 
-pub(super) fn of_wait_kind(k: &str) -> &'static str {
+pub(super) fn of_wait_kind(k: &str) -> WaitCategory {
     let l = k.to_ascii_lowercase();
     // Unknown wait types 0x16..0x1d (22..29) are VM page/pager waits, 0x20..0x22 VM entry waits.
     let vm_type = l
@@ -100,7 +119,28 @@ pub(super) fn of_wait_kind(k: &str) -> &'static str {
         .and_then(|n| n.parse::<u32>().ok())
         .is_some_and(|n| (22..=29).contains(&n) || (32..=34).contains(&n));
     if vm_type {
-        return "vm";
+        return WaitCategory::Vm;
     }
     categorise(WAIT_KIND_RULES, &l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn functions_and_wait_kinds() {
+        assert_eq!(of_function("vm_page_wait"), WaitCategory::Vm);
+        assert_eq!(of_function("apfs_vnop_read"), WaitCategory::Filesystem);
+        assert_eq!(of_function("IOLockSleep_turnstile"), WaitCategory::Lock);
+        assert_eq!(of_function("something_else"), WaitCategory::Other);
+        assert_eq!(of_wait_kind("unknown type 22"), WaitCategory::Vm);
+        assert_eq!(of_wait_kind("unknown type 33 (x)"), WaitCategory::Vm);
+        assert_eq!(of_wait_kind("unknown type 30"), WaitCategory::Other);
+        assert_eq!(of_wait_kind("kernel mutex"), WaitCategory::Lock);
+        assert_eq!(
+            of_wait_kind("mach_msg receive on port set"),
+            WaitCategory::Ipc
+        );
+    }
 }

@@ -6,7 +6,7 @@ use kpanic_report::Spindump;
 use serde::Serialize;
 
 use super::wait_info::wait_kind;
-use super::{all_threads, find_thread};
+use super::{all_threads, find_thread, ThreadState};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LockOwner {
@@ -18,9 +18,19 @@ pub struct LockOwner {
     pub owner_state: Vec<String>,
     /// `krwlock`, `kernel mutex`, `unfair lock`…
     pub lock_kind: String,
+    /// A kernel lock (mutex, rwlock, `lck_`), not a user-space one (not in the JSON).
+    #[serde(skip)]
+    pub kernel_lock: bool,
     pub waiters: usize,
     /// `name (pid) tid` of the first waiters.
     pub waiter_threads: Vec<String>,
+}
+
+impl LockOwner {
+    /// The owner is itself waiting (a lock chain).
+    pub fn owner_waiting(&self) -> bool {
+        ThreadState::Wait.is_in(&self.owner_state)
+    }
 }
 
 /// Owners by the number of threads waiting for them, most first.
@@ -43,6 +53,7 @@ pub(super) fn owners(sd: &Spindump) -> Vec<LockOwner> {
                 owner_process: o.map(|(p, _)| p.name.clone()),
                 owner_pid: o.map(|(p, _)| p.pid),
                 owner_state: o.map(|(_, t)| t.state.clone()).unwrap_or_default(),
+                kernel_lock: is_kernel_lock(&kind),
                 lock_kind: kind,
                 waiters: waiters.len(),
                 waiter_threads: waiters.into_iter().take(5).collect(),
@@ -55,6 +66,13 @@ pub(super) fn owners(sd: &Spindump) -> Vec<LockOwner> {
             .then(a.owner_tid.cmp(&b.owner_tid))
     });
     lock_owners
+}
+
+/// A kernel mutex or rwlock, by its `waitInfo` kind; user-space locks (unfair lock, pthread)
+/// are the process's own business.
+fn is_kernel_lock(kind: &str) -> bool {
+    let k = kind.to_ascii_lowercase();
+    k.contains("kernel mutex") || k.contains("krwlock") || k.contains("lck")
 }
 
 /// `T` of `… owned by thread T`.

@@ -42,12 +42,15 @@ use crate::symbolicate::ThreadFrames;
 
 pub use blocking::BLOCKING_FUNCTIONS;
 pub use busiest::ProcessCpu;
+pub use categories::WaitCategory;
 pub use endpoint_security::EsClient;
 pub use findings::{findings, text_findings};
 pub use images::KextImage;
 pub use locks::LockOwner;
 pub use running::ThreadRef;
+pub use states::ThreadState;
 pub use wait_info::{wait_kind, WaitKind};
+pub use wait_sites::SiteSource;
 pub use wait_sites::WaitSite;
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -141,8 +144,8 @@ fn find_thread(sd: &Spindump, tid: u64) -> Option<(&Process, &Thread)> {
     all_threads(sd).find(|(_, t)| t.id == tid)
 }
 
-fn has_state(t: &Thread, s: &str) -> bool {
-    t.state.iter().any(|x| x == s)
+fn has_state(t: &Thread, s: ThreadState) -> bool {
+    s.is_in(&t.state)
 }
 
 /// The end of a stack walk (offset 0, or an absolute address): not a place a thread waits.

@@ -9,6 +9,7 @@ use super::images::Namer;
 use super::wait_sites::WaitSites;
 use super::{
     all_threads, cpu_seconds, find_thread, has_state, is_terminator, round_ms, SymThreads,
+    ThreadState,
 };
 
 #[derive(Clone, Debug, Serialize)]
@@ -62,7 +63,7 @@ impl Refs<'_> {
     /// Up to 20 runnable (TH_RUN, not idle) threads, busiest first.
     pub fn running(&self) -> Vec<ThreadRef> {
         let mut running: Vec<ThreadRef> = all_threads(self.sd)
-            .filter(|(_, t)| has_state(t, "TH_RUN") && !has_state(t, "TH_IDLE"))
+            .filter(|(_, t)| has_state(t, ThreadState::Run) && !has_state(t, ThreadState::Idle))
             .map(|(p, t)| self.thread_ref(p, t))
             .collect();
         running.sort_by(|a, b| {

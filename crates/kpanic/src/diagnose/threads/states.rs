@@ -4,6 +4,27 @@ use kpanic_report::{Spindump, Thread};
 
 use super::{all_threads, has_state, ThreadReport};
 
+string_enum! {
+    /// A thread state flag of the stackshot (a thread's state is a set of them).
+    pub enum ThreadState {
+        /// Waiting (blocked).
+        Wait = "TH_WAIT",
+        /// An uninterruptible wait.
+        Unint = "TH_UNINT",
+        /// On a core or runnable.
+        Run = "TH_RUN",
+        /// An idle thread (also TH_RUN).
+        Idle = "TH_IDLE",
+    }
+}
+
+impl ThreadState {
+    /// Whether the state flags `states` (as logged) include this one.
+    pub fn is_in(self, states: &[String]) -> bool {
+        states.iter().any(|s| s == self.as_str())
+    }
+}
+
 /// A report with the counts filled in, and nothing else.
 pub(super) fn count(sd: &Spindump) -> ThreadReport {
     let mut c = ThreadReport {
@@ -13,16 +34,16 @@ pub(super) fn count(sd: &Spindump) -> ThreadReport {
     for (_, t) in all_threads(sd) {
         c.threads += 1;
         *c.by_state.entry(state_key(t)).or_default() += 1;
-        if has_state(t, "TH_WAIT") {
+        if has_state(t, ThreadState::Wait) {
             c.waiting += 1;
         }
-        if has_state(t, "TH_UNINT") {
+        if has_state(t, ThreadState::Unint) {
             c.uninterruptible += 1;
         }
         // An idle thread is TH_RUN too: it counts as idle only.
-        if has_state(t, "TH_IDLE") {
+        if has_state(t, ThreadState::Idle) {
             c.idle += 1;
-        } else if has_state(t, "TH_RUN") {
+        } else if has_state(t, ThreadState::Run) {
             c.runnable += 1;
         }
         if !t.kernel_frames.is_empty() {
@@ -41,5 +62,19 @@ fn state_key(t: &Thread) -> String {
         "none".into()
     } else {
         t.state.join("|")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_found_by_their_logged_names() {
+        let states = vec!["TH_WAIT".to_string(), "TH_UNINT".to_string()];
+        assert!(ThreadState::Wait.is_in(&states));
+        assert!(ThreadState::Unint.is_in(&states));
+        assert!(!ThreadState::Run.is_in(&states));
+        assert!(!ThreadState::Idle.is_in(&[]));
     }
 }

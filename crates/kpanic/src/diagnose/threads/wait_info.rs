@@ -7,11 +7,15 @@ use kpanic_report::Spindump;
 use serde::Serialize;
 
 use super::all_threads;
+use super::categories::{self, WaitCategory};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct WaitKind {
     pub kind: String,
     pub threads: usize,
+    /// What the wait is about (not in the JSON).
+    #[serde(skip)]
+    pub category: WaitCategory,
 }
 
 /// `mach_msg receive on port set 0x…` → `mach_msg receive on port set`; numbers and
@@ -52,7 +56,11 @@ pub(super) fn kinds(sd: &Spindump) -> Vec<WaitKind> {
     }
     let mut wait_kinds: Vec<WaitKind> = kinds
         .into_iter()
-        .map(|(kind, threads)| WaitKind { kind, threads })
+        .map(|(kind, threads)| WaitKind {
+            category: categories::of_wait_kind(&kind),
+            kind,
+            threads,
+        })
         .collect();
     wait_kinds.sort_by(|a, b| b.threads.cmp(&a.threads).then(a.kind.cmp(&b.kind)));
     wait_kinds

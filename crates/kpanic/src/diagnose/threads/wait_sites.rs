@@ -11,15 +11,30 @@ use serde::Serialize;
 use super::blocking::first_waiting_frame;
 use super::images::Namer;
 use super::wait_info::wait_kind;
-use super::{all_threads, categories, has_state, kernel_stack, SymThreads};
+use super::{
+    all_threads, categories, has_state, kernel_stack, SymThreads, ThreadState, WaitCategory,
+};
 use crate::symbolicate::ThreadFrames;
+
+string_enum! {
+    /// How a wait site was found.
+    pub enum SiteSource {
+        /// A kernel frame of the thread: the first past the scheduler's.
+        KernelFrame = "kernel_frame",
+        /// The continuation of a parked thread.
+        Continuation = "continuation",
+        /// The kind of the thread's `waitInfo`.
+        WaitInfo = "wait_info",
+        /// The thread has none of those.
+        Nothing = "none",
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct WaitSite {
     /// `vm_page_wait`, `kernel+0x50b6b4`, `com.apple.x+0x1c (continuation)`, a waitInfo kind…
     pub site: String,
-    /// `kernel_frame`, `continuation`, `wait_info` or `none`.
-    pub source: String,
+    pub source: SiteSource,
     /// `[image, offset]` (without symbols).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<[u64; 2]>,
@@ -27,8 +42,7 @@ pub struct WaitSite {
     pub image: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
-    /// `vm`, `filesystem`, `lock`, `ipc`, `io`, `other`.
-    pub category: String,
+    pub category: WaitCategory,
     pub threads: usize,
     pub uninterruptible: usize,
     /// Processes with most threads here: `name (pid): count`.
@@ -53,18 +67,48 @@ impl WaitSites {
 
 const MAX_SITES: usize = 30;
 
-/// A site while threads are counted into it. Its key says how it was found: `fn:<function>`,
-/// `frame:<image>:<offset>`, `cont:<image>:<offset>`, `wait:<kind>` or `none`.
-#[derive(Default)]
+/// What makes two waiting threads wait in the same site. The variants are declared in the
+/// order of the names they had as text keys (`cont:`, `fn:`, `frame:`, `none`, `wait:`), which
+/// orders sites of equal threads and label.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum SiteKey {
+    /// A parked thread's unnamed continuation: `[image, offset]`.
+    Continuation(u64, u64),
+    /// A named function, from a kernel frame or a continuation.
+    Function(String),
+    /// An unnamed kernel frame: `[image, offset]`.
+    Frame(u64, u64),
+    /// Nothing to go by.
+    None,
+    /// A `waitInfo` kind.
+    Wait(String),
+}
+
+/// A site while threads are counted into it.
 struct Site {
-    source: &'static str,
+    source: SiteSource,
     frame: Option<[u64; 2]>,
     image: Option<String>,
     function: Option<String>,
-    category: &'static str,
+    category: WaitCategory,
     threads: usize,
     unint: usize,
     procs: BTreeMap<String, usize>,
+}
+
+impl Site {
+    fn new(source: SiteSource, category: WaitCategory) -> Self {
+        Site {
+            source,
+            frame: None,
+            image: None,
+            function: None,
+            category,
+            threads: 0,
+            unint: 0,
+            procs: BTreeMap::new(),
+        }
+    }
 }
 
 pub(super) fn group(
@@ -73,17 +117,17 @@ pub(super) fn group(
     blocking: &[StackFrame],
     namer: &Namer,
 ) -> WaitSites {
-    let mut sites: BTreeMap<String, Site> = BTreeMap::new();
-    let mut thread_site: HashMap<(i64, u64), String> = HashMap::new();
+    let mut sites: BTreeMap<SiteKey, Site> = BTreeMap::new();
+    let mut thread_site: HashMap<(i64, u64), SiteKey> = HashMap::new();
     for (p, t) in all_threads(sd) {
-        if !has_state(t, "TH_WAIT") {
+        if !has_state(t, ThreadState::Wait) {
             continue;
         }
         let st = sym_threads.get(&(p.pid, t.id)).copied();
         let (k, s) = site_of(t, st, &kernel_stack(sd, t), blocking, namer);
         let e = sites.entry(k.clone()).or_insert(s);
         e.threads += 1;
-        if has_state(t, "TH_UNINT") {
+        if has_state(t, ThreadState::Unint) {
             e.unint += 1;
         }
         *e.procs
@@ -91,22 +135,20 @@ pub(super) fn group(
             .or_default() += 1;
         thread_site.entry((p.pid, t.id)).or_insert(k);
     }
-    let site_labels: HashMap<&str, String> = sites
-        .iter()
-        .map(|(k, s)| (k.as_str(), label(k, s, namer)))
-        .collect();
+    let site_labels: HashMap<&SiteKey, String> =
+        sites.iter().map(|(k, s)| (k, label(k, s, namer))).collect();
     let mut list: Vec<WaitSite> = sites
         .iter()
         .map(|(k, s)| {
             let mut procs: Vec<(&String, &usize)> = s.procs.iter().collect();
             procs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             WaitSite {
-                site: site_labels[k.as_str()].clone(),
-                source: s.source.to_string(),
+                site: site_labels[k].clone(),
+                source: s.source,
                 frame: s.frame,
                 image: s.image.clone(),
                 function: s.function.clone(),
-                category: s.category.to_string(),
+                category: s.category,
                 threads: s.threads,
                 uninterruptible: s.unint,
                 processes: procs
@@ -122,7 +164,7 @@ pub(super) fn group(
     list.truncate(MAX_SITES);
     let labels = thread_site
         .into_iter()
-        .map(|(id, k)| (id, site_labels[k.as_str()].clone()))
+        .map(|(id, k)| (id, site_labels[&k].clone()))
         .collect();
     WaitSites {
         list,
@@ -138,11 +180,11 @@ fn site_of(
     frames: &[StackFrame],
     blocking: &[StackFrame],
     namer: &Namer,
-) -> (String, Site) {
+) -> (SiteKey, Site) {
     // a) symbolicated kernel frames: first non-blocking function.
     if let Some(fr) = st.and_then(first_waiting_frame) {
         let name = fr.function().unwrap_or("?").to_string();
-        return named("kernel_frame", name, fr.frame, fr.image.clone());
+        return named(SiteSource::KernelFrame, name, fr.frame, fr.image.clone());
     }
     // b) raw kernel frames: first frame after the blocking prefix.
     if let Some(last) = frames.last() {
@@ -151,13 +193,11 @@ fn site_of(
             .find(|f| !blocking.contains(f))
             .unwrap_or(last);
         return (
-            format!("frame:{}:{}", f.image, f.offset.get()),
+            SiteKey::Frame(f.image, f.offset.get()),
             Site {
-                source: "kernel_frame",
                 frame: Some([f.image, f.offset.get()]),
                 image: Some(namer.image(f.image)),
-                category: wait_info_category(t),
-                ..Site::default()
+                ..Site::new(SiteSource::KernelFrame, wait_info_category(t))
             },
         );
     }
@@ -167,19 +207,17 @@ fn site_of(
         let named_cont = st.and_then(|st| st.continuation.as_ref());
         return match named_cont.and_then(|f| f.function().map(str::to_string)) {
             Some(name) => named(
-                "continuation",
+                SiteSource::Continuation,
                 name,
                 frame,
                 named_cont.and_then(|f| f.image.clone()),
             ),
             None => (
-                format!("cont:{}:{}", c.image, c.offset.get()),
+                SiteKey::Continuation(c.image, c.offset.get()),
                 Site {
-                    source: "continuation",
                     frame,
                     image: Some(namer.image(c.image)),
-                    category: wait_info_category(t),
-                    ..Site::default()
+                    ..Site::new(SiteSource::Continuation, wait_info_category(t))
                 },
             ),
         };
@@ -188,22 +226,15 @@ fn site_of(
     match &t.wait_info {
         Some(w) => {
             let kind = wait_kind(w);
+            let category = categories::of_wait_kind(&kind);
             (
-                format!("wait:{kind}"),
-                Site {
-                    source: "wait_info",
-                    category: categories::of_wait_kind(&kind),
-                    ..Site::default()
-                },
+                SiteKey::Wait(kind),
+                Site::new(SiteSource::WaitInfo, category),
             )
         }
         None => (
-            "none".into(),
-            Site {
-                source: "none",
-                category: "other",
-                ..Site::default()
-            },
+            SiteKey::None,
+            Site::new(SiteSource::Nothing, WaitCategory::Other),
         ),
     }
 }
@@ -211,46 +242,59 @@ fn site_of(
 /// A site named by the function a thread waits in (the same function from a kernel frame and
 /// from a continuation is one site).
 fn named(
-    source: &'static str,
+    source: SiteSource,
     name: String,
     frame: Option<[u64; 2]>,
     image: Option<String>,
-) -> (String, Site) {
-    (
-        format!("fn:{name}"),
-        Site {
-            source,
-            frame,
-            image,
-            category: categories::of_function(&name),
-            function: Some(name),
-            ..Site::default()
-        },
-    )
+) -> (SiteKey, Site) {
+    let site = Site {
+        frame,
+        image,
+        function: Some(name.clone()),
+        ..Site::new(source, categories::of_function(&name))
+    };
+    (SiteKey::Function(name), site)
 }
 
 /// The category of a thread's `waitInfo` (`other` without one).
-fn wait_info_category(t: &Thread) -> &'static str {
+fn wait_info_category(t: &Thread) -> WaitCategory {
     t.wait_info
         .as_deref()
         .map(|w| categories::of_wait_kind(&wait_kind(w)))
-        .unwrap_or("other")
+        .unwrap_or(WaitCategory::Other)
 }
 
 /// The label of a site: its function, `image+offset`, `(continuation)`, the wait kind.
-fn label(key: &str, s: &Site, namer: &Namer) -> String {
-    match (key.split(':').next(), &s.function) {
-        (Some("fn"), Some(f)) if s.source == "continuation" => format!("{f} (continuation)"),
-        (Some("fn"), Some(f)) => f.clone(),
-        (Some("frame"), _) => s
-            .frame
-            .map(|[i, o]| format!("{}+{o:#x}", namer.image(i)))
-            .unwrap_or_default(),
-        (Some("cont"), _) => s
-            .frame
-            .map(|[i, o]| format!("{}+{o:#x} (continuation)", namer.image(i)))
-            .unwrap_or_default(),
-        (Some("wait"), _) => key.trim_start_matches("wait:").to_string(),
-        _ => "no kernel frames, continuation or wait info".to_string(),
+fn label(key: &SiteKey, s: &Site, namer: &Namer) -> String {
+    match key {
+        SiteKey::Function(f) if s.source == SiteSource::Continuation => {
+            format!("{f} (continuation)")
+        }
+        SiteKey::Function(f) => f.clone(),
+        SiteKey::Frame(i, o) => format!("{}+{o:#x}", namer.image(*i)),
+        SiteKey::Continuation(i, o) => format!("{}+{o:#x} (continuation)", namer.image(*i)),
+        SiteKey::Wait(kind) => kind.clone(),
+        SiteKey::None => "no kernel frames, continuation or wait info".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn site_keys_order_as_their_former_text_keys() {
+        // Sites with equal threads and labels keep the order of their keys, which were text:
+        // `cont:…` < `fn:…` < `frame:…` < `none` < `wait:…`.
+        let keys = [
+            SiteKey::Continuation(1, 2),
+            SiteKey::Function("f".into()),
+            SiteKey::Frame(1, 2),
+            SiteKey::None,
+            SiteKey::Wait("w".into()),
+        ];
+        for w in keys.windows(2) {
+            assert!(w[0] < w[1], "{w:?}");
+        }
     }
 }

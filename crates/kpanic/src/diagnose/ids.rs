@@ -1,0 +1,398 @@
+//! The stable identifiers of findings: the panic classes of the catalogue, and the findings of
+//! the other analyses. Each has one snake_case string, the `class` of the JSON; code branches on
+//! the variants and their predicates, never on the spelling.
+
+use serde::Serialize;
+
+use super::memory::MemoryFlag;
+use super::FindingKind;
+
+string_enum! {
+    /// The class of a panic: what the panic string and the log say happened (the catalogue
+    /// has one entry per class).
+    pub enum PanicClass {
+        WatchdogdTimeout = "watchdogd_timeout",
+        UserspaceWatchdogTimeout = "userspace_watchdog_timeout",
+        HardwareWatchdogTimeout = "hardware_watchdog_timeout",
+        T2SleepWakeWatchdog = "t2_sleep_wake_watchdog",
+        T2MacosWatchdog = "t2_macos_watchdog",
+        SleepWakeTimeout = "sleep_wake_timeout",
+        ForcedReset = "forced_reset",
+        MteTagCheckFault = "mte_tag_check_fault",
+        PacFailure = "pac_failure",
+        UnalignedAbort = "unaligned_abort",
+        KernelInstructionAbort = "kernel_instruction_abort",
+        KernelDataAbort = "kernel_data_abort",
+        UndefinedInstruction = "undefined_instruction",
+        IntelKextTrap = "intel_kext_trap",
+        IntelPageFault = "intel_page_fault",
+        IntelGeneralProtection = "intel_general_protection",
+        IntelDoubleFault = "intel_double_fault",
+        IntelKernelTrap = "intel_kernel_trap",
+        ZoneUseAfterFree = "zone_use_after_free",
+        ZoneCorruption = "zone_corruption",
+        ZoneMapExhausted = "zone_map_exhausted",
+        BlockingWithSpinlock = "blocking_with_spinlock",
+        SpinlockTimeout = "spinlock_timeout",
+        InterruptsDisabledTooLong = "interrupts_disabled_too_long",
+        DcpPanic = "dcp_panic",
+        AopPanic = "aop_panic",
+        AnsPanic = "ans_panic",
+        SmcPanic = "smc_panic",
+        SepPanic = "sep_panic",
+        CoprocessorPanic = "coprocessor_panic",
+        PcieLinkDown = "pcie_link_down",
+        PlatformHardwareError = "platform_hardware_error",
+        GpuPanic = "gpu_panic",
+        NvmeFatal = "nvme_fatal",
+        CodesigningPanic = "codesigning_panic",
+        VmMapFailure = "vm_map_failure",
+        PmapPanic = "pmap_panic",
+        LockMisuse = "lock_misuse",
+        KernelStackOverflow = "kernel_stack_overflow",
+        CompressorExhausted = "compressor_exhausted",
+        KernelAssertion = "kernel_assertion",
+        Unknown = "unknown",
+    }
+}
+
+/// The family of a panic class: the catalogue module that holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClassFamily {
+    /// Stalls and resets: watchdogs, sleep/wake timeouts, forced resets.
+    Watchdog,
+    /// arm64 aborts, PAC, MTE, undefined instructions.
+    Fault,
+    /// Intel kernel traps.
+    Intel,
+    /// The zone allocator.
+    Zone,
+    /// Spinlocks, preemption, lock misuse.
+    Lock,
+    /// RTKit coprocessor firmware.
+    Coprocessor,
+    /// PCIe, SoC errors, GPU, NVMe.
+    Hardware,
+    /// Everything else (code signing, VM, pmap, assertions, unknown).
+    Other,
+}
+
+impl PanicClass {
+    pub fn family(self) -> ClassFamily {
+        use PanicClass::*;
+        match self {
+            WatchdogdTimeout
+            | UserspaceWatchdogTimeout
+            | HardwareWatchdogTimeout
+            | T2SleepWakeWatchdog
+            | T2MacosWatchdog
+            | SleepWakeTimeout
+            | ForcedReset => ClassFamily::Watchdog,
+            MteTagCheckFault
+            | PacFailure
+            | UnalignedAbort
+            | KernelInstructionAbort
+            | KernelDataAbort
+            | UndefinedInstruction => ClassFamily::Fault,
+            IntelKextTrap
+            | IntelPageFault
+            | IntelGeneralProtection
+            | IntelDoubleFault
+            | IntelKernelTrap => ClassFamily::Intel,
+            ZoneUseAfterFree | ZoneCorruption | ZoneMapExhausted => ClassFamily::Zone,
+            BlockingWithSpinlock | SpinlockTimeout | InterruptsDisabledTooLong | LockMisuse => {
+                ClassFamily::Lock
+            }
+            DcpPanic | AopPanic | AnsPanic | SmcPanic | SepPanic | CoprocessorPanic => {
+                ClassFamily::Coprocessor
+            }
+            PcieLinkDown | PlatformHardwareError | GpuPanic | NvmeFatal => ClassFamily::Hardware,
+            CodesigningPanic | VmMapFailure | PmapPanic | KernelStackOverflow
+            | CompressorExhausted | KernelAssertion | Unknown => ClassFamily::Other,
+        }
+    }
+
+    /// A watchdog fired: watchdogd, the userspace watchdog, a CPU that stopped answering, or
+    /// the T2's watchdogs.
+    pub fn is_watchdog(self) -> bool {
+        use PanicClass::*;
+        matches!(
+            self,
+            WatchdogdTimeout
+                | UserspaceWatchdogTimeout
+                | HardwareWatchdogTimeout
+                | T2SleepWakeWatchdog
+                | T2MacosWatchdog
+        )
+    }
+
+    /// Written by the T2 (bridgeOS), not by macOS: the log carries only the message.
+    pub fn is_t2(self) -> bool {
+        matches!(
+            self,
+            PanicClass::T2SleepWakeWatchdog | PanicClass::T2MacosWatchdog
+        )
+    }
+
+    /// The kernel panicked because the system stopped making progress, and the stackshot
+    /// shows where it stalled: the stall findings outrank the backtrace.
+    pub fn is_stall(self) -> bool {
+        use PanicClass::*;
+        matches!(
+            self,
+            WatchdogdTimeout | UserspaceWatchdogTimeout | ForcedReset | HardwareWatchdogTimeout
+        )
+    }
+
+    /// An arm64 abort whose `far` register is the faulting address.
+    pub fn has_far(self) -> bool {
+        use PanicClass::*;
+        matches!(
+            self,
+            KernelDataAbort | UnalignedAbort | KernelInstructionAbort | PacFailure
+        )
+    }
+
+    /// The kexts of the panicked backtrace are evidence of the class. Not for watchdogs and
+    /// resets (the backtrace is the messenger), MTE (named by its own evidence), nor for
+    /// panics raised by firmware, code signing or the pmap layer.
+    pub fn lists_backtrace_kexts(self) -> bool {
+        use PanicClass::*;
+        !matches!(
+            self,
+            WatchdogdTimeout
+                | MteTagCheckFault
+                | GpuPanic
+                | ForcedReset
+                | DcpPanic
+                | AopPanic
+                | AnsPanic
+                | SmcPanic
+                | SepPanic
+                | CoprocessorPanic
+                | CodesigningPanic
+                | PmapPanic
+        )
+    }
+}
+
+string_enum! {
+    /// Findings about the faulting address and registers of an abort or trap.
+    pub enum FaultId {
+        NullPointerDereference = "null_pointer_dereference",
+        PoisonedPointer = "poisoned_pointer",
+        CorruptPointer = "corrupt_pointer",
+        UserAddressInKernel = "user_address_in_kernel",
+    }
+}
+
+string_enum! {
+    /// Findings about kexts to suspect.
+    pub enum SuspectId {
+        ThirdPartyKextInBacktrace = "third_party_kext_in_backtrace",
+        ThirdPartyKextInThreads = "third_party_kext_in_threads",
+        KnownKextsLoaded = "known_kexts_loaded",
+        RecentKextEvent = "recent_kext_event",
+    }
+}
+
+string_enum! {
+    /// Findings about threads: the stackshot of full panics, or the backtrace of text ones.
+    pub enum ThreadsId {
+        SystemStall = "system_stall",
+        VmStall = "vm_stall",
+        FilesystemStall = "filesystem_stall",
+        LockContention = "lock_contention",
+        BlockedLockOwner = "blocked_lock_owner",
+        EndpointSecurityClients = "endpoint_security_clients",
+        EndpointSecurityInBacktrace = "endpoint_security_in_backtrace",
+        StackshotMissing = "stackshot_missing",
+        ThreadSummary = "thread_summary",
+    }
+}
+
+string_enum! {
+    /// Findings about the machine and the log themselves.
+    pub enum SystemId {
+        Hackintosh = "hackintosh",
+        VirtualMachine = "virtual_machine",
+        ModifiedBoot = "modified_boot",
+        DevelopmentKernel = "development_kernel",
+        TestProgram = "test_program",
+        IncompleteLog = "incomplete_log",
+    }
+}
+
+/// The stable identifier of a finding (its JSON `class`), which also says its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FindingId {
+    Class(PanicClass),
+    Fault(FaultId),
+    Suspect(SuspectId),
+    /// Memory findings are named after the flag they report.
+    Memory(MemoryFlag),
+    Threads(ThreadsId),
+    System(SystemId),
+}
+
+impl FindingId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingId::Class(c) => c.as_str(),
+            FindingId::Fault(i) => i.as_str(),
+            FindingId::Suspect(i) => i.as_str(),
+            FindingId::Memory(i) => i.as_str(),
+            FindingId::Threads(i) => i.as_str(),
+            FindingId::System(i) => i.as_str(),
+        }
+    }
+
+    pub fn kind(self) -> FindingKind {
+        match self {
+            FindingId::Class(_) => FindingKind::PanicClass,
+            FindingId::Fault(_) => FindingKind::Fault,
+            FindingId::Suspect(_) => FindingKind::Suspect,
+            FindingId::Memory(_) => FindingKind::Memory,
+            FindingId::Threads(_) => FindingKind::Threads,
+            FindingId::System(_) => FindingKind::System,
+        }
+    }
+
+    /// Every finding identifier: the panic classes first, then the others by kind.
+    pub fn all() -> impl Iterator<Item = FindingId> {
+        let classes = PanicClass::ALL.iter().map(|c| FindingId::Class(*c));
+        let faults = FaultId::ALL.iter().map(|i| FindingId::Fault(*i));
+        let suspects = SuspectId::ALL.iter().map(|i| FindingId::Suspect(*i));
+        let memory = MemoryFlag::ALL.iter().map(|i| FindingId::Memory(*i));
+        let threads = ThreadsId::ALL.iter().map(|i| FindingId::Threads(*i));
+        let system = SystemId::ALL.iter().map(|i| FindingId::System(*i));
+        classes
+            .chain(faults)
+            .chain(suspects)
+            .chain(memory)
+            .chain(threads)
+            .chain(system)
+    }
+}
+
+impl std::str::FromStr for FindingId {
+    type Err = super::vocab::UnknownId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FindingId::all()
+            .find(|i| i.as_str() == s)
+            .ok_or_else(|| super::vocab::UnknownId(s.to_string()))
+    }
+}
+
+impl std::fmt::Display for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for FindingId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl From<PanicClass> for FindingId {
+    fn from(c: PanicClass) -> Self {
+        FindingId::Class(c)
+    }
+}
+
+impl From<FaultId> for FindingId {
+    fn from(i: FaultId) -> Self {
+        FindingId::Fault(i)
+    }
+}
+
+impl From<SuspectId> for FindingId {
+    fn from(i: SuspectId) -> Self {
+        FindingId::Suspect(i)
+    }
+}
+
+impl From<MemoryFlag> for FindingId {
+    fn from(i: MemoryFlag) -> Self {
+        FindingId::Memory(i)
+    }
+}
+
+impl From<ThreadsId> for FindingId {
+    fn from(i: ThreadsId) -> Self {
+        FindingId::Threads(i)
+    }
+}
+
+impl From<SystemId> for FindingId {
+    fn from(i: SystemId) -> Self {
+        FindingId::System(i)
+    }
+}
+
+impl PartialEq<PanicClass> for FindingId {
+    fn eq(&self, c: &PanicClass) -> bool {
+        *self == FindingId::Class(*c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_round_trips_through_its_string() {
+        let mut seen = std::collections::HashSet::new();
+        for id in FindingId::all() {
+            assert_eq!(id.as_str().parse::<FindingId>(), Ok(id));
+            assert!(seen.insert(id.as_str()), "{id} twice");
+            assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{id}\""));
+        }
+        for c in PanicClass::ALL {
+            assert_eq!(c.as_str().parse::<PanicClass>(), Ok(*c));
+            assert_eq!(FindingId::from(*c).kind(), FindingKind::PanicClass);
+        }
+        assert!("no_such_class".parse::<PanicClass>().is_err());
+    }
+
+    #[test]
+    fn confidence_is_ordered_and_kinds_serialise_as_before() {
+        use crate::diagnose::Confidence;
+        assert!(Confidence::Low < Confidence::Medium && Confidence::Medium < Confidence::High);
+        assert_eq!(
+            serde_json::to_string(&FindingKind::PanicClass).unwrap(),
+            "\"panic_class\""
+        );
+        assert_eq!(
+            FindingId::from(MemoryFlag::SwapSpaceLow).kind(),
+            FindingKind::Memory
+        );
+    }
+
+    #[test]
+    fn predicates_match_the_families() {
+        for c in PanicClass::ALL {
+            if c.is_watchdog() || c.is_stall() {
+                assert_eq!(c.family(), ClassFamily::Watchdog, "{c}");
+            }
+            if c.is_t2() {
+                assert!(c.is_watchdog(), "{c}");
+            }
+            if c.has_far() {
+                assert_eq!(c.family(), ClassFamily::Fault, "{c}");
+            }
+            if c.family() == ClassFamily::Coprocessor {
+                assert!(!c.lists_backtrace_kexts(), "{c}");
+            }
+        }
+        assert!(PanicClass::ForcedReset.is_stall());
+        assert!(!PanicClass::ForcedReset.is_watchdog());
+        assert!(PanicClass::T2MacosWatchdog.is_watchdog());
+        assert!(!PanicClass::T2MacosWatchdog.is_stall());
+        assert!(PanicClass::KernelDataAbort.lists_backtrace_kexts());
+        assert!(!PanicClass::UndefinedInstruction.has_far());
+    }
+}
