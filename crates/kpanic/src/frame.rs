@@ -30,6 +30,8 @@ pub struct Frame {
     pub frame: Option<[u64; 2]>,
     /// Bundle id, kernel file name or image name; `None` when no image covers the address.
     pub image: Option<String>,
+    /// The bundle id of the kext the address is in, when placement or the symbols say so.
+    pub kext: Option<String>,
     /// Where the address sits in its image, when it was placed.
     pub placement: Option<FramePlacement>,
     /// The address looked up in the symbol file's own space (before the −1 of a return
@@ -49,6 +51,7 @@ impl Frame {
             kind,
             frame: None,
             image: None,
+            kext: None,
             placement: None,
             symbol_address: None,
             symbols: Err(why),

@@ -187,6 +187,23 @@ fn symbolicate_full(letter: &str) {
             Some(format!("{lr:#018x}"))
         );
     }
+    // The image table ties image 15 to the kext the text names, by UUID: its frames say so,
+    // and the diagnosis names the image by that bundle id.
+    for f in &panicked.kernel_frames {
+        let want = match f.frame {
+            Some([15, _]) => Some("com.apple.driver.AppleM68Buttons"),
+            _ => None,
+        };
+        assert_eq!(f.kext.as_deref(), want, "{f:?}");
+    }
+    let d = kpanic::diagnose::diagnose(&report, Some(&sym));
+    let images = &d.threads.as_ref().expect("a full panic").kext_images;
+    let m68 = images.iter().find(|i| i.index == 15).expect("image 15");
+    assert_eq!(
+        m68.bundle_id.as_deref(),
+        Some("com.apple.driver.AppleM68Buttons")
+    );
+    assert!(images.iter().all(|i| i.index != 1), "the kernel is no kext");
     // The text backtrace gives the same answers as the stackshot.
     for (f, t) in sym.backtrace.iter().zip(&truths) {
         assert_frame(f, t, "full panic text backtrace");

@@ -34,6 +34,7 @@ pub mod threads;
 use kpanic_report::{KextRef, PanicReport, RuntimeAddr};
 use serde::Serialize;
 
+use crate::images::ImageTable;
 use crate::symbolicate::Symbolication;
 
 pub use ids::{ClassFamily, FindingId, PanicClass};
@@ -212,6 +213,8 @@ impl Finding {
 pub struct Ctx<'a> {
     pub report: &'a PanicReport,
     pub sym: Option<&'a Symbolication>,
+    /// The panic's images, as the log identifies them (the same table placement uses).
+    pub images: ImageTable<'a>,
     lines: Vec<&'a str>,
 }
 
@@ -220,6 +223,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             report,
             sym,
+            images: ImageTable::new(report),
             lines: report.panic_text.lines().collect(),
         }
     }
@@ -264,17 +268,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// The kext (of "Kernel Extensions in backtrace", dependencies included) whose range holds
-    /// `addr`.
+    /// `addr`, PAC bits or not.
     pub fn kext_at(&self, addr: RuntimeAddr) -> Option<&'a KextRef> {
-        let all = || {
-            self.report
-                .kexts_in_backtrace
-                .iter()
-                .flat_map(|k| std::iter::once(&k.kext).chain(&k.dependencies))
-        };
-        pac_candidates(addr.get())
-            .into_iter()
-            .find_map(|a| all().find(|k| k.contains(RuntimeAddr(a))))
+        self.images.kext_at(addr)
     }
 
     /// A symbolicated register / exception frame (`exception pc`, `pc`, `RIP`, `trap address`).
@@ -290,12 +286,6 @@ impl<'a> Ctx<'a> {
     pub fn page_size(&self) -> u64 {
         memory::page_size(self.report)
     }
-}
-
-/// The values a possibly PAC-signed kernel pointer may stand for: as printed, and with every
-/// bit above a 47-bit (macOS) or 39-bit (iOS) virtual address set.
-pub fn pac_candidates(a: u64) -> [u64; 3] {
-    [a, a | 0xffff_8000_0000_0000, a | 0xffff_ff80_0000_0000]
 }
 
 /// `s` cut to at most `max` characters (with an ellipsis).

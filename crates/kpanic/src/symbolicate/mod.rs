@@ -517,6 +517,7 @@ impl<'a> Symbolicator<'a> {
                 offset: p.offset,
             });
             out.image = self.images.get(&p.image).map(|s| s.name.clone());
+            out.kext = self.kext_of(&p.image);
         }
         let (target, caveat) = match planned.target {
             Ok(t) => t,
@@ -528,13 +529,17 @@ impl<'a> Symbolicator<'a> {
         out.caveat = caveat;
         let key = LookupKey::of(&target);
         match target {
-            Target::File(_, addr, name) => {
+            Target::File(key, addr, name) => {
+                out.kext = out.kext.or_else(|| self.kext_of(&key));
                 out.symbol_address = Some(addr);
                 if name.is_some() {
                     out.image = name;
                 }
             }
             Target::KernelcacheSymtab(addr, entry) => {
+                if entry != KERNEL_ENTRY {
+                    out.kext = out.kext.or_else(|| Some(entry.clone()));
+                }
                 out.symbol_address = Some(addr);
                 out.image = Some(entry);
             }
@@ -552,6 +557,22 @@ impl<'a> Symbolicator<'a> {
             Ok(lookup.frames.clone())
         };
         out
+    }
+}
+
+/// The fileset entry id of the kernel in a kernelcache.
+const KERNEL_ENTRY: &str = "com.apple.kernel";
+
+impl Symbolicator<'_> {
+    /// The bundle id of the kext an image key stands for, if it is one.
+    fn kext_of(&self, key: &ImageKey) -> Option<String> {
+        match key {
+            ImageKey::Kernel => None,
+            ImageKey::Kext { bundle_id, .. } => Some(bundle_id.clone()),
+            ImageKey::Image { uuid, .. } => uuid
+                .and_then(|u| self.placer.table().kext_by_uuid(u))
+                .map(|k| k.bundle_id.clone()),
+        }
     }
 }
 

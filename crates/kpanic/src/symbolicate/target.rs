@@ -85,7 +85,7 @@ impl Symbolicator<'_> {
             }
         })?;
         let entry_uuid = entry.uuid();
-        let key = if entry.id == "com.apple.kernel"
+        let key = if entry.id == super::KERNEL_ENTRY
             || (entry_uuid.is_some() && entry_uuid == self.placer.kernel_uuid())
         {
             ImageKey::Kernel

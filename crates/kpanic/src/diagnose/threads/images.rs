@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use kpanic_report::{ImageKind, Spindump, StackFrame, Uuid};
+use kpanic_report::{Spindump, StackFrame, Uuid};
 use serde::Serialize;
 
 use super::{all_threads, SymThreads};
 use crate::diagnose::Ctx;
+use crate::images::BinaryImageIdentity;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct KextImage {
@@ -22,56 +23,33 @@ pub struct KextImage {
     pub threads: usize,
 }
 
-/// Names images by UUID: the kernel, and the kexts (with dependencies) the log lists.
+/// Labels images of the stackshot for the text: `kernel`, a bundle id, `kernelcache`, or
+/// `image #N (uuid…)`. Which image is which comes from the panic's image table.
 pub(super) struct Namer<'a> {
     ctx: &'a Ctx<'a>,
-    kernel_uuid: Option<Uuid>,
-    by_uuid: HashMap<Uuid, String>,
 }
 
 impl<'a> Namer<'a> {
     pub(super) fn new(ctx: &'a Ctx<'a>) -> Self {
-        let r = ctx.report;
-        let mut by_uuid = HashMap::new();
-        for k in &r.kexts_in_backtrace {
-            for k in std::iter::once(&k.kext).chain(&k.dependencies) {
-                if let Some(u) = &k.uuid {
-                    by_uuid.insert(*u, k.bundle_id.clone());
-                }
-            }
-        }
-        Namer {
-            ctx,
-            kernel_uuid: r.system.kernel_uuid,
-            by_uuid,
-        }
+        Namer { ctx }
     }
 
-    /// `kernel`, a bundle id, or `image #N (uuid…)`.
+    /// `kernel`, a bundle id, `kernelcache` or `image #N (uuid…)`.
     pub(super) fn image(&self, idx: u64) -> String {
-        let Some(sd) = self.ctx.report.spindump.as_ref() else {
-            return format!("image #{idx}");
-        };
-        let Some(img) = sd.binary_images.get(idx as usize) else {
-            return format!("image #{idx}");
-        };
-        if img.uuid.is_some() && img.uuid == self.kernel_uuid {
-            return "kernel".into();
-        }
-        if let Some(b) = img.uuid.and_then(|u| self.by_uuid.get(&u)) {
-            return b.clone();
-        }
-        if img.kind == ImageKind::Kernelcache {
-            return "kernelcache".into();
-        }
-        match img.uuid {
-            Some(u) => format!(
-                "image #{idx} ({})",
-                u.to_string()
-                    .to_ascii_lowercase()
-                    .get(..8)
-                    .unwrap_or_default()
-            ),
+        match self.ctx.images.identify(idx) {
+            Some(BinaryImageIdentity::Kernel) => "kernel".into(),
+            Some(BinaryImageIdentity::Kext(k)) => k.bundle_id.clone(),
+            Some(BinaryImageIdentity::Kernelcache) => "kernelcache".into(),
+            Some(BinaryImageIdentity::Unnamed(img)) => match img.uuid {
+                Some(u) => format!(
+                    "image #{idx} ({})",
+                    u.to_string()
+                        .to_ascii_lowercase()
+                        .get(..8)
+                        .unwrap_or_default()
+                ),
+                None => format!("image #{idx}"),
+            },
             None => format!("image #{idx}"),
         }
     }
@@ -89,7 +67,7 @@ pub(super) fn kext_images(
     namer: &Namer,
 ) -> Vec<KextImage> {
     let mut img_threads: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut img_names: HashMap<u64, String> = HashMap::new();
+    let mut img_kexts: HashMap<u64, String> = HashMap::new();
     for (p, t) in all_threads(sd) {
         let mut seen: Vec<u64> = t
             .kernel_frames
@@ -104,8 +82,8 @@ pub(super) fn kext_images(
         }
         if let Some(st) = sym_threads.get(&(p.pid, t.id)) {
             for f in st.kernel_frames.iter().chain(st.continuation.iter()) {
-                if let (Some([i, _]), Some(img)) = (f.frame, &f.image) {
-                    img_names.entry(i).or_insert_with(|| img.clone());
+                if let (Some([i, _]), Some(kext)) = (f.frame, &f.kext) {
+                    img_kexts.entry(i).or_insert_with(|| kext.clone());
                 }
             }
         }
@@ -113,24 +91,16 @@ pub(super) fn kext_images(
     img_threads
         .into_iter()
         .filter_map(|(idx, n)| {
-            let img = sd.binary_images.get(idx as usize)?;
+            let img = sd.binary_images.get(usize::try_from(idx).ok()?)?;
             if !img.kind.is_kernel() {
                 return None;
             }
-            let name = namer.image(idx);
-            if name == "kernel" || name == "kernelcache" {
-                return None;
-            }
-            let bundle = img
-                .uuid
-                .and_then(|u| namer.by_uuid.get(&u))
-                .cloned()
-                .or_else(|| {
-                    img_names
-                        .get(&idx)
-                        .filter(|n| n.contains('.') && !n.starts_with("kernel"))
-                        .cloned()
-                });
+            let bundle = match namer.ctx.images.identify(idx)? {
+                BinaryImageIdentity::Kernel | BinaryImageIdentity::Kernelcache => return None,
+                BinaryImageIdentity::Kext(k) => Some(k.bundle_id.clone()),
+                // The symbols may know the kext (a kernelcache entry, a kext found by UUID).
+                BinaryImageIdentity::Unnamed(_) => img_kexts.get(&idx).cloned(),
+            };
             Some(KextImage {
                 index: idx,
                 uuid: img.uuid,
