@@ -337,7 +337,7 @@ fn uuids_of(path: &Path) -> Vec<Uuid> {
     let Ok(file) = MachOFile::open(path) else {
         return Vec::new();
     };
-    (0..file.slices().len())
+    file.distinct_slices()
         .filter_map(|i| file.slice(i).ok())
         .filter_map(|s| s.uuid())
         .collect()
@@ -364,7 +364,7 @@ fn build_index(paths: &[PathBuf]) -> UuidIndex {
         let Ok(file) = MachOFile::open(&path) else {
             continue;
         };
-        for i in 0..file.slices().len() {
+        for i in file.distinct_slices() {
             let Ok(slice) = file.slice(i) else { continue };
             let Some(u) = slice.uuid() else { continue };
             let map = if in_dsym || slice.is_dsym() {

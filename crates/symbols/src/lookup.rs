@@ -217,6 +217,7 @@ impl Symbolizer {
             slice
                 .fileset_entries()
                 .iter()
+                .filter(|e| !e.repeat)
                 .map(|e| SymImage::new(e.image.clone(), Some(e.id.clone())))
                 .collect()
         } else {
@@ -574,7 +575,7 @@ fn open_matching_dsym(
         match file.select(&sel) {
             Ok(s) => return Ok(Ok((f, s))),
             Err(Error::UuidNotFound { .. }) | Err(Error::ArchNotFound { .. }) => {
-                for i in 0..file.slices().len() {
+                for i in file.distinct_slices() {
                     seen.extend(file.slice(i)?.uuid());
                 }
             }

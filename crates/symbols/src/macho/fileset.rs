@@ -19,6 +19,9 @@ pub struct FilesetEntry {
     pub fileoff: u64,
     /// The entry's own load commands (segments, UUID, symbol table).
     pub image: MachOSlice,
+    /// An earlier entry names the same header (so the same image): searches skip this one,
+    /// which keeps "which entry maps this address" linear in the file size.
+    pub(crate) repeat: bool,
 }
 
 impl FilesetEntry {

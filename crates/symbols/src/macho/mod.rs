@@ -141,7 +141,7 @@ impl MachOFile {
     pub fn select(&self, sel: &SliceSelector) -> Result<MachOSlice, Error> {
         if let Some(uuid) = sel.uuid {
             let mut seen = Vec::new();
-            for i in 0..self.slices.len() {
+            for i in self.distinct_slices() {
                 let s = self.slice(i)?;
                 if s.uuid() == Some(uuid) {
                     return Ok(s);
@@ -179,6 +179,14 @@ impl MachOFile {
             path: self.path.clone(),
             available: self.arch_list(),
         })
+    }
+
+    /// The numbers of the slices to parse when looking at every one: a range that repeats an
+    /// earlier slice's exactly is skipped (it would parse to the same image).
+    pub fn distinct_slices(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut seen = std::collections::HashSet::new();
+        (0..self.slices.len())
+            .filter(move |&i| seen.insert((self.slices[i].offset, self.slices[i].size)))
     }
 
     fn arch_list(&self) -> String {
