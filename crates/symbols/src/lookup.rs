@@ -26,11 +26,29 @@ pub enum DsymChoice {
     Ignore,
 }
 
-/// How to open a symbol file.
+/// How to open a symbol file: everything [`Symbolizer::open`] needs besides the path, passed in
+/// explicitly. The library reads no environment variable and no home folder: a caller that wants
+/// an index cache names its folder in [`IndexOptions::cache_dir`].
+///
+/// The default: the only slice of a thin file, the dSYM beside the binary, no index.
 #[derive(Clone, Debug, Default)]
 pub struct SymbolizerOptions {
+    /// Which slice of a universal file (and, by UUID, which of several dSYM files).
     pub selector: SliceSelector,
+    /// Where DWARF comes from.
     pub dsym: DsymChoice,
+    /// Whether an index answers instead of DWARF, and where indexes are kept.
+    pub index: IndexOptions,
+}
+
+impl SymbolizerOptions {
+    /// The defaults, with `selector` choosing the slice.
+    pub fn with_selector(selector: SliceSelector) -> Self {
+        SymbolizerOptions {
+            selector,
+            ..Default::default()
+        }
+    }
 }
 
 /// One frame of an answer. With DWARF: function, file, line (column when known). From the
@@ -173,28 +191,10 @@ fn file_name(p: &Path) -> String {
 }
 
 impl Symbolizer {
-    /// Open a binary (finding a dSYM beside it), a `.dSYM` bundle, or a dSYM's DWARF file.
-    pub fn open(path: &Path, selector: &SliceSelector) -> Result<Symbolizer, Error> {
-        Self::open_with(
-            path,
-            &SymbolizerOptions {
-                selector: selector.clone(),
-                dsym: DsymChoice::Auto,
-            },
-        )
-    }
-
-    /// Open with options; a valid index in the default cache folder answers when there is one.
-    pub fn open_with(path: &Path, opts: &SymbolizerOptions) -> Result<Symbolizer, Error> {
-        Self::open_indexed(path, opts, &IndexOptions::default())
-    }
-
-    /// Open with options, using (or building) an index as `idx` says.
-    pub fn open_indexed(
-        path: &Path,
-        opts: &SymbolizerOptions,
-        idx: &IndexOptions,
-    ) -> Result<Symbolizer, Error> {
+    /// Open a binary (finding a dSYM beside it as `opts.dsym` says), a `.dSYM` bundle, a dSYM's
+    /// DWARF file, or an MH_FILESET kernelcache; an index answers when `opts.index` allows one.
+    pub fn open(path: &Path, opts: &SymbolizerOptions) -> Result<Symbolizer, Error> {
+        let idx = &opts.index;
         if let Some(bundle) = dsym_bundle_of(path) {
             let file = if path.is_file() {
                 path.to_path_buf()

@@ -9,8 +9,9 @@
 //! - Format: [`format`] (header, checksums, tables); built by `build` (by probing addr2line
 //!   at every address where its answer can change, so answers are identical by construction);
 //!   read by [`SymbolIndex`].
-//! - Keyed by LC_UUID, in a cache folder ([`default_cache_dir`]): `$KPANIC_CACHE`, else
-//!   `~/Library/Caches/kpanic` (macOS) or `$XDG_CACHE_HOME/kpanic` / `~/.cache/kpanic`.
+//! - Keyed by LC_UUID, in a cache folder the caller names ([`IndexOptions::cache_dir`]); the
+//!   library reads no environment (the `kpanic` binary picks `$KPANIC_CACHE` or the platform
+//!   cache folder).
 //! - Validated on open: magic, format version, kpanic version, size, table offsets, header
 //!   checksum, UUID, and a fingerprint of the DWARF it was built from. A stale or damaged index
 //!   is never used: it is rebuilt ([`IndexMode::Build`]) or ignored.
@@ -74,7 +75,7 @@ impl fmt::Debug for Progress {
 #[derive(Debug, Clone, Default)]
 pub struct IndexOptions {
     pub mode: IndexMode,
-    /// The cache folder; `None` = [`default_cache_dir`].
+    /// The cache folder; `None`: no index is used or built.
     pub cache_dir: Option<PathBuf>,
     /// Told how a build advances (a progress bar).
     pub progress: Option<Progress>,
@@ -86,10 +87,6 @@ impl IndexOptions {
             mode: IndexMode::Off,
             ..Default::default()
         }
-    }
-    /// The cache folder in effect.
-    pub fn dir(&self) -> Option<PathBuf> {
-        self.cache_dir.clone().or_else(default_cache_dir)
     }
 }
 
@@ -108,24 +105,6 @@ pub enum IndexStatus {
     Rejected { path: PathBuf, why: String },
     /// Could not build or write one: DWARF answers.
     Failed { why: String },
-}
-
-/// `$KPANIC_CACHE`, else the platform cache folder + `kpanic`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("KPANIC_CACHE").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    if cfg!(target_os = "macos") {
-        return home.map(|h| h.join("Library/Caches/kpanic"));
-    }
-    let xdg = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    xdg.or_else(|| home.map(|h| h.join(".cache")))
-        .map(|c| c.join("kpanic"))
 }
 
 /// Where the index of `uuid` lives in `cache_dir`.
@@ -193,7 +172,7 @@ pub(crate) fn obtain(
     if opts.mode == IndexMode::Off || !crate::dwarf::has_debug_info(debug) {
         return (None, IndexStatus::NotUsed);
     }
-    let (Some(uuid), Some(dir)) = (debug.uuid(), opts.dir()) else {
+    let (Some(uuid), Some(dir)) = (debug.uuid(), opts.cache_dir.clone()) else {
         return (None, IndexStatus::NotUsed);
     };
     let path = index_path(&dir, uuid);
