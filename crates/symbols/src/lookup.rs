@@ -55,11 +55,16 @@ impl SymbolizerOptions {
 /// symbol table: function and `symbol_offset` (address − symbol), no file.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SymFrame {
+    /// The function, demangled; `None` when only the line table answered.
     pub function: Option<String>,
+    /// The source file (path as DWARF names it); `None` from the symbol table.
     pub file: Option<String>,
+    /// The line; `None` from the symbol table.
     pub line: Option<u32>,
+    /// The column, when DWARF has one (never 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+    /// Symbol-table answers: address − symbol address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol_offset: Option<u64>,
 }
@@ -68,7 +73,9 @@ pub struct SymFrame {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LookupSource {
+    /// DWARF (or an index built from it): function, file, line and inlined frames.
     Dwarf,
+    /// The nlist symbol table: the nearest preceding symbol, no file or line.
     SymbolTable,
 }
 
@@ -80,6 +87,7 @@ pub struct Lookup {
     /// Innermost first; the last one is the function that owns the address. Empty when
     /// unresolved.
     pub frames: Vec<SymFrame>,
+    /// Which source answered; `None` when unresolved.
     pub source: Option<LookupSource>,
     /// For a kernelcache: the fileset entry that maps the address.
     pub fileset_entry: Option<String>,
@@ -88,6 +96,7 @@ pub struct Lookup {
 }
 
 impl Lookup {
+    /// Did any source answer?
     pub fn is_resolved(&self) -> bool {
         !self.frames.is_empty()
     }
@@ -300,9 +309,11 @@ impl Symbolizer {
     pub fn image_name(&self) -> &str {
         &self.image_name
     }
+    /// LC_UUID of the selected slice.
     pub fn uuid(&self) -> Option<Uuid> {
         self.layout.uuid()
     }
+    /// Architecture of the selected slice.
     pub fn arch(&self) -> Arch {
         self.layout.arch()
     }
@@ -311,6 +322,7 @@ impl Symbolizer {
     pub fn slice(&self) -> &MachOSlice {
         &self.layout
     }
+    /// How the dSYM was found, or why none is used.
     pub fn dsym_status(&self) -> &DsymStatus {
         &self.dsym_status
     }
@@ -318,6 +330,7 @@ impl Symbolizer {
     pub fn debug_path(&self) -> Option<&Path> {
         self.debug_path.as_deref()
     }
+    /// Does DWARF (live or indexed) answer, beyond the symbol table?
     pub fn has_dwarf(&self) -> bool {
         self.dwarf.is_some() || self.index.is_some()
     }

@@ -35,14 +35,21 @@ use std::time::Instant;
 /// Why an index cannot be used or built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndexError {
+    /// The index file cannot be read or written.
     #[error("{}: {what}", path.display())]
-    Io { path: PathBuf, what: String },
+    Io {
+        /// The index file.
+        path: PathBuf,
+        /// What the system said.
+        what: String,
+    },
     /// Truncated, overwritten, or not an index at all.
     #[error("damaged index: {0}")]
     Damaged(String),
     /// Another format or kpanic version, another UUID, other DWARF.
     #[error("stale index: {0}")]
     Stale(String),
+    /// The DWARF cannot be indexed (no UUID, unreadable units).
     #[error("cannot index this DWARF: {0}")]
     Build(String),
 }
@@ -74,6 +81,7 @@ impl fmt::Debug for Progress {
 /// How a [`crate::Symbolizer`] uses indexes.
 #[derive(Debug, Clone, Default)]
 pub struct IndexOptions {
+    /// When to use (or build) an index.
     pub mode: IndexMode,
     /// The cache folder; `None`: no index is used or built.
     pub cache_dir: Option<PathBuf>,
@@ -82,6 +90,7 @@ pub struct IndexOptions {
 }
 
 impl IndexOptions {
+    /// Never use an index: DWARF answers.
     pub fn off() -> Self {
         IndexOptions {
             mode: IndexMode::Off,
@@ -96,15 +105,34 @@ pub enum IndexStatus {
     /// Off, or nothing to index (no DWARF, no UUID, no cache folder).
     NotUsed,
     /// None in the cache, and not asked to build one.
-    Missing { path: PathBuf },
+    Missing {
+        /// Where it would be.
+        path: PathBuf,
+    },
     /// A valid index answers.
-    Used { path: PathBuf },
+    Used {
+        /// The index file.
+        path: PathBuf,
+    },
     /// Built now, and it answers.
-    Built { path: PathBuf, seconds: f64 },
+    Built {
+        /// The index file.
+        path: PathBuf,
+        /// How long building took.
+        seconds: f64,
+    },
     /// Found but stale or damaged, and not asked to rebuild it: DWARF answers.
-    Rejected { path: PathBuf, why: String },
+    Rejected {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// Could not build or write one: DWARF answers.
-    Failed { why: String },
+    Failed {
+        /// What went wrong.
+        why: String,
+    },
 }
 
 /// Where the index of `uuid` lives in `cache_dir`.

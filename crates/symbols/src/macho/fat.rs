@@ -7,9 +7,11 @@ use crate::Arch;
 /// One architecture of a file: the whole file when thin, a slice when universal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SliceInfo {
+    /// From the universal header's `cputype`/`cpusubtype` (a thin file's header).
     pub arch: Arch,
     /// File offset of the slice.
     pub offset: u64,
+    /// Size of the slice in bytes.
     pub size: u64,
 }
 

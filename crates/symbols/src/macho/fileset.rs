@@ -25,9 +25,11 @@ pub struct FilesetEntry {
 }
 
 impl FilesetEntry {
+    /// The entry's LC_UUID (a kext's own, not the kernelcache's).
     pub fn uuid(&self) -> Option<Uuid> {
         self.image.uuid()
     }
+    /// The entry's segments, in kernelcache addresses.
     pub fn segments(&self) -> &[Segment] {
         self.image.segments()
     }

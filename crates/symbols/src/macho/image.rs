@@ -13,22 +13,32 @@ use std::sync::Arc;
 /// An `LC_SEGMENT_64`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Segment {
+    /// `__TEXT`, `__TEXT_EXEC`, `__DATA`, ...
     pub name: String,
+    /// Start address in the image's own (unslid) address space.
     pub vmaddr: u64,
+    /// Bytes mapped; `vmaddr + vmsize` never passes 2^64 (checked when parsing).
     pub vmsize: u64,
+    /// File offset of the contents, relative to the slice.
     pub fileoff: u64,
+    /// Bytes of contents in the file (less than `vmsize` for zero-fill).
     pub filesize: u64,
+    /// Most permissive protection (`VM_PROT_*` bits).
     pub maxprot: u32,
+    /// Initial protection (`VM_PROT_*` bits).
     pub initprot: u32,
 }
 
 impl Segment {
+    /// Does the segment map `addr`?
     pub fn contains(&self, addr: u64) -> bool {
         addr.wrapping_sub(self.vmaddr) < self.vmsize
     }
+    /// The first address past the segment.
     pub fn end(&self) -> u64 {
         self.vmaddr.wrapping_add(self.vmsize)
     }
+    /// Is it code (execute permission, initial or maximal)?
     pub fn is_executable(&self) -> bool {
         (self.initprot | self.maxprot) & VM_PROT_EXECUTE != 0
     }
@@ -41,15 +51,20 @@ impl Segment {
 /// A `section_64`. `index` is its 1-based number, as `nlist.n_sect` counts them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Section {
+    /// The segment the section belongs to.
     pub segname: String,
+    /// `__text`, `__cstring`, `__debug_info`, ...
     pub sectname: String,
+    /// Start address; `addr + size` never passes 2^64 (checked when parsing).
     pub addr: u64,
+    /// Size in bytes.
     pub size: u64,
     /// File offset of the contents, relative to the start of the slice (0 for zerofill).
     pub offset: u32,
 }
 
 impl Section {
+    /// Does the section cover `addr`?
     pub fn contains(&self, addr: u64) -> bool {
         addr.wrapping_sub(self.addr) < self.size
     }
@@ -374,9 +389,11 @@ impl MachOSlice {
         self.info.symtab
     }
 
+    /// Architecture from the header (subtype flags masked).
     pub fn arch(&self) -> Arch {
         self.info.arch
     }
+    /// `cputype` from the header.
     pub fn cputype(&self) -> u32 {
         self.info.header.cputype
     }
@@ -384,9 +401,11 @@ impl MachOSlice {
     pub fn cpusubtype(&self) -> u32 {
         self.info.header.cpusubtype
     }
+    /// `filetype` from the header (`MH_EXECUTE` 0x2, `MH_KEXT_BUNDLE` 0xb, `MH_FILESET` 0xc, ...).
     pub fn filetype(&self) -> u32 {
         self.info.header.filetype
     }
+    /// LC_UUID, if the image has one.
     pub fn uuid(&self) -> Option<Uuid> {
         self.info.uuid
     }
@@ -394,15 +413,19 @@ impl MachOSlice {
     pub fn header_offset(&self) -> u64 {
         self.info.header_offset as u64
     }
+    /// Is it a dSYM's DWARF file (`MH_DSYM`)?
     pub fn is_dsym(&self) -> bool {
         self.info.header.filetype == MH_DSYM
     }
+    /// Is it an MH_FILESET kernelcache?
     pub fn is_fileset(&self) -> bool {
         self.info.header.filetype == MH_FILESET
     }
+    /// Every LC_SEGMENT_64, in load-command order.
     pub fn segments(&self) -> &[Segment] {
         &self.info.segments
     }
+    /// Every section of every segment, in order (1-based numbers are index + 1).
     pub fn sections(&self) -> &[Section] {
         &self.info.sections
     }
@@ -410,6 +433,7 @@ impl MachOSlice {
     pub fn segment(&self, name: &str) -> Option<&Segment> {
         self.info.segments.iter().find(|s| s.name == name)
     }
+    /// vmaddr of `__TEXT`: a kext's or Intel kernel's load-address anchor.
     pub fn text_vmaddr(&self) -> Option<u64> {
         self.segment("__TEXT").map(|s| s.vmaddr)
     }
@@ -436,6 +460,7 @@ impl MachOSlice {
     pub fn fileset_entries(&self) -> &[FilesetEntry] {
         &self.info.fileset
     }
+    /// The fileset entry with this id (`com.apple.kernel` or a bundle id).
     pub fn fileset_entry(&self, id: &str) -> Option<&FilesetEntry> {
         self.info.fileset.iter().find(|e| e.id == id)
     }
