@@ -3,6 +3,7 @@
 //! Exit status: 0 on success (also when some frames have no symbols), 2 when an input is
 //! unusable (the message names the file and the problem), 1 on any other error.
 
+mod cache;
 mod cmd;
 
 use clap::{Parser, Subcommand};

@@ -91,8 +91,8 @@ impl SymbolLibrary {
         let mut index_options = opts.index.clone();
         if matches!(index_options.mode, IndexMode::Build | IndexMode::Rebuild) {
             // Said once, here, rather than for every image.
-            let why = match index_options.dir() {
-                Some(dir) => check_writable(&dir).err(),
+            let why = match &index_options.cache_dir {
+                Some(dir) => check_writable(dir).err(),
                 None => Some("no cache folder (set KPANIC_CACHE)".to_string()),
             };
             if let Some(why) = why {
@@ -103,8 +103,11 @@ impl SymbolLibrary {
             }
         }
         let kernelcache = opts.kernelcache.as_ref().map(|p| {
-            let sel = SymbolizerOptions::default();
-            let opened = Symbolizer::open_indexed(p, &sel, &index_options)
+            let opts = SymbolizerOptions {
+                index: index_options.clone(),
+                ..Default::default()
+            };
+            let opened = Symbolizer::open(p, &opts)
                 .map_err(|e| format!("kernelcache {e}"))
                 .and_then(|s| {
                     if s.slice().is_fileset() {
@@ -300,8 +303,9 @@ impl SymbolLibrary {
                 let opts = SymbolizerOptions {
                     selector: SliceSelector { arch: None, uuid },
                     dsym: dsym.map_or(DsymChoice::Auto, DsymChoice::Path),
+                    index: self.index_options.clone(),
                 };
-                Symbolizer::open_indexed(path, &opts, &self.index_options)
+                Symbolizer::open(path, &opts)
                     .map(Arc::new)
                     .map_err(|e| Unavailable::Open(Arc::new(e)))
             })
@@ -325,7 +329,7 @@ fn uuids_of(path: &Path) -> Vec<Uuid> {
     let Ok(file) = MachOFile::open(path) else {
         return Vec::new();
     };
-    (0..file.slices().len())
+    file.distinct_slices()
         .filter_map(|i| file.slice(i).ok())
         .filter_map(|s| s.uuid())
         .collect()
@@ -352,7 +356,7 @@ fn build_index(paths: &[PathBuf]) -> UuidIndex {
         let Ok(file) = MachOFile::open(&path) else {
             continue;
         };
-        for i in 0..file.slices().len() {
+        for i in file.distinct_slices() {
             let Ok(slice) = file.slice(i) else { continue };
             let Some(u) = slice.uuid() else { continue };
             let map = if in_dsym || slice.is_dsym() {

@@ -23,7 +23,11 @@ fn hex_lines(text: &str) -> Vec<u64> {
 }
 
 fn open(path: &Path, idx: &IndexOptions) -> Symbolizer {
-    Symbolizer::open_indexed(path, &SymbolizerOptions::default(), idx).expect("opens")
+    let opts = SymbolizerOptions {
+        index: idx.clone(),
+        ..Default::default()
+    };
+    Symbolizer::open(path, &opts).expect("opens")
 }
 
 fn lookups(c: &mut Criterion, label: &str, dsym: &Path, addrs: &[u64]) {

@@ -51,9 +51,13 @@ pub fn atos_lines(input: &str, image: &str, lookup: &Lookup, inlines: bool) -> V
 /// One symbol of a JSON frame (innermost first in `symbols`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct JsonSymbol {
+    /// The function, demangled; `None` when only the line table answered.
     pub function: Option<String>,
+    /// The source file (path as DWARF names it).
     pub file: Option<String>,
+    /// The line; `None` for symbol-table answers.
     pub line: Option<u32>,
+    /// The column, when DWARF has one (never 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
     /// Symbol-table answers: the offset from the symbol, as a hex string.
@@ -78,10 +82,13 @@ impl From<&SymFrame> for JsonSymbol {
 pub struct JsonFrame {
     /// The address as given.
     pub address: String,
+    /// The image name (binary file name or bundle id); `None` when no image maps the address.
     pub image: Option<String>,
     /// Offset from the image's `__TEXT` load address, as a hex string.
     pub image_offset: Option<String>,
+    /// Innermost first; the last one owns the address. Empty when unresolved.
     pub symbols: Vec<JsonSymbol>,
+    /// Why `symbols` is empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unresolved_reason: Option<String>,
 }

@@ -11,16 +11,25 @@ use std::path::{Path, PathBuf};
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum DsymStatus {
     /// The symbol file given was a dSYM (or its DWARF file) itself.
-    IsDsym { path: PathBuf },
+    IsDsym {
+        /// The dSYM bundle (or DWARF file) given.
+        path: PathBuf,
+    },
     /// A dSYM with the binary's UUID was found and is used.
-    Found { path: PathBuf },
+    Found {
+        /// The dSYM bundle (or DWARF file).
+        path: PathBuf,
+    },
     /// No dSYM was found (or none was looked for); DWARF comes from the binary if it has any.
     Missing,
     /// A dSYM was found but has no slice with the binary's UUID: it is not used, since its
     /// answers would be for a different build.
     UuidMismatch {
+        /// The dSYM that does not match.
         path: PathBuf,
+        /// The binary's UUID (`None`: it has no LC_UUID, and no slice had its architecture).
         binary: Option<Uuid>,
+        /// The UUIDs the dSYM has.
         dsym: Vec<Uuid>,
     },
 }

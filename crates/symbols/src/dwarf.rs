@@ -179,6 +179,12 @@ impl DwarfInfo {
 
     /// Every frame at `probe`, innermost first; empty when no unit covers it.
     pub(crate) fn frames(&self, probe: u64) -> Result<Vec<DwarfFrame>, String> {
+        // addr2line searches the half-open range `probe..probe + 1`, which overflows at the
+        // top address. No segment can map it (segments end by 2^64, see `image.rs`), so this
+        // only guards callers that skip the segment check.
+        if probe == u64::MAX {
+            return Ok(Vec::new());
+        }
         if let Some(slot) = rayon::current_thread_index().and_then(|i| self.per_thread.get(i)) {
             let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
             let mut worker = match slot.take() {

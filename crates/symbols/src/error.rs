@@ -7,43 +7,89 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// The file cannot be read.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         source: std::io::Error,
     },
 
+    /// Not a Mach-O file at all (wrong magic, too short).
     #[error("{}: not a Mach-O file ({what})", path.display())]
-    NotMachO { path: PathBuf, what: String },
+    NotMachO {
+        /// The file.
+        path: PathBuf,
+        /// What was found instead.
+        what: String,
+    },
 
+    /// A Mach-O whose structures contradict themselves or the file size (truncated, lying
+    /// counts or sizes, ranges past the end of the file or of the address space).
     #[error("{}: malformed Mach-O: {what}", path.display())]
-    Malformed { path: PathBuf, what: String },
+    Malformed {
+        /// The file.
+        path: PathBuf,
+        /// Which structure is wrong, and how.
+        what: String,
+    },
 
+    /// A valid Mach-O of a kind not read here (32-bit, big-endian).
     #[error("{}: unsupported Mach-O: {what}", path.display())]
-    Unsupported { path: PathBuf, what: String },
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// What kind it is.
+        what: String,
+    },
 
+    /// The selector asked for an architecture the file lacks.
     #[error("{}: no {arch} slice (the file has: {available})", path.display())]
     ArchNotFound {
+        /// The file.
         path: PathBuf,
+        /// The architecture asked for.
         arch: Arch,
+        /// The file's architectures, comma-separated.
         available: String,
     },
 
+    /// The selector asked for a UUID no slice has.
     #[error("{}: no slice with UUID {uuid} (the file has: {available})", path.display())]
     UuidNotFound {
+        /// The file.
         path: PathBuf,
+        /// The UUID asked for.
         uuid: Uuid,
+        /// The slices' architectures and UUIDs, comma-separated.
         available: String,
     },
 
+    /// A universal file with several slices and no selector to choose.
     #[error("{}: universal file with several architectures ({available}); choose one with --arch", path.display())]
-    AmbiguousArch { path: PathBuf, available: String },
+    AmbiguousArch {
+        /// The file.
+        path: PathBuf,
+        /// The file's architectures, comma-separated.
+        available: String,
+    },
 
+    /// A `.dSYM` folder without its DWARF file.
     #[error("{}: dSYM bundle holds no DWARF file under Contents/Resources/DWARF", path.display())]
-    EmptyDsym { path: PathBuf },
+    EmptyDsym {
+        /// The bundle.
+        path: PathBuf,
+    },
 
+    /// DWARF sections that gimli cannot read.
     #[error("{}: bad DWARF: {what}", path.display())]
-    Dwarf { path: PathBuf, what: String },
+    Dwarf {
+        /// The file holding the DWARF.
+        path: PathBuf,
+        /// gimli's complaint.
+        what: String,
+    },
 }
 
 /// A Mach-O parse failure before the file path is known (the readers work on bytes).

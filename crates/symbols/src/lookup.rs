@@ -26,22 +26,45 @@ pub enum DsymChoice {
     Ignore,
 }
 
-/// How to open a symbol file.
+/// How to open a symbol file: everything [`Symbolizer::open`] needs besides the path, passed in
+/// explicitly. The library reads no environment variable and no home folder: a caller that wants
+/// an index cache names its folder in [`IndexOptions::cache_dir`].
+///
+/// The default: the only slice of a thin file, the dSYM beside the binary, no index.
 #[derive(Clone, Debug, Default)]
 pub struct SymbolizerOptions {
+    /// Which slice of a universal file (and, by UUID, which of several dSYM files).
     pub selector: SliceSelector,
+    /// Where DWARF comes from.
     pub dsym: DsymChoice,
+    /// Whether an index answers instead of DWARF, and where indexes are kept.
+    pub index: IndexOptions,
+}
+
+impl SymbolizerOptions {
+    /// The defaults, with `selector` choosing the slice.
+    pub fn with_selector(selector: SliceSelector) -> Self {
+        SymbolizerOptions {
+            selector,
+            ..Default::default()
+        }
+    }
 }
 
 /// One frame of an answer. With DWARF: function, file, line (column when known). From the
 /// symbol table: function and `symbol_offset` (address − symbol), no file.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SymFrame {
+    /// The function, demangled; `None` when only the line table answered.
     pub function: Option<String>,
+    /// The source file (path as DWARF names it); `None` from the symbol table.
     pub file: Option<String>,
+    /// The line; `None` from the symbol table.
     pub line: Option<u32>,
+    /// The column, when DWARF has one (never 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+    /// Symbol-table answers: address − symbol address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol_offset: Option<u64>,
 }
@@ -50,7 +73,9 @@ pub struct SymFrame {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LookupSource {
+    /// DWARF (or an index built from it): function, file, line and inlined frames.
     Dwarf,
+    /// The nlist symbol table: the nearest preceding symbol, no file or line.
     SymbolTable,
 }
 
@@ -62,6 +87,7 @@ pub struct Lookup {
     /// Innermost first; the last one is the function that owns the address. Empty when
     /// unresolved.
     pub frames: Vec<SymFrame>,
+    /// Which source answered; `None` when unresolved.
     pub source: Option<LookupSource>,
     /// For a kernelcache: the fileset entry that maps the address.
     pub fileset_entry: Option<String>,
@@ -70,6 +96,7 @@ pub struct Lookup {
 }
 
 impl Lookup {
+    /// Did any source answer?
     pub fn is_resolved(&self) -> bool {
         !self.frames.is_empty()
     }
@@ -173,28 +200,10 @@ fn file_name(p: &Path) -> String {
 }
 
 impl Symbolizer {
-    /// Open a binary (finding a dSYM beside it), a `.dSYM` bundle, or a dSYM's DWARF file.
-    pub fn open(path: &Path, selector: &SliceSelector) -> Result<Symbolizer, Error> {
-        Self::open_with(
-            path,
-            &SymbolizerOptions {
-                selector: selector.clone(),
-                dsym: DsymChoice::Auto,
-            },
-        )
-    }
-
-    /// Open with options; a valid index in the default cache folder answers when there is one.
-    pub fn open_with(path: &Path, opts: &SymbolizerOptions) -> Result<Symbolizer, Error> {
-        Self::open_indexed(path, opts, &IndexOptions::default())
-    }
-
-    /// Open with options, using (or building) an index as `idx` says.
-    pub fn open_indexed(
-        path: &Path,
-        opts: &SymbolizerOptions,
-        idx: &IndexOptions,
-    ) -> Result<Symbolizer, Error> {
+    /// Open a binary (finding a dSYM beside it as `opts.dsym` says), a `.dSYM` bundle, a dSYM's
+    /// DWARF file, or an MH_FILESET kernelcache; an index answers when `opts.index` allows one.
+    pub fn open(path: &Path, opts: &SymbolizerOptions) -> Result<Symbolizer, Error> {
+        let idx = &opts.index;
         if let Some(bundle) = dsym_bundle_of(path) {
             let file = if path.is_file() {
                 path.to_path_buf()
@@ -217,6 +226,7 @@ impl Symbolizer {
             slice
                 .fileset_entries()
                 .iter()
+                .filter(|e| !e.repeat)
                 .map(|e| SymImage::new(e.image.clone(), Some(e.id.clone())))
                 .collect()
         } else {
@@ -299,9 +309,11 @@ impl Symbolizer {
     pub fn image_name(&self) -> &str {
         &self.image_name
     }
+    /// LC_UUID of the selected slice.
     pub fn uuid(&self) -> Option<Uuid> {
         self.layout.uuid()
     }
+    /// Architecture of the selected slice.
     pub fn arch(&self) -> Arch {
         self.layout.arch()
     }
@@ -310,6 +322,7 @@ impl Symbolizer {
     pub fn slice(&self) -> &MachOSlice {
         &self.layout
     }
+    /// How the dSYM was found, or why none is used.
     pub fn dsym_status(&self) -> &DsymStatus {
         &self.dsym_status
     }
@@ -317,6 +330,7 @@ impl Symbolizer {
     pub fn debug_path(&self) -> Option<&Path> {
         self.debug_path.as_deref()
     }
+    /// Does DWARF (live or indexed) answer, beyond the symbol table?
     pub fn has_dwarf(&self) -> bool {
         self.dwarf.is_some() || self.index.is_some()
     }
@@ -574,7 +588,7 @@ fn open_matching_dsym(
         match file.select(&sel) {
             Ok(s) => return Ok(Ok((f, s))),
             Err(Error::UuidNotFound { .. }) | Err(Error::ArchNotFound { .. }) => {
-                for i in 0..file.slices().len() {
+                for i in file.distinct_slices() {
                     seen.extend(file.slice(i)?.uuid());
                 }
             }

@@ -26,8 +26,10 @@ pub enum Anchor {
 /// The image lacks the segment the anchor refers to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlideError {
+    /// No `__TEXT` segment.
     #[error("the image has no __TEXT segment to anchor a load address on")]
     NoText,
+    /// No `__TEXT_EXEC` segment.
     #[error("the image has no __TEXT_EXEC segment (x86_64 and older arm64 images keep code in __TEXT): use -l or -s")]
     NoTextExec,
 }

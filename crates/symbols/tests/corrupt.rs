@@ -189,7 +189,7 @@ fn dsym_with_another_uuid_is_not_used() {
         &fixtures().join("dwarf5/kernel.fixture.dSYM"),
         &d.join("kernel.fixture.dSYM"),
     );
-    let sym = Symbolizer::open(&bin, &SliceSelector::default()).unwrap();
+    let sym = Symbolizer::open(&bin, &SymbolizerOptions::default()).unwrap();
     let DsymStatus::UuidMismatch { binary, dsym, .. } = sym.dsym_status() else {
         panic!("{:?}", sym.dsym_status())
     };
@@ -237,7 +237,7 @@ fn corrupt_dwarf_never_panics() {
                 b[i] ^= 0x5a;
             }
             std::fs::write(&dwarf, &b).unwrap();
-            match Symbolizer::open(&dsym, &SliceSelector::default()) {
+            match Symbolizer::open(&dsym, &SymbolizerOptions::default()) {
                 Ok(sym) => {
                     for &c in &calls {
                         let l = sym.lookup(SymbolAddr(c), AddrKind::ReturnAddress);
@@ -265,7 +265,7 @@ fn corrupt_dwarf_never_panics() {
     b[hdr + 48..hdr + 52].copy_from_slice(&(orig.len() as u32 - 4).to_le_bytes());
     assert!(sect.size > 4);
     std::fs::write(&dwarf, &b).unwrap();
-    let e = Symbolizer::open(&dsym, &SliceSelector::default())
+    let e = Symbolizer::open(&dsym, &SymbolizerOptions::default())
         .unwrap_err()
         .to_string();
     assert!(
@@ -280,9 +280,11 @@ fn arch_the_file_lacks() {
     let opts = SymbolizerOptions {
         selector: SliceSelector::arch(kpanic_symbols::Arch::X86_64),
         dsym: DsymChoice::Auto,
+        ..Default::default()
     };
-    let e = Symbolizer::open_with(&fixtures().join("arm64e/fxexec"), &opts).unwrap_err();
+    let e = Symbolizer::open(&fixtures().join("arm64e/fxexec"), &opts).unwrap_err();
     assert!(matches!(e, Error::ArchNotFound { .. }), "{e}");
-    let e = Symbolizer::open(&fixtures().join("arm64e"), &SliceSelector::default()).unwrap_err();
+    let e =
+        Symbolizer::open(&fixtures().join("arm64e"), &SymbolizerOptions::default()).unwrap_err();
     assert!(e.to_string().contains("arm64e"), "{e}");
 }

@@ -4,7 +4,9 @@
 
 mod common;
 use common::*;
-use kpanic_symbols::{AddrKind, Arch, MachOFile, SliceSelector, SymbolAddr, Symbolizer};
+use kpanic_symbols::{
+    AddrKind, Arch, MachOFile, SliceSelector, SymbolAddr, Symbolizer, SymbolizerOptions,
+};
 
 const KEXT_BASE: u64 = 0xfffffe0007020000;
 const KEXT_ID: &str = "com.kpanic.fixture.fxdriver";
@@ -25,12 +27,12 @@ fn entries_ids_uuids_segments() {
 
     let kernel = Symbolizer::open(
         &fixtures().join("arm64e/kernel.fixture"),
-        &SliceSelector::default(),
+        &SymbolizerOptions::default(),
     )
     .unwrap();
     let kext = Symbolizer::open(
         &fixtures().join("arm64e/fxdriver.kext"),
-        &SliceSelector::default(),
+        &SymbolizerOptions::default(),
     )
     .unwrap();
     assert_eq!(entries[0].uuid(), kernel.uuid());
@@ -84,7 +86,7 @@ fn entries_ids_uuids_segments() {
 /// function and offset llvm-nm shows, tagged with its entry.
 #[test]
 fn symbol_lookups_through_the_cache() {
-    let sym = Symbolizer::open(&cache(), &SliceSelector::default()).unwrap();
+    let sym = Symbolizer::open(&cache(), &SymbolizerOptions::default()).unwrap();
     assert!(!sym.has_dwarf());
     let mut n = 0;
     for (name, nm_name, entry, delta) in [

@@ -4,13 +4,13 @@
 mod common;
 use common::*;
 use kpanic_symbols::slide::{load_address_from_text_exec, runtime_to_symbol, slide_for, Anchor};
-use kpanic_symbols::{AddrKind, SliceSelector, Symbolizer};
+use kpanic_symbols::{AddrKind, Symbolizer, SymbolizerOptions};
 
 #[test]
 fn text_exec_anchor_on_kdk_layout() {
     let sym = Symbolizer::open(
         &fixtures().join("kdk-t8112/kernel.release.t8112"),
-        &SliceSelector::default(),
+        &SymbolizerOptions::default(),
     )
     .unwrap();
     let s = sym.slice();

@@ -4,7 +4,9 @@
 
 mod common;
 use common::*;
-use kpanic_symbols::{AddrKind, Arch, DsymStatus, Lookup, SliceSelector, SymbolAddr, Symbolizer};
+use kpanic_symbols::{
+    AddrKind, Arch, DsymStatus, Lookup, SliceSelector, SymbolAddr, Symbolizer, SymbolizerOptions,
+};
 use std::path::Path;
 
 fn check(sym: &Symbolizer, name: &str, what: &str) -> usize {
@@ -71,7 +73,8 @@ fn every_call_site_matches_llvm_symbolizer() {
         let binary = fixtures().join(dir).join(bin);
         let dsym = fixtures().join(dir).join(format!("{bin}.dSYM"));
 
-        let via_binary = Symbolizer::open(&binary, &sel).unwrap();
+        let via_binary =
+            Symbolizer::open(&binary, &SymbolizerOptions::with_selector(sel.clone())).unwrap();
         assert_eq!(
             via_binary.dsym_status(),
             &DsymStatus::Found { path: dsym.clone() },
@@ -80,14 +83,15 @@ fn every_call_site_matches_llvm_symbolizer() {
         assert_eq!(via_binary.image_name(), bin);
         total += check(&via_binary, name, "binary+dSYM");
 
-        let via_dsym = Symbolizer::open(&dsym, &sel).unwrap();
+        let via_dsym =
+            Symbolizer::open(&dsym, &SymbolizerOptions::with_selector(sel.clone())).unwrap();
         assert!(matches!(via_dsym.dsym_status(), DsymStatus::IsDsym { .. }));
         assert_eq!(via_dsym.uuid(), via_binary.uuid(), "{name}");
         total += check(&via_dsym, name, "dSYM");
 
         let dwarf_file = dsym.join("Contents/Resources/DWARF").join(bin);
         total += check(
-            &Symbolizer::open(&dwarf_file, &sel).unwrap(),
+            &Symbolizer::open(&dwarf_file, &SymbolizerOptions::with_selector(sel.clone())).unwrap(),
             name,
             "DWARF file",
         );
@@ -102,6 +106,7 @@ fn symbol_table_fallback_matches_llvm_nm() {
     let opts = |arch| kpanic_symbols::SymbolizerOptions {
         selector: SliceSelector { arch, uuid: None },
         dsym: kpanic_symbols::DsymChoice::Ignore,
+        ..Default::default()
     };
     let mut n = 0;
     for &(name, dir, bin, arch) in CASES {
@@ -114,7 +119,7 @@ fn symbol_table_fallback_matches_llvm_nm() {
             }
         );
         let syms = nm(&nm_name);
-        let sym = Symbolizer::open_with(&fixtures().join(dir).join(bin), &opts(arch)).unwrap();
+        let sym = Symbolizer::open(&fixtures().join(dir).join(bin), &opts(arch)).unwrap();
         assert!(!sym.has_dwarf());
         assert_eq!(sym.dsym_status(), &DsymStatus::Missing);
         for (addr, want) in truth(name) {
@@ -140,7 +145,7 @@ fn symbol_table_fallback_matches_llvm_nm() {
 #[test]
 fn pac_signed_addresses_are_stripped() {
     let k = fixtures().join("arm64e/kernel.fixture");
-    let sym = Symbolizer::open(&k, &SliceSelector::default()).unwrap();
+    let sym = Symbolizer::open(&k, &SymbolizerOptions::default()).unwrap();
     let (addr, want) = &truth("arm64e-kernel.fixture")[2];
     let signed = 0x72f8_0000_0000_0000 | (addr & ((1 << 41) - 1));
     let got = sym.lookup(SymbolAddr(signed), AddrKind::Exact);
@@ -156,7 +161,7 @@ fn pac_signed_addresses_are_stripped() {
 fn segments_and_anchors_come_from_the_binary() {
     let k = Symbolizer::open(
         &fixtures().join("arm64e/kernel.fixture"),
-        &SliceSelector::default(),
+        &SymbolizerOptions::default(),
     )
     .unwrap();
     let s = k.slice();
@@ -186,14 +191,14 @@ fn segments_and_anchors_come_from_the_binary() {
     );
     let kext = Symbolizer::open(
         &fixtures().join("arm64e/fxdriver.kext"),
-        &SliceSelector::default(),
+        &SymbolizerOptions::default(),
     )
     .unwrap();
     assert_eq!(kext.slice().text_exec_vmaddr(), Some(0x4000));
     assert_eq!(kext.slice().filetype(), 0xb);
     let x = Symbolizer::open(
         &fixtures().join("x86_64/kernel.fixture"),
-        &SliceSelector::default(),
+        &SymbolizerOptions::default(),
     )
     .unwrap();
     assert_eq!(x.slice().text_vmaddr(), Some(0xffffff8000200000));
@@ -204,7 +209,7 @@ fn segments_and_anchors_come_from_the_binary() {
 fn unresolved_addresses_say_why() {
     let k = Symbolizer::open(
         &fixtures().join("arm64e/kernel.fixture"),
-        &SliceSelector::default(),
+        &SymbolizerOptions::default(),
     )
     .unwrap();
     let out = k.lookup(SymbolAddr(0xfffffe0100000000), AddrKind::Exact);
@@ -238,8 +243,11 @@ fn fat_slice_selection() {
         "{e}"
     );
     // By UUID.
-    let thin =
-        Symbolizer::open(&fixtures().join("arm64/fxexec"), &SliceSelector::default()).unwrap();
+    let thin = Symbolizer::open(
+        &fixtures().join("arm64/fxexec"),
+        &SymbolizerOptions::default(),
+    )
+    .unwrap();
     let by_uuid = fat
         .select(&SliceSelector::uuid(thin.uuid().unwrap()))
         .unwrap();

@@ -11,7 +11,10 @@
 use anyhow::Context as _;
 use kpanic_symbols::atos::{atos_lines, json_frame};
 use kpanic_symbols::slide::{runtime_to_symbol, slide_for, Anchor};
-use kpanic_symbols::{AddrKind, Arch, DsymStatus, SliceSelector, SymbolAddr, Symbolizer, Uuid};
+use kpanic_symbols::{
+    AddrKind, Arch, DsymStatus, IndexMode, IndexOptions, SliceSelector, SymbolAddr, Symbolizer,
+    SymbolizerOptions, Uuid,
+};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
@@ -83,11 +86,20 @@ fn parse_addr(s: &str) -> Option<u64> {
 /// Run `kpanic atos`. Exit code 0 when the symbol file could be used (also when some
 /// addresses stay unresolved), 2 when it could not.
 pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
-    let selector = SliceSelector {
-        arch: args.arch,
-        uuid: args.uuid,
+    let opts = SymbolizerOptions {
+        selector: SliceSelector {
+            arch: args.arch,
+            uuid: args.uuid,
+        },
+        // An index in the cache answers when there is one; atos never builds one.
+        index: IndexOptions {
+            mode: IndexMode::UseExisting,
+            cache_dir: crate::cache::cache_dir(),
+            progress: None,
+        },
+        ..Default::default()
     };
-    let sym = match Symbolizer::open(&args.object, &selector) {
+    let sym = match Symbolizer::open(&args.object, &opts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("kpanic atos: {e}");

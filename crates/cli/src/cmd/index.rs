@@ -82,11 +82,7 @@ fn human(bytes: u64) -> String {
 }
 
 pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
-    let Some(cache) = args
-        .cache
-        .clone()
-        .or_else(kpanic_symbols::index::default_cache_dir)
-    else {
+    let Some(cache) = args.cache.clone().or_else(crate::cache::cache_dir) else {
         eprintln!("kpanic index: no cache folder: set KPANIC_CACHE or pass --cache");
         return Ok(2);
     };
@@ -130,17 +126,14 @@ pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
         let Ok(macho) = MachOFile::open(&file) else {
             continue;
         };
-        for i in 0..macho.slices().len() {
+        for i in macho.distinct_slices() {
             let Some(uuid) = macho.slice(i).ok().and_then(|s| s.uuid()) else {
                 continue;
             };
             if !done.insert(uuid) {
                 continue;
             }
-            let sel = SymbolizerOptions {
-                selector: SliceSelector::uuid(uuid),
-                ..Default::default()
-            };
+
             let mut mode = if args.force {
                 IndexMode::Rebuild
             } else {
@@ -161,12 +154,16 @@ pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let opts = IndexOptions {
-                mode,
-                cache_dir: Some(cache.clone()),
-                progress: progress_bar(&format!("indexing {name}")),
+            let opts = SymbolizerOptions {
+                selector: SliceSelector::uuid(uuid),
+                index: IndexOptions {
+                    mode,
+                    cache_dir: Some(cache.clone()),
+                    progress: progress_bar(&format!("indexing {name}")),
+                },
+                ..Default::default()
             };
-            let opened = Symbolizer::open_indexed(&file, &sel, &opts);
+            let opened = Symbolizer::open(&file, &opts);
             clear_bar();
             let sym = match opened {
                 Ok(s) => s,

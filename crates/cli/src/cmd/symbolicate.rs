@@ -41,7 +41,7 @@ impl SymbolArgs {
                 } else {
                     kpanic_symbols::IndexMode::UseExisting
                 },
-                cache_dir: None,
+                cache_dir: crate::cache::cache_dir(),
                 progress: super::index::progress_bar("indexing"),
             },
         })

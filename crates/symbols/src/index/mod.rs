@@ -9,8 +9,9 @@
 //! - Format: [`format`] (header, checksums, tables); built by `build` (by probing addr2line
 //!   at every address where its answer can change, so answers are identical by construction);
 //!   read by [`SymbolIndex`].
-//! - Keyed by LC_UUID, in a cache folder ([`default_cache_dir`]): `$KPANIC_CACHE`, else
-//!   `~/Library/Caches/kpanic` (macOS) or `$XDG_CACHE_HOME/kpanic` / `~/.cache/kpanic`.
+//! - Keyed by LC_UUID, in a cache folder the caller names ([`IndexOptions::cache_dir`]); the
+//!   library reads no environment (the `kpanic` binary picks `$KPANIC_CACHE` or the platform
+//!   cache folder).
 //! - Validated on open: magic, format version, kpanic version, size, table offsets, header
 //!   checksum, UUID, and a fingerprint of the DWARF it was built from. A stale or damaged index
 //!   is never used: it is rebuilt ([`IndexMode::Build`]) or ignored.
@@ -34,14 +35,21 @@ use std::time::Instant;
 /// Why an index cannot be used or built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndexError {
+    /// The index file cannot be read or written.
     #[error("{}: {what}", path.display())]
-    Io { path: PathBuf, what: String },
+    Io {
+        /// The index file.
+        path: PathBuf,
+        /// What the system said.
+        what: String,
+    },
     /// Truncated, overwritten, or not an index at all.
     #[error("damaged index: {0}")]
     Damaged(String),
     /// Another format or kpanic version, another UUID, other DWARF.
     #[error("stale index: {0}")]
     Stale(String),
+    /// The DWARF cannot be indexed (no UUID, unreadable units).
     #[error("cannot index this DWARF: {0}")]
     Build(String),
 }
@@ -73,23 +81,21 @@ impl fmt::Debug for Progress {
 /// How a [`crate::Symbolizer`] uses indexes.
 #[derive(Debug, Clone, Default)]
 pub struct IndexOptions {
+    /// When to use (or build) an index.
     pub mode: IndexMode,
-    /// The cache folder; `None` = [`default_cache_dir`].
+    /// The cache folder; `None`: no index is used or built.
     pub cache_dir: Option<PathBuf>,
     /// Told how a build advances (a progress bar).
     pub progress: Option<Progress>,
 }
 
 impl IndexOptions {
+    /// Never use an index: DWARF answers.
     pub fn off() -> Self {
         IndexOptions {
             mode: IndexMode::Off,
             ..Default::default()
         }
-    }
-    /// The cache folder in effect.
-    pub fn dir(&self) -> Option<PathBuf> {
-        self.cache_dir.clone().or_else(default_cache_dir)
     }
 }
 
@@ -99,33 +105,34 @@ pub enum IndexStatus {
     /// Off, or nothing to index (no DWARF, no UUID, no cache folder).
     NotUsed,
     /// None in the cache, and not asked to build one.
-    Missing { path: PathBuf },
+    Missing {
+        /// Where it would be.
+        path: PathBuf,
+    },
     /// A valid index answers.
-    Used { path: PathBuf },
+    Used {
+        /// The index file.
+        path: PathBuf,
+    },
     /// Built now, and it answers.
-    Built { path: PathBuf, seconds: f64 },
+    Built {
+        /// The index file.
+        path: PathBuf,
+        /// How long building took.
+        seconds: f64,
+    },
     /// Found but stale or damaged, and not asked to rebuild it: DWARF answers.
-    Rejected { path: PathBuf, why: String },
+    Rejected {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// Could not build or write one: DWARF answers.
-    Failed { why: String },
-}
-
-/// `$KPANIC_CACHE`, else the platform cache folder + `kpanic`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("KPANIC_CACHE").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(d));
-    }
-    let home = std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from);
-    if cfg!(target_os = "macos") {
-        return home.map(|h| h.join("Library/Caches/kpanic"));
-    }
-    let xdg = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    xdg.or_else(|| home.map(|h| h.join(".cache")))
-        .map(|c| c.join("kpanic"))
+    Failed {
+        /// What went wrong.
+        why: String,
+    },
 }
 
 /// Where the index of `uuid` lives in `cache_dir`.
@@ -193,7 +200,7 @@ pub(crate) fn obtain(
     if opts.mode == IndexMode::Off || !crate::dwarf::has_debug_info(debug) {
         return (None, IndexStatus::NotUsed);
     }
-    let (Some(uuid), Some(dir)) = (debug.uuid(), opts.dir()) else {
+    let (Some(uuid), Some(dir)) = (debug.uuid(), opts.cache_dir.clone()) else {
         return (None, IndexStatus::NotUsed);
     };
     let path = index_path(&dir, uuid);

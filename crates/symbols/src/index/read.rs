@@ -43,9 +43,13 @@ impl std::fmt::Debug for SymbolIndex {
 /// Sizes of an index, for `kpanic index` to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexStats {
+    /// File size.
     pub bytes: u64,
+    /// Address ranges (one answer each).
     pub ranges: u64,
+    /// Frames of all answers.
     pub frames: u64,
+    /// Distinct strings (functions and files).
     pub strings: u64,
 }
 
@@ -191,12 +195,15 @@ impl SymbolIndex {
         Ok(())
     }
 
+    /// The index file.
     pub fn path(&self) -> &Path {
         &self.path
     }
+    /// The UUID of the image it indexes.
     pub fn uuid(&self) -> Uuid {
         self.uuid
     }
+    /// Its sizes.
     pub fn stats(&self) -> IndexStats {
         IndexStats {
             bytes: self.bytes.len() as u64,

@@ -7,9 +7,11 @@ use crate::Arch;
 /// One architecture of a file: the whole file when thin, a slice when universal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SliceInfo {
+    /// From the universal header's `cputype`/`cpusubtype` (a thin file's header).
     pub arch: Arch,
     /// File offset of the slice.
     pub offset: u64,
+    /// Size of the slice in bytes.
     pub size: u64,
 }
 
@@ -67,5 +69,28 @@ pub(crate) fn parse_fat(bytes: &[u8]) -> Result<Vec<SliceInfo>, ParseError> {
             size: fa.size,
         });
     }
+    check_overlaps(&slices)?;
     Ok(slices)
+}
+
+/// Slices may repeat one another exactly (the reader parses such a range once) but must not
+/// overlap otherwise. Real universal files never do either; refusing partial overlaps keeps the
+/// total bytes parsed within the file size, so choosing a slice costs time linear in the file.
+fn check_overlaps(slices: &[SliceInfo]) -> Result<(), ParseError> {
+    let mut ranges: Vec<(u64, u64, usize)> = slices
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.offset, s.size, i))
+        .collect();
+    ranges.sort_unstable();
+    ranges.dedup_by_key(|r| (r.0, r.1));
+    for w in ranges.windows(2) {
+        let ((a_off, a_size, a), (b_off, _, b)) = (w[0], w[1]);
+        if a_off + a_size > b_off {
+            return malformed(format!(
+                "universal slices #{a} ({a_off:#x}+{a_size:#x}) and #{b} (at {b_off:#x}) overlap"
+            ));
+        }
+    }
+    Ok(())
 }

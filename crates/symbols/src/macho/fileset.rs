@@ -19,12 +19,17 @@ pub struct FilesetEntry {
     pub fileoff: u64,
     /// The entry's own load commands (segments, UUID, symbol table).
     pub image: MachOSlice,
+    /// An earlier entry names the same header (so the same image): searches skip this one,
+    /// which keeps "which entry maps this address" linear in the file size.
+    pub(crate) repeat: bool,
 }
 
 impl FilesetEntry {
+    /// The entry's LC_UUID (a kext's own, not the kernelcache's).
     pub fn uuid(&self) -> Option<Uuid> {
         self.image.uuid()
     }
+    /// The entry's segments, in kernelcache addresses.
     pub fn segments(&self) -> &[Segment] {
         self.image.segments()
     }

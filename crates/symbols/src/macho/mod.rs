@@ -6,7 +6,7 @@
 mod fat;
 pub(crate) mod fileset;
 mod image;
-pub mod raw;
+pub(crate) mod raw;
 
 pub use fat::SliceInfo;
 pub use fileset::FilesetEntry;
@@ -35,17 +35,21 @@ pub fn is_macho_file(path: &Path) -> bool {
 /// slice, and an error for a universal file with several.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SliceSelector {
+    /// This architecture (exact, else the same family).
     pub arch: Option<Arch>,
+    /// This LC_UUID (exact); wins over `arch`.
     pub uuid: Option<Uuid>,
 }
 
 impl SliceSelector {
+    /// Select by architecture.
     pub fn arch(arch: Arch) -> Self {
         Self {
             arch: Some(arch),
             uuid: None,
         }
     }
+    /// Select by UUID.
     pub fn uuid(uuid: Uuid) -> Self {
         Self {
             arch: None,
@@ -101,12 +105,15 @@ impl MachOFile {
         })
     }
 
+    /// The path given to `open` (or `from_vec`).
     pub fn path(&self) -> &Path {
         &self.path
     }
+    /// Is this a universal file?
     pub fn is_fat(&self) -> bool {
         self.fat
     }
+    /// Every slice, in the order of the universal header (one for a thin file).
     pub fn slices(&self) -> &[SliceInfo] {
         &self.slices
     }
@@ -141,7 +148,7 @@ impl MachOFile {
     pub fn select(&self, sel: &SliceSelector) -> Result<MachOSlice, Error> {
         if let Some(uuid) = sel.uuid {
             let mut seen = Vec::new();
-            for i in 0..self.slices.len() {
+            for i in self.distinct_slices() {
                 let s = self.slice(i)?;
                 if s.uuid() == Some(uuid) {
                     return Ok(s);
@@ -179,6 +186,14 @@ impl MachOFile {
             path: self.path.clone(),
             available: self.arch_list(),
         })
+    }
+
+    /// The numbers of the slices to parse when looking at every one: a range that repeats an
+    /// earlier slice's exactly is skipped (it would parse to the same image).
+    pub fn distinct_slices(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut seen = std::collections::HashSet::new();
+        (0..self.slices.len())
+            .filter(move |&i| seen.insert((self.slices[i].offset, self.slices[i].size)))
     }
 
     fn arch_list(&self) -> String {

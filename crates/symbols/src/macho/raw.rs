@@ -5,6 +5,9 @@
 //! read means (truncated file, lying `cmdsize`, ...). Fat headers are big-endian; everything else we read
 //! (arm64, arm64e, x86_64) is little-endian, and big-endian thin files are rejected up front.
 
+// The layouts are kept whole, as on disk, fields and numbers we do not read included.
+#![allow(dead_code)]
+
 // The numbers are those of <mach-o/loader.h>, <mach-o/fat.h>, <mach-o/nlist.h> and
 // <mach/machine.h>.
 pub const MH_MAGIC: u32 = 0xfeed_face;
