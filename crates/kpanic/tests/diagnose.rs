@@ -2,6 +2,7 @@
 //! decided by reading the log (the reason is in the comment of each case), not by running the
 //! code.
 
+use kpanic::output::diagnosis::render_text;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -9,8 +10,8 @@ use kpanic::diagnose::memory::{MemoryFlag, PageKind, PageSizeSource};
 use kpanic::diagnose::suspects::{SeenIn, SuspectCategory};
 use kpanic::diagnose::threads::{SiteSource, WaitCategory};
 use kpanic::diagnose::{
-    catalogue, diagnose, render_text, Confidence, Diagnosis, Finding, FindingId, FindingKind,
-    LogFormat, PanicClass,
+    catalogue, diagnose, Confidence, Diagnosis, Finding, FindingId, FindingKind, LogFormat,
+    PanicClass,
 };
 use kpanic_report::PanicReport;
 

@@ -5,7 +5,8 @@
 use kpanic::diagnose::memory::PageKind;
 use std::path::PathBuf;
 
-use kpanic::diagnose::{diagnose, render_text, Diagnosis};
+use kpanic::diagnose::{diagnose, Diagnosis};
+use kpanic::output::diagnosis::render_text;
 
 fn hostile(name: &str) -> (Diagnosis, String) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

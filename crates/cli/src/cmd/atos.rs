@@ -70,17 +70,9 @@ fn parse_hex(s: &str) -> Result<u64, String> {
     parse_addr(s).ok_or_else(|| format!("not a hex address: {s:?}"))
 }
 
-/// atos reads addresses as hex, with or without `0x`.
+/// atos reads addresses as hex, with or without `0x`; lldb's `0xffffff80`00200000` form too.
 fn parse_addr(s: &str) -> Option<u64> {
-    let t = s.trim();
-    let t = t
-        .strip_prefix("0x")
-        .or_else(|| t.strip_prefix("0X"))
-        .unwrap_or(t);
-    if t.is_empty() {
-        return None;
-    }
-    u64::from_str_radix(&t.replace('`', ""), 16).ok()
+    kpanic_common::parse_hex(&s.replace('`', ""))
 }
 
 /// Run `kpanic atos`. Exit code 0 when the symbol file could be used (also when some

@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use kpanic::diagnose::{diagnose, render_text};
+use kpanic::diagnose::diagnose;
+use kpanic::output::diagnosis::render_text;
 use kpanic::symbolicate;
 
 use super::input::{for_each_panic, Rendered};

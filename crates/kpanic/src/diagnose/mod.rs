@@ -14,7 +14,7 @@
 //! - [`memory`]: pages, compressor, swap, pressure.
 //! - [`threads`]: full panics: thread states, where threads wait, lock owners, busy processes.
 //! - [`system`]: the machine itself (Hackintosh, virtual machine, modified boot, partial log).
-//! - [`render`]: the text output.
+//! - The text output is [`crate::output::diagnosis`]; the JSON, [`crate::output::json`].
 //!
 //! Works without symbols; with a [`Symbolication`] it names the functions threads wait in and
 //! the code that faulted.
@@ -26,7 +26,6 @@ pub mod catalogue;
 pub mod fault;
 pub mod ids;
 pub mod memory;
-pub mod render;
 pub mod suspects;
 pub mod system;
 pub mod threads;
@@ -39,7 +38,6 @@ use crate::symbolicate::Symbolication;
 
 pub use ids::{ClassFamily, FindingId, PanicClass};
 pub use memory::{MemoryFlag, MemoryState};
-pub use render::render_text;
 pub use suspects::Suspect;
 pub use threads::ThreadReport;
 pub use vocab::UnknownId;

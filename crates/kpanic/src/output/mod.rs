@@ -4,9 +4,11 @@
 //!
 //! - [`text`]: `kpanic symbolicate`'s text (the panic as the user knows it, answers under each
 //!   frame line).
+//! - [`diagnosis`]: `kpanic diagnose`'s text (ranked findings, suspects, memory, threads).
 //! - [`json`]: the JSON documents of `symbolicate`, `diagnose` and `parse`, with their
 //!   `schema_version`.
 
+pub mod diagnosis;
 pub mod json;
 pub mod text;
 

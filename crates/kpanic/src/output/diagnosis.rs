@@ -1,10 +1,11 @@
 //! The text output of `kpanic diagnose`: ranked findings, then suspects, memory and threads.
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io;
 
-use super::memory::{PageKind, PageSizeSource};
-use super::threads::{ThreadReport, WaitCategory};
-use super::{human_bytes, Diagnosis, Finding};
+use crate::diagnose::memory::{PageKind, PageSizeSource};
+use crate::diagnose::threads::{ThreadReport, WaitCategory};
+use crate::diagnose::{human_bytes, Diagnosis, Finding};
 
 const WIDTH: usize = 96;
 
@@ -28,7 +29,12 @@ static THREAD_PARTS: &[ThreadPart] = &[
     endpoint_security_clients,
 ];
 
-/// Renders a diagnosis for a terminal.
+/// Writes a diagnosis for a terminal.
+pub fn write_text(w: &mut impl io::Write, d: &Diagnosis) -> io::Result<()> {
+    w.write_all(render_text(d).as_bytes())
+}
+
+/// [`write_text`] into a string.
 pub fn render_text(d: &Diagnosis) -> String {
     let mut o = String::new();
     for section in SECTIONS {
