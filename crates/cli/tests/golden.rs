@@ -1,6 +1,6 @@
-//! Golden outputs: what a user sees from `symbolicate` and `diagnose` (text and JSON) on the
-//! bundled example and on every corpus log, and every `--help`. Each snapshot was read by a
-//! person before it was accepted; a change to one is a change to what users see, and must be
+//! Golden outputs: what a user sees from `parse` (text), `symbolicate` and `diagnose` (text and
+//! JSON) on the bundled example and on every corpus log, and every `--help`. Each snapshot was
+//! read by a person before it was accepted; a change to one is a change to what users see, and must be
 //! intended and said.
 //!
 //! Full panics give JSON of several megabytes (every stackshot thread, each frame unresolved
@@ -102,6 +102,7 @@ fn corpus_symbolicate_and_diagnose() {
     for name in corpus_logs() {
         let path = format!("testdata/corpus/{name}");
         let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+        insta::assert_snapshot!(format!("{stem}.parse.txt"), stdout(&["parse", &path]));
         insta::assert_snapshot!(
             format!("{stem}.symbolicate.txt"),
             stdout(&["symbolicate", &path])

@@ -1,7 +1,7 @@
 //! The human-readable default output of `kpanic parse`.
 
 use crate::model::{Format, PanicReport};
-use std::fmt::Write;
+use std::fmt::{self, Write};
 
 /// A few screens at most: what panicked, where, on which build, and what the log holds.
 pub fn render(r: &PanicReport) -> String {
@@ -10,7 +10,33 @@ pub fn render(r: &PanicReport) -> String {
     o
 }
 
-fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
+/// A part of the summary.
+type Section = fn(&mut String, &PanicReport) -> fmt::Result;
+
+/// The parts of the summary, in order.
+static SECTIONS: &[Section] = &[
+    format,
+    panic,
+    intel_fault,
+    watchdog,
+    task_and_thread,
+    system,
+    slides,
+    backtrace,
+    kexts,
+    stackshot,
+    unparsed_and_warnings,
+];
+
+fn write_summary(o: &mut String, r: &PanicReport) -> fmt::Result {
+    for section in SECTIONS {
+        section(o, r)?;
+    }
+    Ok(())
+}
+
+/// The container and architecture.
+fn format(o: &mut String, r: &PanicReport) -> fmt::Result {
     let format = match r.format {
         Format::Text => "text",
         Format::Ips => ".ips/.panic JSON",
@@ -24,6 +50,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
         }
     }
     writeln!(o)?;
+    Ok(())
+}
+
+/// The panic message, its source location, and where it was raised.
+fn panic(o: &mut String, r: &PanicReport) -> fmt::Result {
     if let Some(p) = &r.panic {
         let mut first = true;
         for l in p.reason.lines() {
@@ -71,6 +102,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
             writeln!(o, "At:         {}", at.join(", "))?;
         }
     }
+    Ok(())
+}
+
+/// Intel: the fault registers.
+fn intel_fault(o: &mut String, r: &PanicReport) -> fmt::Result {
     if let Some(f) = &r.intel_fault {
         let mut parts = Vec::new();
         if let Some(c) = f.cr2 {
@@ -87,6 +123,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
         }
         writeln!(o, "Fault:      {}", parts.join(", "))?;
     }
+    Ok(())
+}
+
+/// The services a watchdog panic lists.
+fn watchdog(o: &mut String, r: &PanicReport) -> fmt::Result {
     if !r.watchdog_services.is_empty() {
         writeln!(
             o,
@@ -100,6 +141,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
             writeln!(o, "            {}{last}", s.name)?;
         }
     }
+    Ok(())
+}
+
+/// The panicked task and thread.
+fn task_and_thread(o: &mut String, r: &PanicReport) -> fmt::Result {
     if let Some(t) = &r.panicked_task {
         let name = t.name.as_deref().unwrap_or("?");
         match t.pid {
@@ -119,6 +165,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
             writeln!(o, "Thread:     {}", parts.join(", "))?;
         }
     }
+    Ok(())
+}
+
+/// The OS, the machine, the kernel.
+fn system(o: &mut String, r: &PanicReport) -> fmt::Result {
     let s = &r.system;
     let ips_os = r.ips.as_ref().and_then(|i| i.header.os_version.clone());
     match (&ips_os, &s.os_build) {
@@ -146,6 +197,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
     if let Some(v) = s.paniclog_version {
         writeln!(o, "Paniclog version: {v}")?;
     }
+    Ok(())
+}
+
+/// Where the kernel ran.
+fn slides(o: &mut String, r: &PanicReport) -> fmt::Result {
     let sl = &r.slides;
     let mut slides = Vec::new();
     if let Some(v) = sl.kernelcache_slide {
@@ -162,6 +218,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
     if !slides.is_empty() {
         writeln!(o, "Slides:     {}", slides.join(", "))?;
     }
+    Ok(())
+}
+
+/// The panicked thread's frames, with the kext each falls in.
+fn backtrace(o: &mut String, r: &PanicReport) -> fmt::Result {
     if let Some(bt) = &r.backtrace {
         writeln!(o, "Backtrace:  {} frames", bt.frames.len())?;
         for (i, f) in bt.frames.iter().enumerate() {
@@ -185,6 +246,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
             }
         }
     }
+    Ok(())
+}
+
+/// Kexts in the backtrace, the last kext events, the loaded list.
+fn kexts(o: &mut String, r: &PanicReport) -> fmt::Result {
     if !r.kexts_in_backtrace.is_empty() {
         writeln!(o, "Kexts in backtrace:")?;
         for k in &r.kexts_in_backtrace {
@@ -225,6 +291,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
             }
         }
     }
+    Ok(())
+}
+
+/// Stackshot status and, for full panics, its size.
+fn stackshot(o: &mut String, r: &PanicReport) -> fmt::Result {
     if let Some(st) = &r.stackshot {
         writeln!(o, "Stackshot:  {}", st.status)?;
     }
@@ -237,6 +308,11 @@ fn write_summary(o: &mut String, r: &PanicReport) -> std::fmt::Result {
             sd.binary_images.len()
         )?;
     }
+    Ok(())
+}
+
+/// What the parser could not read.
+fn unparsed_and_warnings(o: &mut String, r: &PanicReport) -> fmt::Result {
     if !r.unparsed.is_empty() {
         writeln!(o, "Unparsed lines: {}", r.unparsed.len())?;
     }
