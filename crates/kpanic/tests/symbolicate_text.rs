@@ -122,10 +122,14 @@ fn check_arm64(p: &Arm64Panic, sym: &Symbolication) {
     let pc = sym
         .registers
         .iter()
-        .find(|r| r.name == "pc")
+        .find(|r| r.name.as_str() == "pc")
         .expect("pc register");
     assert_frame(&pc.frame, &p.pc_truth, "pc");
-    let lr = sym.registers.iter().find(|r| r.name == "lr").unwrap();
+    let lr = sym
+        .registers
+        .iter()
+        .find(|r| r.name.as_str() == "lr")
+        .unwrap();
     assert_frame(&lr.frame, &p.caller_truth, "PAC-signed lr register");
     assert_eq!(lr.frame.image.as_deref(), Some(KEXT_ID));
     assert_eq!(

@@ -34,7 +34,7 @@ use kpanic_report::{KextRef, PanicReport, RuntimeAddr};
 use serde::Serialize;
 
 use crate::images::ImageTable;
-use crate::symbolicate::Symbolication;
+use crate::symbolicate::{Register, Symbolication};
 
 pub use ids::{ClassFamily, FindingId, PanicClass};
 pub use memory::{MemoryFlag, MemoryState};
@@ -272,7 +272,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A symbolicated register / exception frame (`exception pc`, `pc`, `RIP`, `trap address`).
-    pub fn sym_register(&self, name: &str) -> Option<&'a crate::Frame> {
+    pub fn sym_register(&self, name: Register) -> Option<&'a crate::Frame> {
         self.sym?
             .registers
             .iter()

@@ -130,7 +130,7 @@ struct JsonNamedFrame<'a> {
 impl<'a> From<&'a NamedFrame> for JsonNamedFrame<'a> {
     fn from(r: &'a NamedFrame) -> Self {
         JsonNamedFrame {
-            name: &r.name,
+            name: r.name.as_str(),
             frame: (&r.frame).into(),
         }
     }

@@ -47,12 +47,12 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
         // under the panic line.
         let reg_line = register_line(&lines, p.line).unwrap_or(p.line);
         for r in &sym.registers {
-            let line = if r.name.starts_with("exception") || r.name == "trap address" {
+            let line = if r.name.is_on_panic_line() {
                 p.line
             } else {
                 reg_line
             };
-            add(line, Some(&r.name), &r.frame);
+            add(line, Some(r.name.as_str()), &r.frame);
         }
     }
     for c in &sym.cores {

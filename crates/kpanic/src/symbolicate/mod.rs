@@ -36,11 +36,51 @@ enum Source {
 
 type Request = (Source, AddrKind);
 
+/// Which register or panic address a [`NamedFrame`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Register {
+    /// arm64 `Exception … at pc`.
+    ExceptionPc,
+    /// arm64 `… lr` of the exception line.
+    ExceptionLr,
+    /// Intel `Kernel trap at …`.
+    TrapAddress,
+    /// arm64 register dump `pc:`.
+    Pc,
+    /// arm64 register dump `lr:`.
+    Lr,
+    /// Intel register dump `RIP:`.
+    Rip,
+}
+
+impl Register {
+    /// The name the outputs give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Register::ExceptionPc => "exception pc",
+            Register::ExceptionLr => "exception lr",
+            Register::TrapAddress => "trap address",
+            Register::Pc => "pc",
+            Register::Lr => "lr",
+            Register::Rip => "RIP",
+        }
+    }
+
+    /// True for the addresses of the panic line itself (exception, trap) rather than of the
+    /// register dump.
+    pub fn is_on_panic_line(self) -> bool {
+        matches!(
+            self,
+            Register::ExceptionPc | Register::ExceptionLr | Register::TrapAddress
+        )
+    }
+}
+
 /// A symbolicated register (`pc`, `lr`, `RIP`) or exception/trap address.
 #[derive(Clone, Debug)]
 pub struct NamedFrame {
-    /// `exception pc`, `exception lr`, `trap address`, `pc`, `lr` or `RIP`.
-    pub name: String,
+    /// Which one.
+    pub name: Register,
     /// The frame.
     pub frame: Frame,
 }
@@ -275,27 +315,27 @@ impl<'a> Symbolicator<'a> {
             .as_ref()
             .and_then(|p| p.caller)
             .map(|c| rt(c, AddrKind::ReturnAddress));
-        let mut registers: Vec<(String, Request)> = Vec::new();
+        let mut registers: Vec<(Register, Request)> = Vec::new();
         if let Some(ex) = r.panic.as_ref().and_then(|p| p.exception.as_ref()) {
             for (name, addr, kind) in [
-                ("exception pc", ex.pc, AddrKind::Exact),
-                ("exception lr", ex.lr, AddrKind::ReturnAddress),
+                (Register::ExceptionPc, ex.pc, AddrKind::Exact),
+                (Register::ExceptionLr, ex.lr, AddrKind::ReturnAddress),
             ] {
                 if let Some(a) = addr {
-                    registers.push((name.to_string(), rt(a, kind)));
+                    registers.push((name, rt(a, kind)));
                 }
             }
         }
         if let Some(trap) = r.panic.as_ref().and_then(|p| p.trap.as_ref()) {
-            registers.push(("trap address".into(), rt(trap.address, AddrKind::Exact)));
+            registers.push((Register::TrapAddress, rt(trap.address, AddrKind::Exact)));
         }
         for (name, kind) in [
-            ("pc", AddrKind::Exact),
-            ("lr", AddrKind::ReturnAddress),
-            ("RIP", AddrKind::Exact),
+            (Register::Pc, AddrKind::Exact),
+            (Register::Lr, AddrKind::ReturnAddress),
+            (Register::Rip, AddrKind::Exact),
         ] {
-            if let Some(v) = r.register(name) {
-                registers.push((name.to_string(), rt(RuntimeAddr(v), kind)));
+            if let Some(v) = r.register(name.as_str()) {
+                registers.push((name, rt(RuntimeAddr(v), kind)));
             }
         }
         let bt_frames = r.backtrace.as_ref().map_or(&[][..], |b| &b.frames[..]);

@@ -2,6 +2,7 @@
 //! authentication failures, undefined instructions and MTE tag check faults. The faulting
 //! address (`far`) and the syndrome (`esr`) carry most of the diagnosis.
 
+use crate::symbolicate::Register;
 use kpanic_report::RuntimeAddr;
 
 use super::text::value_after;
@@ -112,8 +113,8 @@ pub(super) fn arm_abort(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Optio
         .and_then(|e| e.pc)
         .or_else(|| r.register("pc").map(RuntimeAddr));
     if let Some(fr) = ctx
-        .sym_register("exception pc")
-        .or_else(|| ctx.sym_register("pc"))
+        .sym_register(Register::ExceptionPc)
+        .or_else(|| ctx.sym_register(Register::Pc))
     {
         title.push_str(&format!(" at {}", fr.function().unwrap_or("?")));
         f.evidence
@@ -216,7 +217,7 @@ pub(super) fn mte(ctx: &Ctx, f: &mut Finding, proc_: Option<&str>) {
         (None, Some(a)) => f.evidence.push(Evidence::fact(format!("far {a:#018x}"))),
         (None, None) => {}
     }
-    if let Some(fr) = ctx.sym_register("exception pc") {
+    if let Some(fr) = ctx.sym_register(Register::ExceptionPc) {
         f.evidence
             .push(Evidence::fact(format!("pc: {}", fr.describe())));
     }

@@ -6,6 +6,7 @@ use super::ClassInfo;
 use crate::diagnose::fault;
 use crate::diagnose::PanicClass;
 use crate::diagnose::{Ctx, Evidence, Finding};
+use crate::symbolicate::Register;
 
 pub(super) const INTEL_KEXT_TRAP: ClassInfo = ClassInfo {
     id: PanicClass::IntelKextTrap,
@@ -187,8 +188,8 @@ pub(super) fn intel_trap(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Opti
         }
     }
     if let Some(fr) = ctx
-        .sym_register("RIP")
-        .or_else(|| ctx.sym_register("trap address"))
+        .sym_register(Register::Rip)
+        .or_else(|| ctx.sym_register(Register::TrapAddress))
     {
         f.evidence
             .push(Evidence::fact(format!("RIP: {}", fr.describe())));
