@@ -61,8 +61,9 @@ pub enum Unresolved {
     /// An image letter kpanic does not know.
     #[error("image letter {0:?} is not known")]
     UnknownImageLetter(String),
-    /// The image has no usable symbols.
-    #[error("{0}")]
+    /// The image has no usable symbols. The frame says so briefly; why is said once, with the
+    /// image (`images[].reason`, the image summary).
+    #[error("no symbols{}", .0.frame_note())]
     NoSymbols(Unavailable),
     /// The symbol file lacks the segment the placement counts from.
     #[error("{image} has no {segment} segment")]
@@ -201,6 +202,22 @@ impl Unavailable {
             self,
             Unavailable::KernelUuidMismatch { .. } | Unavailable::KextUuidMismatch { .. }
         )
+    }
+}
+
+impl Unavailable {
+    /// What a frame of the image says after "no symbols": the kind of problem, in a few words.
+    fn frame_note(&self) -> &'static str {
+        match self {
+            Unavailable::KernelUuidMismatch { .. } | Unavailable::KextUuidMismatch { .. } => {
+                ": UUID mismatch"
+            }
+            Unavailable::UnsupportedArch { .. } | Unavailable::WrongArch { .. } => {
+                ": wrong architecture"
+            }
+            Unavailable::Open(_) => ": the symbol file could not be read",
+            _ => "",
+        }
     }
 }
 

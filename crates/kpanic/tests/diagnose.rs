@@ -787,6 +787,7 @@ fn symbols_group_threads_by_function() {
         }
     }
     assert_eq!(named_vm, 12);
+    let named_frames: usize = threads.iter().map(|t| t.kernel_frames.len()).sum();
     let sym = Symbolication {
         caller: None,
         registers: Vec::new(),
@@ -795,8 +796,8 @@ fn symbols_group_threads_by_function() {
         threads,
         images: Vec::new(),
         summary: Summary {
-            frames: 0,
-            resolved: 0,
+            frames: named_frames,
+            resolved: named_frames,
             panic_path: PanicPathCheck {
                 result: PanicPathResult::NotChecked,
                 matched: Vec::new(),

@@ -267,6 +267,24 @@ fn kernel_uuid_mismatch_is_refused_loudly() {
         .find(|i| i.image == "kernel.release.t6000")
         .unwrap();
     assert_eq!(k.status().as_str(), "uuid_mismatch");
+    // Each frame says so briefly; the image says why, once, with both UUIDs.
+    let reason = k.symbols.as_ref().unwrap_err().to_string();
+    assert!(reason.contains("UUID mismatch"), "{reason}");
+    assert_eq!(
+        sym.backtrace
+            .iter()
+            .find(|f| !f.is_resolved())
+            .and_then(|f| f.unresolved())
+            .map(|u| u.to_string())
+            .as_deref(),
+        Some("no symbols: UUID mismatch")
+    );
+    // The kext resolved, the kernel did not: the panic path cannot be checked, which is not a
+    // failure of the mapping.
+    assert_eq!(
+        sym.summary.panic_path.result,
+        kpanic::symbolicate::PanicPathResult::NoKernelSymbols
+    );
 }
 
 #[test]

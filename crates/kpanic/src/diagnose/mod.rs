@@ -60,7 +60,8 @@ pub struct Diagnosis {
     /// Full panics only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<ThreadReport>,
-    /// True when a symbolication was used (function names in evidence and wait sites).
+    /// True when symbols resolved at least one frame (function names in evidence and wait
+    /// sites); false without symbols, and when none of the given symbols fit the panic.
     pub symbolicated: bool,
     /// What the parser found cut or malformed in the log.
     pub log_warnings: Vec<String>,
@@ -347,7 +348,7 @@ pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis 
         suspects,
         memory,
         threads,
-        symbolicated: sym.is_some(),
+        symbolicated: sym.is_some_and(|s| s.summary.resolved > 0),
         log_warnings: report.warnings.clone(),
     }
 }

@@ -9,6 +9,7 @@ use kpanic_report::PanicReport;
 
 use super::address;
 use crate::frame::Frame;
+use crate::library::Unavailable;
 use crate::symbolicate::{ImageStatus, PanicPathResult, Symbolication, ThreadFrames};
 
 /// Rendering choices.
@@ -185,9 +186,15 @@ pub fn render_summary(sym: &Symbolication) -> String {
                 );
             }
             Err(why) => {
-                let what = match i.status() {
-                    ImageStatus::UuidMismatch => format!("UUID MISMATCH: {why}"),
-                    _ => "no symbols".to_string(),
+                let what = match why {
+                    _ if i.status() == ImageStatus::UuidMismatch => format!("UUID MISMATCH: {why}"),
+                    // The line names the image and its UUID already.
+                    Unavailable::NoSourcesForKernel
+                    | Unavailable::NoKernel { .. }
+                    | Unavailable::NoKext { .. }
+                    | Unavailable::NoImage { .. }
+                    | Unavailable::ImageWithoutUuid { .. } => "no symbols".to_string(),
+                    _ => format!("no symbols: {why}"),
                 };
                 let _ = writeln!(out, "  {} [{uuid}] {what} ({} frames)", i.image, i.frames);
             }
@@ -215,6 +222,10 @@ pub fn render_summary(sym: &Symbolication) -> String {
             out,
             "Panic path check: FAILED: no panic-path function among the panicked thread's \
              resolved frames; suspect the symbols or the mapping"
+        ),
+        PanicPathResult::NoKernelSymbols => writeln!(
+            out,
+            "Panic path check: not checked (the kernel has no symbols)"
         ),
         PanicPathResult::NotChecked => writeln!(
             out,

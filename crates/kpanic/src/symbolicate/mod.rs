@@ -410,7 +410,11 @@ impl<'a> Symbolicator<'a> {
                 .flat_map(|t| &t.kernel_frames)
                 .collect()
         };
-        let panic_path = check_panic_path(&panicked_frames);
+        let kernel_has_symbols = self
+            .images
+            .get(&ImageKey::Kernel)
+            .is_some_and(|s| s.symbols.is_ok());
+        let panic_path = check_panic_path(&panicked_frames, kernel_has_symbols);
         let log_symbols: Vec<_> = bt_frames.iter().map(|f| f.symbol.as_ref()).collect();
         let keepsyms = keepsyms::check_keepsyms(&backtrace, &log_symbols);
         let mut out = Symbolication {

@@ -24,6 +24,10 @@ pub enum PanicPathResult {
     Failed,
     /// No resolved kernel frame to check.
     NotChecked,
+    /// Other frames resolved, but the kernel has no symbols (none given, or of another
+    /// build): the check needs the kernel's functions.
+    #[serde(rename = "not_checked")]
+    NoKernelSymbols,
 }
 
 impl PanicPathResult {
@@ -32,7 +36,7 @@ impl PanicPathResult {
         match self {
             PanicPathResult::Passed => "passed",
             PanicPathResult::Failed => "failed",
-            PanicPathResult::NotChecked => "not_checked",
+            PanicPathResult::NotChecked | PanicPathResult::NoKernelSymbols => "not_checked",
         }
     }
 }
@@ -58,7 +62,7 @@ fn on_panic_path(function: &str) -> bool {
     PANIC_PATH.contains(&f) || f.starts_with("sleh_") || f.starts_with("panic_")
 }
 
-pub(super) fn check_panic_path(frames: &[&Frame]) -> PanicPathCheck {
+pub(super) fn check_panic_path(frames: &[&Frame], kernel_has_symbols: bool) -> PanicPathCheck {
     let mut matched = Vec::new();
     let mut any_resolved = false;
     for f in frames {
@@ -73,6 +77,8 @@ pub(super) fn check_panic_path(frames: &[&Frame]) -> PanicPathCheck {
     }
     let result = if !matched.is_empty() {
         PanicPathResult::Passed
+    } else if any_resolved && !kernel_has_symbols {
+        PanicPathResult::NoKernelSymbols
     } else if any_resolved {
         PanicPathResult::Failed
     } else {
