@@ -76,7 +76,7 @@ string_enum! {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MemoryState {
     pub page_size: u64,
     pub page_size_source: PageSizeSource,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{all_threads, SymThreads};
 use crate::diagnose::Ctx;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct KextImage {
     /// Index in `binaryImages`.
     pub index: u64,
