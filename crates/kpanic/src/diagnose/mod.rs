@@ -73,6 +73,7 @@ pub struct PanicSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<RuntimeAddr>")]
     pub caller: Option<String>,
     /// The symbolicated caller (`function (in image)`), when symbols were given.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +93,7 @@ pub struct PanicSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<kpanic_common::Arch>")]
     pub arch: Option<String>,
     pub format: LogFormat,
 }

@@ -34,6 +34,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 #[schemars(rename = "SymbolicateDocument")]
 pub struct SymbolicateDocument<'a> {
     /// The version of the documents' shape.
+    #[schemars(schema_with = "schema_version_schema")]
     schema_version: u32,
     /// The kpanic that wrote the document.
     kpanic_version: &'static str,
@@ -64,6 +65,7 @@ pub fn symbolicate_document<'a>(
 #[schemars(rename = "DiagnoseDocument")]
 pub struct DiagnoseDocument<'a> {
     /// The version of the documents' shape.
+    #[schemars(schema_with = "schema_version_schema")]
     schema_version: u32,
     /// The kpanic that wrote the document.
     kpanic_version: &'static str,
@@ -87,6 +89,7 @@ pub fn diagnose_document<'a>(file: &'a str, diagnosis: &'a Diagnosis) -> Diagnos
 #[schemars(rename = "ParseDocument")]
 pub struct ParseDocument<'a> {
     /// The version of the documents' shape.
+    #[schemars(schema_with = "schema_version_schema")]
     schema_version: u32,
     /// The kpanic that wrote the document.
     kpanic_version: &'static str,
@@ -108,24 +111,36 @@ const KPANIC_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// One frame as docs/json.md documents it.
 #[derive(Serialize, JsonSchema)]
 struct JsonFrame<'a> {
+    /// The address as the log prints it, PAC bits included (a full panic's frame: the runtime
+    /// address it stands for, `?` when the log has no slide).
     #[schemars(with = "AddressOrUnknown")]
     address: String,
+    /// `return_address` (looked up at `address - 1`) or `pc` (exact).
     kind: kpanic_common::AddrKind,
+    /// Full panics: `[imageIndex, offset]` as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     frame: Option<[u64; 2]>,
+    /// Bundle id (kexts), the symbol file's name (kernel) or the image's name; null when no
+    /// image covers the address.
     image: Option<&'a str>,
+    /// Offset from the start of `image_segment` of the image.
     #[schemars(with = "Option<Hex>")]
     image_offset: Option<String>,
+    /// What `image_offset` counts from.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<ImageSegment>")]
     image_segment: Option<&'static str>,
+    /// The address looked up, in the symbol file's own vmaddr space.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<SymbolAddr>")]
     symbol_address: Option<String>,
+    /// Innermost first; the last is the function that owns the address; empty when unresolved.
     #[schemars(with = "Vec<SymbolSchema>")]
     symbols: Vec<JsonSymbol>,
+    /// Why `symbols` is empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     unresolved_reason: Option<String>,
+    /// Why a resolved frame may still be off.
     #[serde(skip_serializing_if = "Option::is_none")]
     caveat: Option<String>,
 }
@@ -357,6 +372,15 @@ impl JsonSchema for AddressOrUnknown {
             "description": "A runtime address (0x and 16 hex digits), or \"?\" when the log has no slide to compute it.",
         })
     }
+}
+
+/// `schema_version`: this schema's, and no other.
+fn schema_version_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "integer",
+        "const": SCHEMA_VERSION,
+        "description": "The version of the documents' shape: raised when a field changes meaning or goes away.",
+    })
 }
 
 /// `image_segment`: a segment name, `symbol_file` or `kernelcache`.
