@@ -23,8 +23,9 @@ fn schema(command: &str) -> Value {
 /// the root's "a document or an array of them" replaced by the document (so that a violation
 /// is reported where it is, not as "not valid under any of anyOf").
 struct Validators {
-    output: jsonschema::Validator,
-    document: jsonschema::Validator,
+    schemas: boon::Schemas,
+    output: boon::SchemaIndex,
+    document: boon::SchemaIndex,
 }
 
 impl Validators {
@@ -38,13 +39,34 @@ impl Validators {
         );
         let obj = document.as_object_mut().expect("an object");
         obj.remove("anyOf");
+        obj.remove("$id");
         obj.insert("$ref".into(), doc_ref);
+
+        let output_url = format!("file:///docs/schema/{command}.schema.json");
+        let document_url = format!("file:///docs/schema/{command}.document.schema.json");
+        let mut schemas = boon::Schemas::new();
+        let mut compiler = boon::Compiler::new();
+        compiler.set_default_draft(boon::Draft::V2020_12);
+        let mut compile = |url: &str, schema: Value| {
+            if let Err(e) = compiler.add_resource(url, schema) {
+                panic!("{command}: {url}: {e:#}");
+            }
+            compiler
+                .compile(url, &mut schemas)
+                .unwrap_or_else(|e| panic!("{command}: not a valid schema: {e:#}"))
+        };
+        let output = compile(&output_url, output);
+        let document = compile(&document_url, document);
         Validators {
-            output: jsonschema::validator_for(&output)
-                .unwrap_or_else(|e| panic!("{command}: not a valid schema: {e}")),
-            document: jsonschema::validator_for(&document)
-                .unwrap_or_else(|e| panic!("{command}: not a valid document schema: {e}")),
+            schemas,
+            output,
+            document,
         }
+    }
+
+    /// True when `output` (a document or an array of them) is valid.
+    fn is_valid(&self, output: &Value) -> bool {
+        self.schemas.validate(output, self.output).is_ok()
     }
 
     /// Every violation in `output` (a document or an array of them), as
@@ -60,16 +82,26 @@ impl Validators {
         };
         let mut found = Vec::new();
         for (label, doc) in documents {
-            for e in self.document.iter_errors(doc) {
-                found.push(format!("{label}: {}: {e}", e.instance_path()));
+            if let Err(e) = self.schemas.validate(doc, self.document) {
+                leaves(&e, &label, &mut found);
             }
         }
-        if found.is_empty() && !self.output.is_valid(output) {
+        if found.is_empty() && !self.is_valid(output) {
             found.push(format!(
                 "{label}: the output is neither a document nor an array of them"
             ));
         }
         found
+    }
+}
+
+/// The innermost errors of a validation error: each names the value at fault and why.
+fn leaves(e: &boon::ValidationError, label: &str, found: &mut Vec<String>) {
+    if e.causes.is_empty() {
+        found.push(format!("{label}: {}: {}", e.instance_location, e.kind));
+    }
+    for cause in &e.causes {
+        leaves(cause, label, found);
     }
 }
 
@@ -163,7 +195,7 @@ fn assert_caught(validators: &Validators, doc: &Value, path: &str, f: impl FnOnc
             .any(|v| v.starts_with(&format!("mutated: {path}: "))),
         "a mutation at {path} was not caught: {found:?}"
     );
-    assert!(!validators.output.is_valid(&bad));
+    assert!(!validators.is_valid(&bad));
 }
 
 /// The schemas catch real mistakes: a hex string written as a number, a required field gone,
