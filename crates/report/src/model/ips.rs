@@ -281,6 +281,7 @@ pub struct IpsBody {
 /// `memoryStatus`. Read by hand (see [`RawJson`]): a derived reader buffers the unknown keys of
 /// a struct with a flattened map as a generic tree.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(description = "The body's `memoryStatus`; keys not listed kept verbatim.")]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -305,6 +306,7 @@ pub struct MemoryStatus {
 
 /// `memoryStatus.memoryPages`, read by hand like [`MemoryStatus`].
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(description = "`memoryStatus.memoryPages`; keys not listed kept verbatim.")]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryPages {
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -42,6 +42,7 @@ impl Spindump {
 
 /// `[uuid, base, letter]`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(description = "A `binaryImages` entry (`[uuid, base, letter]` in the file).")]
 pub struct BinaryImage {
     /// None when the file's value is not a UUID (a warning says so).
     pub uuid: Option<Uuid>,
@@ -113,6 +114,9 @@ impl ImageKind {
 
 /// `[imageIndex, offset]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    description = "A stackshot frame (`[imageIndex, offset]` in the file): its image's index in `binary_images` and the offset from that image's base."
+)]
 #[serde(from = "(u64, u64)")]
 pub struct StackFrame {
     pub image: u64,
