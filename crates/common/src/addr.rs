@@ -5,6 +5,7 @@
 //! symbolication (a slide applied twice, or not at all), so each is its own type and the
 //! conversions that need knowledge of the images live in one place of the `kpanic` crate.
 
+use schemars::JsonSchema;
 use serde::{Serialize, Serializer};
 use std::fmt;
 
@@ -24,7 +25,7 @@ pub struct UnslidAddr(pub u64);
 pub struct SymbolAddr(pub u64);
 
 macro_rules! addr_type {
-    ($t:ident, $fmt:literal) => {
+    ($t:ident, $fmt:literal, $pattern:literal, $doc:literal) => {
         impl $t {
             /// The raw value (PAC bits and all, for a runtime address).
             pub const fn get(self) -> u64 {
@@ -48,18 +49,51 @@ macro_rules! addr_type {
                 s.collect_str(self)
             }
         }
+        /// A string of `0x` and lower-case hex digits.
+        impl schemars::JsonSchema for $t {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($t).into()
+            }
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                concat!("kpanic_common::", stringify!($t)).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "type": "string",
+                    "pattern": $pattern,
+                    "description": $doc,
+                })
+            }
+        }
     };
 }
 // Runtime and unslid addresses print as the logs print them, zero-padded to 16 digits; symbol
 // file addresses as llvm-symbolizer and atos take them.
-addr_type!(RuntimeAddr, "{:#018x}");
-addr_type!(UnslidAddr, "{:#018x}");
-addr_type!(SymbolAddr, "{:#x}");
+addr_type!(
+    RuntimeAddr,
+    "{:#018x}",
+    "^0x[0-9a-f]{16}$",
+    "A runtime (slid) address as the log prints it: 0x and 16 hex digits, PAC bits included."
+);
+addr_type!(
+    UnslidAddr,
+    "{:#018x}",
+    "^0x[0-9a-f]{16}$",
+    "An address in the kernelcache's unslid layout: 0x and 16 hex digits."
+);
+addr_type!(
+    SymbolAddr,
+    "{:#x}",
+    "^0x[0-9a-f]+$",
+    "An address in a symbol file's own vmaddr space, in hex."
+);
 
 /// What an address points at. A return address (an `lr`, a caller's saved pc) is the
 /// instruction *after* the call: its file:line and inline chain are those of `addr - 1`, which
 /// is still inside the call instruction. A pc (the faulting instruction) is exact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, JsonSchema,
+)]
 pub enum AddrKind {
     /// The instruction itself (`pc`, `CORE n: PC`, a continuation).
     #[default]

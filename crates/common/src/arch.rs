@@ -94,6 +94,26 @@ impl serde::Serialize for Arch {
     }
 }
 
+/// One of the names, or `cputype 0x… subtype 0x…` for [`Arch::Other`].
+impl schemars::JsonSchema for Arch {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Arch".into()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kpanic_common::Arch".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "anyOf": [
+                { "enum": ["x86_64", "x86_64h", "arm64", "arm64e", "arm"] },
+                { "pattern": "^cputype 0x[0-9a-f]+ subtype 0x[0-9a-f]+$" },
+            ],
+            "description": "An architecture by name.",
+        })
+    }
+}
+
 /// The name is not one of `arm64e`, `arm64`, `x86_64`, `x86_64h`, `arm`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown architecture {0:?} (expected arm64e, arm64, x86_64 or x86_64h)")]

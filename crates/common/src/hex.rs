@@ -33,6 +33,26 @@ impl Serialize for Hex {
     }
 }
 
+/// A string of `0x` and lower-case hex digits, no padding.
+impl schemars::JsonSchema for Hex {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Hex".into()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kpanic_common::Hex".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": HEX_PATTERN,
+            "description": "A number in hex: 0x and lower-case hex digits (JSON numbers lose precision above 2^53).",
+        })
+    }
+}
+
+/// The pattern of a [`Hex`] string in the JSON Schemas: `0x` and lower-case hex digits.
+pub const HEX_PATTERN: &str = "^0x[0-9a-f]+$";
+
 /// Serialize a plain `u64` as a hex string (for slides, bases and sizes that are not addresses
 /// of one of the address spaces). Use with `#[serde(serialize_with = "hex_u64")]`.
 pub fn hex_u64<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {

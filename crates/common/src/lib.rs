@@ -7,6 +7,9 @@
 //!   layout), [`SymbolAddr`] (a vmaddr of the file being symbolicated with); and [`AddrKind`],
 //!   whether an address is an instruction or a return address.
 //! - [`Hex`] and the `hex_*` serializers: numbers that JSON would round above 2^53.
+//!
+//! Every type here that reaches kpanic's JSON implements `schemars::JsonSchema` as what it
+//! serializes to (hex and UUID strings with their patterns), for the published schemas.
 //! - [`pac`]: arm64e pointer authentication bits, stripped one way everywhere.
 //! - [`bundle`]: the one rule for calling a kext third-party.
 //!
@@ -23,5 +26,5 @@ mod uuid;
 
 pub use addr::{AddrKind, RuntimeAddr, SymbolAddr, UnslidAddr};
 pub use arch::{Arch, UnknownArch};
-pub use hex::{hex_u64, hex_u64_opt, parse_0x, parse_hex, parse_num, Hex};
+pub use hex::{hex_u64, hex_u64_opt, parse_0x, parse_hex, parse_num, Hex, HEX_PATTERN};
 pub use uuid::{BadUuid, Uuid};

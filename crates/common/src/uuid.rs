@@ -39,6 +39,23 @@ impl serde::Serialize for Uuid {
     }
 }
 
+/// Upper-case, hyphenated (8-4-4-4-12).
+impl schemars::JsonSchema for Uuid {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Uuid".into()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kpanic_common::Uuid".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": "^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$",
+            "description": "An LC_UUID, upper-case and hyphenated.",
+        })
+    }
+}
+
 /// Not 32 hex digits (hyphens and en/em dashes anywhere are ignored).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a UUID: {0:?}")]

@@ -297,6 +297,28 @@ impl Serialize for FindingId {
     }
 }
 
+/// One of the strings of the closed sets it draws from.
+impl schemars::JsonSchema for FindingId {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FindingId".into()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kpanic::diagnose::ids::FindingId".into()
+    }
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "anyOf": [
+                g.subschema_for::<PanicClass>(),
+                g.subschema_for::<FaultId>(),
+                g.subschema_for::<SuspectId>(),
+                g.subschema_for::<MemoryFlag>(),
+                g.subschema_for::<ThreadsId>(),
+                g.subschema_for::<SystemId>(),
+            ]
+        })
+    }
+}
+
 impl From<PanicClass> for FindingId {
     fn from(c: PanicClass) -> Self {
         FindingId::Class(c)

@@ -76,7 +76,7 @@ string_enum! {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MemoryState {
     pub page_size: u64,
     pub page_size_source: PageSizeSource,
@@ -114,6 +114,7 @@ pub struct MemoryState {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swap_space: Option<String>,
     /// Flags raised, in the order of [`MemoryFlag`].
+    #[schemars(description = "Flags raised, in the order of the MemoryFlag enum.")]
     pub flags: Vec<MemoryFlag>,
 }
 

@@ -43,7 +43,7 @@ pub use threads::ThreadReport;
 pub use vocab::UnknownId;
 
 /// Everything `kpanic diagnose` says about one panic.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     /// The panic class (= `findings[0].class`).
     pub class: PanicClass,
@@ -68,11 +68,12 @@ pub struct Diagnosis {
 }
 
 /// The facts of the panic that every reader wants first.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PanicSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<RuntimeAddr>")]
     pub caller: Option<String>,
     /// The symbolicated caller (`function (in image)`), when symbols were given.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +93,7 @@ pub struct PanicSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<kpanic_common::Arch>")]
     pub arch: Option<String>,
     pub format: LogFormat,
 }
@@ -136,7 +138,7 @@ string_enum! {
 }
 
 /// One line of evidence: a line of the log or a number derived from it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
     pub text: String,
     /// Index of the line in the panic text, when the evidence is a line of the log.
@@ -161,7 +163,7 @@ impl Evidence {
 }
 
 /// One thing the diagnosis says.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable identifier (docs/diagnose.md lists them all).
     pub class: FindingId,

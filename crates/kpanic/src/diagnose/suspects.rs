@@ -70,7 +70,7 @@ string_enum! {
 }
 
 /// A kext worth suspecting.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Suspect {
     pub bundle_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,7 +14,8 @@ impl std::fmt::Display for UnknownId {
 impl std::error::Error for UnknownId {}
 
 /// An enum whose variants each have one stable string: `as_str()`, `ALL` (in declaration
-/// order), `FromStr`, `Display`, and `Serialize` as the string.
+/// order), `FromStr`, `Display`, `Serialize` as the string, and `JsonSchema` as the strings of
+/// `ALL`.
 macro_rules! string_enum {
     (
         $(#[$meta:meta])*
@@ -61,6 +62,19 @@ macro_rules! string_enum {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+            fn schema_id() -> std::borrow::Cow<'static, str> {
+                concat!(module_path!(), "::", stringify!($name)).into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                let all: Vec<&str> = Self::ALL.iter().map(|v| v.as_str()).collect();
+                schemars::json_schema!({ "type": "string", "enum": all })
             }
         }
     };

@@ -3,10 +3,16 @@
 //! docs/diagnose.md): addresses and offsets are `0x` hex strings (JSON numbers lose precision
 //! above 2^53), closed sets are snake_case strings, reasons are sentences.
 
+use kpanic_common::{Hex, SymbolAddr, Uuid};
 use kpanic_report::PanicReport;
 use kpanic_symbols::atos::JsonSymbol;
+use schemars::generate::SchemaSettings;
+use schemars::transform::{transform_subschemas, RecursiveTransform};
+use schemars::JsonSchema;
+use schemars::{json_schema, Schema, SchemaGenerator};
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{json, Value};
+use std::borrow::Cow;
 
 use crate::diagnose::Diagnosis;
 use crate::frame::Frame;
@@ -20,23 +26,32 @@ use crate::symbolicate::{
 pub const SCHEMA_VERSION: u32 = 1;
 
 // Documents are structs, not `json!` values: a report's unknown `.ips` keys are kept as raw
-// JSON text, and a generic value tree of them would cost many times the input.
+// JSON text, and a generic value tree of them would cost many times the input. Each derives
+// `JsonSchema` too: [`schemas`] makes the published schemas (docs/schema/) from the same types.
+
+/// `kpanic symbolicate --json` for one panic.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "SymbolicateDocument")]
+pub struct SymbolicateDocument<'a> {
+    /// The version of the documents' shape.
+    #[schemars(schema_with = "schema_version_schema")]
+    schema_version: u32,
+    /// The kpanic that wrote the document.
+    kpanic_version: &'static str,
+    /// The panic file as given on the command line (`-` for stdin).
+    file: &'a str,
+    /// What `kpanic parse --json` prints (without its version fields).
+    report: &'a PanicReport,
+    symbolication: JsonSymbolication<'a>,
+}
 
 /// `kpanic symbolicate --json` for one panic.
 pub fn symbolicate_document<'a>(
     file: &'a str,
     report: &'a PanicReport,
     sym: &'a Symbolication,
-) -> impl Serialize + 'a {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        schema_version: u32,
-        kpanic_version: &'static str,
-        file: &'a str,
-        report: &'a PanicReport,
-        symbolication: JsonSymbolication<'a>,
-    }
-    Doc {
+) -> SymbolicateDocument<'a> {
+    SymbolicateDocument {
         schema_version: SCHEMA_VERSION,
         kpanic_version: KPANIC_VERSION,
         file,
@@ -46,15 +61,22 @@ pub fn symbolicate_document<'a>(
 }
 
 /// `kpanic diagnose --json` for one panic.
-pub fn diagnose_document<'a>(file: &'a str, diagnosis: &'a Diagnosis) -> impl Serialize + 'a {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        schema_version: u32,
-        kpanic_version: &'static str,
-        file: &'a str,
-        diagnosis: &'a Diagnosis,
-    }
-    Doc {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "DiagnoseDocument")]
+pub struct DiagnoseDocument<'a> {
+    /// The version of the documents' shape.
+    #[schemars(schema_with = "schema_version_schema")]
+    schema_version: u32,
+    /// The kpanic that wrote the document.
+    kpanic_version: &'static str,
+    /// The panic file as given on the command line (`-` for stdin).
+    file: &'a str,
+    diagnosis: &'a Diagnosis,
+}
+
+/// `kpanic diagnose --json` for one panic.
+pub fn diagnose_document<'a>(file: &'a str, diagnosis: &'a Diagnosis) -> DiagnoseDocument<'a> {
+    DiagnoseDocument {
         schema_version: SCHEMA_VERSION,
         kpanic_version: KPANIC_VERSION,
         file,
@@ -63,15 +85,21 @@ pub fn diagnose_document<'a>(file: &'a str, diagnosis: &'a Diagnosis) -> impl Se
 }
 
 /// `kpanic parse --json` for one panic: the report itself, with the version fields.
-pub fn parse_document(report: &PanicReport) -> impl Serialize + '_ {
-    #[derive(Serialize)]
-    struct Doc<'a> {
-        schema_version: u32,
-        kpanic_version: &'static str,
-        #[serde(flatten)]
-        report: &'a PanicReport,
-    }
-    Doc {
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ParseDocument")]
+pub struct ParseDocument<'a> {
+    /// The version of the documents' shape.
+    #[schemars(schema_with = "schema_version_schema")]
+    schema_version: u32,
+    /// The kpanic that wrote the document.
+    kpanic_version: &'static str,
+    #[serde(flatten)]
+    report: &'a PanicReport,
+}
+
+/// `kpanic parse --json` for one panic: the report itself, with the version fields.
+pub fn parse_document(report: &PanicReport) -> ParseDocument<'_> {
+    ParseDocument {
         schema_version: SCHEMA_VERSION,
         kpanic_version: KPANIC_VERSION,
         report,
@@ -80,22 +108,39 @@ pub fn parse_document(report: &PanicReport) -> impl Serialize + '_ {
 
 const KPANIC_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// One frame as DESIGN.md §3 documents it.
-#[derive(Serialize)]
+/// One frame as docs/json.md documents it.
+#[derive(Serialize, JsonSchema)]
 struct JsonFrame<'a> {
+    /// The address as the log prints it, PAC bits included (a full panic's frame: the runtime
+    /// address it stands for, `?` when the log has no slide).
+    #[schemars(with = "AddressOrUnknown")]
     address: String,
+    /// `return_address` (looked up at `address - 1`) or `pc` (exact).
     kind: kpanic_common::AddrKind,
+    /// Full panics: `[imageIndex, offset]` as written.
     #[serde(skip_serializing_if = "Option::is_none")]
     frame: Option<[u64; 2]>,
+    /// Bundle id (kexts), the symbol file's name (kernel) or the image's name; null when no
+    /// image covers the address.
     image: Option<&'a str>,
+    /// Offset from the start of `image_segment` of the image.
+    #[schemars(with = "Option<Hex>")]
     image_offset: Option<String>,
+    /// What `image_offset` counts from.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ImageSegment>")]
     image_segment: Option<&'static str>,
+    /// The address looked up, in the symbol file's own vmaddr space.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<SymbolAddr>")]
     symbol_address: Option<String>,
+    /// Innermost first; the last is the function that owns the address; empty when unresolved.
+    #[schemars(with = "Vec<SymbolSchema>")]
     symbols: Vec<JsonSymbol>,
+    /// Why `symbols` is empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     unresolved_reason: Option<String>,
+    /// Why a resolved frame may still be off.
     #[serde(skip_serializing_if = "Option::is_none")]
     caveat: Option<String>,
 }
@@ -120,7 +165,7 @@ impl<'a> From<&'a Frame> for JsonFrame<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonNamedFrame<'a> {
     name: &'a str,
     #[serde(flatten)]
@@ -136,7 +181,7 @@ impl<'a> From<&'a NamedFrame> for JsonNamedFrame<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonCore<'a> {
     core: u32,
     pc: JsonFrame<'a>,
@@ -155,7 +200,7 @@ impl<'a> From<&'a CoreFrames> for JsonCore<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonThread<'a> {
     pid: i64,
     process: &'a str,
@@ -182,10 +227,11 @@ impl<'a> From<&'a ThreadFrames> for JsonThread<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonImage<'a> {
     image: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<Uuid>")]
     uuid: Option<String>,
     path: Option<String>,
     status: ImageStatus,
@@ -218,20 +264,21 @@ impl<'a> From<&'a ImageMatch> for JsonImage<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonPanicPath<'a> {
     result: PanicPathResult,
     matched: &'a [String],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonDisagreement<'a> {
+    #[schemars(with = "AddressOrUnknown")]
     address: String,
     log: &'a str,
     kpanic: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonKeepsyms<'a> {
     compared: usize,
     agreed: usize,
@@ -256,7 +303,7 @@ impl<'a> From<&'a KeepsymsCheck> for JsonKeepsyms<'a> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonSummary<'a> {
     frames: usize,
     resolved: usize,
@@ -265,7 +312,7 @@ struct JsonSummary<'a> {
     keepsyms: Option<JsonKeepsyms<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct JsonSymbolication<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     caller: Option<JsonFrame<'a>>,
@@ -306,4 +353,180 @@ impl<'a> From<&'a Symbolication> for JsonSymbolication<'a> {
 /// One frame as JSON (for tools that print single frames, and tests).
 pub fn frame_json(f: &Frame) -> Value {
     serde_json::to_value(JsonFrame::from(f)).unwrap_or(Value::Null)
+}
+
+// The JSON Schemas of the documents (docs/schema/). The wire types above derive them; what
+// they hold as plain strings gets its shape here.
+
+/// A runtime address (`0x` and 16 hex digits), or `?` when the log lacks what makes it.
+struct AddressOrUnknown;
+
+impl JsonSchema for AddressOrUnknown {
+    fn schema_name() -> Cow<'static, str> {
+        "AddressOrUnknown".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^(0x[0-9a-f]{16}|\\?)$",
+            "description": "A runtime address (0x and 16 hex digits), or \"?\" when the log has no slide to compute it.",
+        })
+    }
+}
+
+/// `schema_version`: this schema's, and no other.
+fn schema_version_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "integer",
+        "const": SCHEMA_VERSION,
+        "description": "The version of the documents' shape: raised when a field changes meaning or goes away.",
+    })
+}
+
+/// `image_segment`: a segment name, `symbol_file` or `kernelcache`.
+struct ImageSegment;
+
+impl JsonSchema for ImageSegment {
+    fn schema_name() -> Cow<'static, str> {
+        "ImageSegment".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^(__[A-Z_]+|symbol_file|kernelcache)$",
+            "description": "What image_offset counts from: a segment of the image (__TEXT_EXEC, __TEXT), or symbol_file / kernelcache when the address is one of theirs.",
+        })
+    }
+}
+
+// The shape of `JsonSymbol` (which lives in `kpanic-symbols`) as a frame's `symbols` hold it.
+/// One symbol of a frame, innermost first: the last is the function that owns the address.
+#[derive(JsonSchema)]
+#[schemars(rename = "Symbol")]
+#[allow(dead_code)]
+struct SymbolSchema {
+    function: Option<String>,
+    file: Option<String>,
+    line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<u32>,
+    /// Symbol-table answers: the offset from the symbol.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<Hex>,
+}
+
+/// Makes the derived schemas as strict as the output: every object schema that lists its
+/// properties is closed (a key the type does not write is a mistake; maps and flattened maps,
+/// the unknown `.ips` keys, already say what else they hold), and a property that may be
+/// absent is never `null` (absent fields are skipped, not written as `null`).
+fn close_objects(schema: &mut Schema) {
+    if let Some(obj) = schema.as_object_mut() {
+        if obj.contains_key("properties") && !obj.contains_key("additionalProperties") {
+            obj.insert("additionalProperties".into(), Value::Bool(false));
+        }
+        let required: Vec<Value> = match obj.get("required") {
+            Some(Value::Array(r)) => r.clone(),
+            _ => Vec::new(),
+        };
+        if let Some(Value::Object(props)) = obj.get_mut("properties") {
+            for (name, prop) in props.iter_mut() {
+                if !required.iter().any(|r| r.as_str() == Some(name.as_str())) {
+                    strip_null(prop);
+                }
+            }
+        }
+    }
+    transform_subschemas(&mut RecursiveTransform(close_objects), schema);
+}
+
+/// `{"type": ["T", "null"]}` → `{"type": "T"}`; `{"anyOf": [S, {"type": "null"}]}` → S.
+fn strip_null(prop: &mut Value) {
+    let Some(obj) = prop.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let t = types.remove(0);
+            obj.insert("type".into(), t);
+        }
+    }
+    let null = json!({ "type": "null" });
+    if let Some(Value::Array(any)) = obj.get("anyOf") {
+        if any.len() == 2 && any[1] == null {
+            if let Value::Object(inner) = any[0].clone() {
+                obj.remove("anyOf");
+                for (k, v) in inner {
+                    obj.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+}
+
+/// The JSON Schema of one command's `--json` output: one document, or an array of them (several
+/// files).
+fn command_schema<T: JsonSchema>(command: &str, what: &str) -> Value {
+    let generator = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .with_transform(RecursiveTransform(close_objects))
+        .into_generator();
+    let mut root = generator.into_root_schema_for::<T>().to_value();
+    let root = root
+        .as_object_mut()
+        .expect("a document's schema is an object");
+    let meta = root.remove("$schema").unwrap_or(Value::Null);
+    let mut defs = match root.remove("$defs") {
+        Some(Value::Object(defs)) => defs,
+        _ => serde_json::Map::new(),
+    };
+    root.remove("title");
+    let name = T::schema_name().into_owned();
+    let doc_ref = format!("#/$defs/{name}");
+    defs.insert(name, Value::Object(std::mem::take(root)));
+    json!({
+        "$schema": meta,
+        "$id": format!(
+            "{}/schema/v{SCHEMA_VERSION}/{command}.schema.json",
+            env!("CARGO_PKG_REPOSITORY")
+        ),
+        "title": format!("kpanic {command} --json, schema_version {SCHEMA_VERSION}"),
+        "description": format!(
+            "{what} One panic file gives one document; several give an array of them. \
+             Generated from kpanic's types (docs/json.md)."
+        ),
+        "anyOf": [
+            { "$ref": doc_ref },
+            { "type": "array", "items": { "$ref": doc_ref } },
+        ],
+        "$defs": defs,
+    })
+}
+
+/// The JSON Schemas (draft 2020-12) of the `--json` output of `symbolicate`, `diagnose` and
+/// `parse`, by command name, as published in `docs/schema/COMMAND.schema.json`.
+pub fn schemas() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "symbolicate",
+            command_schema::<SymbolicateDocument>(
+                "symbolicate",
+                "The output of `kpanic symbolicate --json`: the parsed report and every address of the panic symbolicated.",
+            ),
+        ),
+        (
+            "diagnose",
+            command_schema::<DiagnoseDocument>(
+                "diagnose",
+                "The output of `kpanic diagnose --json`: what most likely happened, the findings it rests on, suspects, memory and threads.",
+            ),
+        ),
+        (
+            "parse",
+            command_schema::<ParseDocument>(
+                "parse",
+                "The output of `kpanic parse --json`: everything found in the panic file.",
+            ),
+        ),
+    ]
 }

@@ -118,7 +118,7 @@ pub struct ThreadFrames {
 }
 
 /// How an image's symbol file matched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageStatus {
     /// A symbol file with the image's UUID was found.

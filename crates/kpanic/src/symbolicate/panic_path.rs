@@ -15,7 +15,7 @@ pub struct PanicPathCheck {
 }
 
 /// The outcome of the panic-path check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PanicPathResult {
     /// The panicked thread runs through the panic path.

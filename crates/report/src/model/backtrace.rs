@@ -2,11 +2,12 @@
 
 use crate::RuntimeAddr;
 use kpanic_common::Hex;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// `Panicked task 0x…: 35305 pages, 458 threads: pid 0: kernel_task`
 /// (Intel 11+: `Panicked task 0x…: 3 threads: pid 88: systemstats`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct PanickedTask {
     /// Task pointer, raw (macOS 26 pointers carry PAC/tag bits in the top byte).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -23,7 +24,7 @@ pub struct PanickedTask {
 }
 
 /// `Panicked thread: 0x…, backtrace: 0x…, tid: 102`, or the Intel process-name lines.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct PanickedThread {
     /// Thread pointer, raw (may carry PAC/tag bits).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,7 +42,7 @@ pub struct PanickedThread {
 }
 
 /// The backtrace of the panicked thread, innermost frame first.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Backtrace {
     /// Intel `Backtrace (CPU n)`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -57,7 +58,7 @@ pub struct Backtrace {
 
 /// One frame. arm64 prints `lr: 0x…  fp: 0x…`; Intel prints `0xframe : 0xreturn [symbol]`.
 /// Either way `address` is a return address (symbolicate `address - 1` for file:line).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Frame {
     /// arm64 `lr`, Intel return address. Raw, PAC bits included when present.
     pub address: RuntimeAddr,
@@ -71,7 +72,7 @@ pub struct Frame {
 }
 
 /// `mach_kernel : _panic + 0x63`, `com.apple.iokit.IONVMeFamily : __ZN…cold.1`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct KeepsymsSymbol {
     pub image: String,
     pub symbol: String,

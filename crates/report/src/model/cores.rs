@@ -2,9 +2,10 @@
 
 use crate::RuntimeAddr;
 use kpanic_common::Hex;
+use schemars::JsonSchema;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct CoresInfo {
     /// `CORE n is the one that panicked.`
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,7 +34,7 @@ impl CoresInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CoreState {
     pub core: u32,
     pub pc: RuntimeAddr,
@@ -42,7 +43,7 @@ pub struct CoreState {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RetiredInstr {
     pub core: u32,
     /// macOS 26 cluster tag: `EACC0`, `PACC1`.
@@ -52,13 +53,13 @@ pub struct RetiredInstr {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PvhLocks {
     pub core: u32,
     pub held: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TpidrEntry {
     /// `1` (EL1), `0` (EL0), `0ro` (EL0 read-only).
     pub el: String,

@@ -1,5 +1,6 @@
 //! `.ips` / `.panic` JSON: the header line and the body's metadata keys.
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Error as _, SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
@@ -54,6 +55,22 @@ impl Serialize for RawJson {
             return self.0.serialize(s);
         }
         Canonical(self.0.get()).serialize(s)
+    }
+}
+
+/// Any JSON value.
+impl JsonSchema for RawJson {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "RawJson".into()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        "kpanic_report::RawJson".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!(true)
     }
 }
 
@@ -181,7 +198,7 @@ impl<'de> Visitor<'de> for ValidateVisitor {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct IpsInfo {
     pub header: IpsHeader,
     pub body: IpsBody,
@@ -193,7 +210,7 @@ pub struct IpsInfo {
 }
 
 /// Line 1 of the file. Values are strings except `roots_installed`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct IpsHeader {
     /// 210 = kernel panic, 151 = forceReset(-full); 309 (app crash) and others are not panics.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -217,7 +234,7 @@ pub struct IpsHeader {
 }
 
 /// Body keys other than the panic text and the stackshot.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct IpsBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build: Option<String>,
@@ -263,7 +280,8 @@ pub struct IpsBody {
 
 /// `memoryStatus`. Read by hand (see [`RawJson`]): a derived reader buffers the unknown keys of
 /// a struct with a flattened map as a generic tree.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(description = "The body's `memoryStatus`; keys not listed kept verbatim.")]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryStatus {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -287,7 +305,8 @@ pub struct MemoryStatus {
 }
 
 /// `memoryStatus.memoryPages`, read by hand like [`MemoryStatus`].
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+#[schemars(description = "`memoryStatus.memoryPages`; keys not listed kept verbatim.")]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryPages {
     #[serde(skip_serializing_if = "Option::is_none")]

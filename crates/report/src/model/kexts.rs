@@ -2,10 +2,11 @@
 
 use crate::{RuntimeAddr, Uuid};
 use kpanic_common::Hex;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// `com.apple.driver.X(1.0d1)[UUID]@0xstart->0xend` with its `dependency:` lines.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct KextInBacktrace {
     #[serde(flatten)]
     pub kext: KextRef,
@@ -13,7 +14,7 @@ pub struct KextInBacktrace {
 }
 
 /// One kext reference of the "Kernel Extensions in backtrace" block.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct KextRef {
     pub bundle_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -37,7 +38,7 @@ impl KextRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KextEventKind {
     Started,
@@ -46,7 +47,7 @@ pub enum KextEventKind {
 }
 
 /// `last started kext at 1049340046: com.apple.filesystems.autofs\t3.0 (addr 0x…, size 16384)`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct KextEvent {
     pub kind: KextEventKind,
     /// mach_absolute_time of the event.
@@ -63,7 +64,7 @@ pub struct KextEvent {
 }
 
 /// The `loaded kexts:` list (most recently loaded first).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct LoadedKexts {
     /// macOS 26: `loaded kexts: (skipped, see boot kernelcache)`.
     pub skipped: bool,
@@ -76,7 +77,7 @@ impl LoadedKexts {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct LoadedKext {
     /// Full bundle id (10.15 abbreviations expanded).
     pub bundle_id: String,

@@ -28,10 +28,11 @@ pub use system::{KernelVariant, Slides, SystemInfo};
 
 use crate::{Arch, RuntimeAddr, UnslidAddr};
 use kpanic_common::Hex;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// The container the panic came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
     /// A plain-text panic: a paste, an old `Kernel_*.panic`, a console capture.
@@ -43,7 +44,7 @@ pub enum Format {
 }
 
 /// Everything found in one panic file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PanicReport {
     pub format: Format,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -2,10 +2,11 @@
 
 use crate::RuntimeAddr;
 use kpanic_common::Hex;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// The first line of the panic string, taken apart.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PanicHeadline {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<u32>,
@@ -30,14 +31,14 @@ pub struct PanicHeadline {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct SourceLocation {
     pub file: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct ArmException {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pc: Option<RuntimeAddr>,
@@ -51,7 +52,7 @@ pub struct ArmException {
     pub expected_tagged_address: Option<Hex>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct IntelTrap {
     /// Where the trap happened (slid).
     pub address: RuntimeAddr,
@@ -63,7 +64,7 @@ pub struct IntelTrap {
 }
 
 /// `Fault CR2: 0x…, Error code: 0x…, Fault CPU: 0x1 VMM, PL: 0, VF: 0`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct IntelFault {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cr2: Option<Hex>,
@@ -81,7 +82,7 @@ pub struct IntelFault {
 }
 
 /// One register of a dump, named as printed (`x0`, `fp`, `cpsr`, `RAX`, `CR2`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Register {
     pub name: String,
     pub value: Hex,

@@ -6,11 +6,12 @@
 
 use crate::{UnslidAddr, Uuid};
 use kpanic_common::Hex;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Spindump {
     /// Sorted by pid.
     pub processes: Vec<Process>,
@@ -40,7 +41,8 @@ impl Spindump {
 }
 
 /// `[uuid, base, letter]`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[schemars(description = "A `binaryImages` entry (`[uuid, base, letter]` in the file).")]
 pub struct BinaryImage {
     /// None when the file's value is not a UUID (a warning says so).
     pub uuid: Option<Uuid>,
@@ -50,7 +52,7 @@ pub struct BinaryImage {
 }
 
 /// The letter of a `binaryImages` entry (xnu `tools/lldbmacros/kcdata.py`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub enum ImageKind {
     /// `T`: kernel/kext `__TEXT_EXEC` (pid 0 `dyld_load_info_text_exec`).
     KernelTextExec,
@@ -111,7 +113,10 @@ impl ImageKind {
 }
 
 /// `[imageIndex, offset]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[schemars(
+    description = "A stackshot frame (`[imageIndex, offset]` in the file): its image's index in `binary_images` and the offset from that image's base."
+)]
 #[serde(from = "(u64, u64)")]
 pub struct StackFrame {
     pub image: u64,
@@ -127,7 +132,7 @@ impl From<(u64, u64)> for StackFrame {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Process {
     #[serde(default)]
     pub pid: i64,
@@ -263,7 +268,7 @@ pub struct Process {
     pub other: BTreeMap<String, Value>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Thread {
     #[serde(default)]
     pub id: u64,

@@ -2,10 +2,11 @@
 
 use crate::RuntimeAddr;
 use kpanic_common::{Hex, Uuid};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// The header lines of the panic text (arm64 and Intel share most of them).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct SystemInfo {
     /// `OS version: 24F74` (arm64: build only) or Intel `Mac OS version:` (value often on the next
     /// line).
@@ -97,7 +98,7 @@ pub struct SystemInfo {
 }
 
 /// The kernel build a log names, e.g. `RELEASE_ARM64_T8112`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct KernelVariant {
     /// `release`, `development`, `kasan`, `debug`, `profile` (lower-cased from the log).
     pub kind: String,
@@ -154,7 +155,7 @@ impl KernelVariant {
 }
 
 /// Every slide/base line, as numbers.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Slides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernelcache_slide: Option<Hex>,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{cpu_seconds, has_state, round_ms, ThreadState};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ProcessCpu {
     pub pid: i64,
     pub name: String,

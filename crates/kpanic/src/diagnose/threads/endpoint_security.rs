@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::diagnose::suspects::is_third_party;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct EsClient {
     pub pid: i64,
     pub name: String,

@@ -10,7 +10,7 @@ use super::{all_threads, SymThreads};
 use crate::diagnose::Ctx;
 use crate::images::BinaryImageIdentity;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct KextImage {
     /// Index in `binaryImages`.
     pub index: u64,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::wait_info::wait_kind;
 use super::{all_threads, find_thread, ThreadState};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LockOwner {
     pub owner_tid: u64,
     #[serde(skip_serializing_if = "Option::is_none")]

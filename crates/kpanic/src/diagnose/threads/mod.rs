@@ -53,7 +53,7 @@ pub use wait_info::{wait_kind, WaitKind};
 pub use wait_sites::SiteSource;
 pub use wait_sites::WaitSite;
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct ThreadReport {
     pub processes: usize,
     pub threads: usize,

@@ -12,7 +12,7 @@ use super::{
     ThreadState,
 };
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ThreadRef {
     pub pid: i64,
     pub process: String,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::all_threads;
 use super::categories::{self, WaitCategory};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WaitKind {
     pub kind: String,
     pub threads: usize,

@@ -30,7 +30,7 @@ string_enum! {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WaitSite {
     /// `vm_page_wait`, `kernel+0x50b6b4`, `com.apple.x+0x1c (continuation)`, a waitInfo kind…
     pub site: String,
