@@ -801,6 +801,7 @@ fn symbols_group_threads_by_function() {
             panic_path: PanicPathCheck {
                 result: PanicPathResult::NotChecked,
                 matched: Vec::new(),
+                kernel_has_symbols: true,
             },
             keepsyms: None,
         },

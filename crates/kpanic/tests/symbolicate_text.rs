@@ -283,8 +283,9 @@ fn kernel_uuid_mismatch_is_refused_loudly() {
     // failure of the mapping.
     assert_eq!(
         sym.summary.panic_path.result,
-        kpanic::symbolicate::PanicPathResult::NoKernelSymbols
+        kpanic::symbolicate::PanicPathResult::NotChecked
     );
+    assert!(!sym.summary.panic_path.kernel_has_symbols);
 }
 
 #[test]

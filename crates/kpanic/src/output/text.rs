@@ -223,7 +223,7 @@ pub fn render_summary(sym: &Symbolication) -> String {
             "Panic path check: FAILED: no panic-path function among the panicked thread's \
              resolved frames; suspect the symbols or the mapping"
         ),
-        PanicPathResult::NoKernelSymbols => writeln!(
+        PanicPathResult::NotChecked if !check.kernel_has_symbols => writeln!(
             out,
             "Panic path check: not checked (the kernel has no symbols)"
         ),

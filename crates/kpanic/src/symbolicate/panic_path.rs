@@ -12,6 +12,9 @@ pub struct PanicPathCheck {
     pub result: PanicPathResult,
     /// The panic-path functions found, innermost first.
     pub matched: Vec<String>,
+    /// False when the kernel has no symbols (none given, or of another build): then the
+    /// check cannot be made, whatever else resolved.
+    pub kernel_has_symbols: bool,
 }
 
 /// The outcome of the panic-path check.
@@ -22,12 +25,8 @@ pub enum PanicPathResult {
     Passed,
     /// Resolved frames, none on the panic path: suspect the mapping or the symbols.
     Failed,
-    /// No resolved kernel frame to check.
+    /// Nothing to check (see [`PanicPathCheck::kernel_has_symbols`]).
     NotChecked,
-    /// Other frames resolved, but the kernel has no symbols (none given, or of another
-    /// build): the check needs the kernel's functions.
-    #[serde(rename = "not_checked")]
-    NoKernelSymbols,
 }
 
 impl PanicPathResult {
@@ -36,7 +35,7 @@ impl PanicPathResult {
         match self {
             PanicPathResult::Passed => "passed",
             PanicPathResult::Failed => "failed",
-            PanicPathResult::NotChecked | PanicPathResult::NoKernelSymbols => "not_checked",
+            PanicPathResult::NotChecked => "not_checked",
         }
     }
 }
@@ -77,12 +76,14 @@ pub(super) fn check_panic_path(frames: &[&Frame], kernel_has_symbols: bool) -> P
     }
     let result = if !matched.is_empty() {
         PanicPathResult::Passed
-    } else if any_resolved && !kernel_has_symbols {
-        PanicPathResult::NoKernelSymbols
-    } else if any_resolved {
+    } else if any_resolved && kernel_has_symbols {
         PanicPathResult::Failed
     } else {
         PanicPathResult::NotChecked
     };
-    PanicPathCheck { result, matched }
+    PanicPathCheck {
+        result,
+        matched,
+        kernel_has_symbols,
+    }
 }
