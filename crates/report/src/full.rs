@@ -1,7 +1,7 @@
 //! Full panics: the `processByPid` stackshot and the `binaryImages` table, deserialized into
 //! typed structs in one pass (the big files hold thousands of threads).
 
-use crate::model::{BinaryImage, ImageKind, Process, Spindump};
+use crate::model::{BinaryImage, ImageKind, Process, RawJson, Spindump, Thread};
 use crate::UnslidAddr;
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;
@@ -37,9 +37,8 @@ pub(crate) fn parse_spindump(
         }
     }
     if let Some(raw) = process_by_pid {
-        match serde_json::from_str::<BTreeMap<String, Process>>(raw.get()) {
-            Ok(map) => {
-                let mut processes: Vec<Process> = map.into_values().collect();
+        match read_processes(raw, warnings) {
+            Ok(mut processes) => {
                 processes.sort_by_key(|p| p.pid);
                 for p in &mut processes {
                     attach_wait_info(p);
@@ -82,5 +81,118 @@ fn attach_wait_info(p: &mut Process) {
                 t.wait_info = Some(what.trim().to_string());
             }
         }
+    }
+}
+
+/// `processByPid`: each process read twice from its text, once for the known keys (a derived
+/// reader that skips the others without building them) and once for the names of the others,
+/// kept verbatim; the same for each thread. Cost stays linear in the text: no generic tree.
+/// A process that cannot be read is left out with a warning; the others are kept.
+fn read_processes(raw: &RawValue, warnings: &mut Vec<String>) -> serde_json::Result<Vec<Process>> {
+    let by_pid: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
+    let process_fields = serde_fields::<Process>();
+    let thread_fields = serde_fields::<Thread>();
+    let mut out = Vec::with_capacity(by_pid.len());
+    for (pid, raw) in by_pid {
+        match read_process(raw, process_fields, thread_fields) {
+            Ok(p) => out.push(p),
+            Err(e) => warnings.push(format!("processByPid {pid:?} could not be read: {e}")),
+        }
+    }
+    Ok(out)
+}
+
+fn read_process(
+    raw: &RawValue,
+    process_fields: &[&str],
+    thread_fields: &[&str],
+) -> serde_json::Result<Process> {
+    {
+        let mut p: Process = serde_json::from_str(raw.get())?;
+        let members: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
+        for (k, v) in &members {
+            if k == "threadById" {
+                let threads: BTreeMap<String, &RawValue> = serde_json::from_str(v.get())?;
+                for t in threads.into_values() {
+                    attach_unknown_thread_keys(&mut p, t, thread_fields)?;
+                }
+            } else if !process_fields.contains(&k.as_str()) {
+                if let Some(v) = RawJson::new(v) {
+                    p.other.insert(k.clone(), v);
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+fn attach_unknown_thread_keys(
+    p: &mut Process,
+    raw: &RawValue,
+    known: &[&str],
+) -> serde_json::Result<()> {
+    let members: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
+    let unknown: Vec<(&String, &&RawValue)> = members
+        .iter()
+        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let id: u64 = match members.get("id") {
+        Some(v) => serde_json::from_str(v.get()).unwrap_or_default(),
+        None => 0,
+    };
+    if let Ok(i) = p.threads.binary_search_by_key(&id, |t| t.id) {
+        for (k, v) in unknown {
+            if let Some(v) = RawJson::new(v) {
+                p.threads[i].other.insert(k.clone(), v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The keys a derived `Deserialize` of `T` reads: the field list serde hands to
+/// `deserialize_struct`, caught by a deserializer that answers nothing else.
+fn serde_fields<'de, T: serde::Deserialize<'de>>() -> &'static [&'static str] {
+    use serde::de::{self, Visitor};
+
+    #[derive(Debug)]
+    struct Fields(&'static [&'static str]);
+    impl std::fmt::Display for Fields {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("field probe")
+        }
+    }
+    impl std::error::Error for Fields {}
+    impl de::Error for Fields {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Fields(&[])
+        }
+    }
+    struct Probe;
+    impl<'de> de::Deserializer<'de> for Probe {
+        type Error = Fields;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Fields> {
+            Err(Fields(&[]))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Fields> {
+            Err(Fields(fields))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+            byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+            identifier ignored_any
+        }
+    }
+    match T::deserialize(Probe) {
+        Err(Fields(f)) => f,
+        Ok(_) => &[],
     }
 }

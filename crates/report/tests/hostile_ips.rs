@@ -179,3 +179,78 @@ fn report_printed_through_raw_json_is_the_generic_value() {
     let deep = format!("{}{}", "[".repeat(2000), "]".repeat(2000));
     assert!(kpanic_report::RawJson::from_json_text(deep).is_none());
 }
+
+/// A full panic whose stackshot holds unknown keys with millions of tiny objects, in a process
+/// and in a thread: they are kept verbatim where they were, without a generic tree, and the
+/// known fields read the same.
+#[test]
+fn stackshot_unknown_keys_are_kept_as_text() {
+    let array = amplify_array(150_000);
+    let process = |extra: &str, thread_extra: &str| {
+        format!(
+            "\"processByPid\":{{\"0\":{{\"pid\":0,\"procname\":\"kernel_task\",{extra}\
+             \"threadById\":{{\"7\":{{\"id\":7,\"state\":[\"TH_WAIT\"],{thread_extra}\
+             \"kernelFrames\":[[1,16]]}}}}}}}},\
+             \"binaryImages\":[[\"00000000-0000-0000-0000-000000000000\",0,\"A\"],\
+             [\"11111111-1111-1111-1111-111111111111\",4096,\"T\"]]"
+        )
+    };
+    let big = format!(
+        "{HEADER}{{{PANIC},{}}}",
+        process(
+            &format!("\"portlabels\":{array},"),
+            &format!("\"futureThreadKey\":{array},")
+        )
+    );
+    let control = format!("{HEADER}{{{PANIC},{}}}", process("", ""));
+    let r = parse(big.as_bytes()).unwrap();
+    let sd = r.spindump.as_ref().expect("stackshot read");
+    assert!(!sd.processes.is_empty(), "{:?}", r.warnings);
+    let p = &sd.processes[0];
+    assert_eq!(p.name, "kernel_task");
+    assert_eq!(p.other.get("portlabels").map(|v| v.get()), Some(&*array));
+    let t = &p.threads[0];
+    assert_eq!((t.id, t.kernel_frames.len()), (7, 1));
+    assert_eq!(
+        t.other.get("futureThreadKey").map(|v| v.get()),
+        Some(&*array)
+    );
+
+    // Known fields: the same as without the unknown keys.
+    let c = parse(control.as_bytes()).unwrap();
+    let mut a = serde_json::to_value(&r).unwrap();
+    let b = serde_json::to_value(&c).unwrap();
+    let proc0 = &mut a["spindump"]["processes"][0];
+    assert!(proc0
+        .as_object_mut()
+        .unwrap()
+        .remove("portlabels")
+        .is_some());
+    let thread0 = &mut proc0["threads"][0];
+    assert!(thread0
+        .as_object_mut()
+        .unwrap()
+        .remove("futureThreadKey")
+        .is_some());
+    assert_eq!(a, b);
+}
+
+/// One process that cannot be read costs that process, not the whole stackshot.
+#[test]
+fn one_unreadable_process_is_left_out_with_a_warning() {
+    let body = "\"processByPid\":{\"0\":{\"pid\":0,\"procname\":\"kernel_task\",\
+        \"threadById\":{\"7\":{\"id\":7,\"userTime\":[1]}}},\
+        \"1\":{\"pid\":1,\"procname\":\"launchd\"}},\
+        \"binaryImages\":[[\"00000000-0000-0000-0000-000000000000\",0,\"A\"]]";
+    let r = parse(format!("{HEADER}{{{PANIC},{body}}}").as_bytes()).unwrap();
+    let sd = r.spindump.as_ref().expect("stackshot read");
+    let names: Vec<&str> = sd.processes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["launchd"]);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("processByPid \"0\" could not be read")),
+        "{:?}",
+        r.warnings
+    );
+}

@@ -59,6 +59,14 @@ impl Serialize for RawJson {
 }
 
 /// Any JSON value.
+/// Only from `serde_json` (the value is borrowed from its input as text).
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        RawJson::new(&raw).ok_or_else(|| de::Error::custom("not a JSON value kpanic can keep"))
+    }
+}
+
 impl JsonSchema for RawJson {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "RawJson".into()

@@ -4,11 +4,11 @@
 //! Field names follow the JSON on input (camelCase) and this crate's snake_case on output.
 //! Addresses in frames are unslid: `binaryImages[idx].base + offset`.
 
+use crate::model::RawJson;
 use crate::{UnslidAddr, Uuid};
 use kpanic_common::Hex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -156,7 +156,7 @@ pub struct Process {
         rename(deserialize = "turnstileInfo"),
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub turnstile_info: Vec<Value>,
+    pub turnstile_info: Vec<RawJson>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
     #[serde(
@@ -263,9 +263,11 @@ pub struct Process {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub donating_pids: Vec<i64>,
-    /// Keys not modelled above, verbatim (`portlabels`, `jitStartAddress`, …).
-    #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
+    /// Keys not modelled above, verbatim (`portlabels`, `jitStartAddress`, …). Read apart from
+    /// the known keys (`crate::full`): a derived reader would buffer the whole process as a
+    /// generic tree first.
+    #[serde(flatten, skip_deserializing)]
+    pub other: BTreeMap<String, RawJson>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -383,9 +385,9 @@ pub struct Thread {
         skip_serializing_if = "Option::is_none"
     )]
     pub exclave_scid: Option<String>,
-    /// Keys not modelled above, verbatim.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
+    /// Keys not modelled above, verbatim (read like [`Process::other`]).
+    #[serde(flatten, skip_deserializing)]
+    pub other: BTreeMap<String, RawJson>,
 }
 
 /// `threadById` is an object keyed by thread id; a sorted list is easier to use.
