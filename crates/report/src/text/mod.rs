@@ -27,7 +27,12 @@ pub(crate) fn parse_text_file(text: &str) -> Result<PanicReport, ParseError> {
     parse_panic_text(&mut r, false);
     if !has_panic_content(&r) {
         return Err(ParseError::NotAPanic {
-            reason: "no panic( line, backtrace, kext list or panic header field found".into(),
+            reason: "found none of what a panic log holds: a `panic(cpu …)` line, a \
+                     `\"panicString\" :` value, backtrace frames (`lr: 0x… fp: 0x…` or \
+                     `0x… : 0x…` under `Backtrace (CPU n)`), `Kernel Extensions in backtrace`, \
+                     a `loaded kexts:` list, or panic header fields (`Debugger message`, \
+                     `Kernel version`, `Paniclog version`, `Kernel UUID`)"
+                .into(),
         });
     }
     Ok(r)
@@ -58,6 +63,8 @@ fn has_panic_content(r: &PanicReport) -> bool {
         || r.system.paniclog_version.is_some()
         || r.system.kernel_uuid.is_some()
         || r.debugger_message.is_some()
+        || r.system.kernel_version.is_some()
+        || r.loaded_kexts.as_ref().is_some_and(|k| !k.kexts.is_empty())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -294,12 +301,19 @@ impl<'l> Parser<'_, 'l> {
         if let Some(used) = self.in_mode(t, i) {
             return Some(used);
         }
+        let in_kext_list = self.mode == Mode::LoadedKexts;
         self.mode = Mode::None;
         if let Some(frame) = self.frame_line(t, i) {
             self.backtrace().frames.push(frame);
             return Some(1);
         }
-        self.labels(t, i)
+        let used = self.labels(t, i);
+        if used.is_none() && in_kext_list && !t.starts_with("panic(") {
+            // One line that does not fit (a note, a damaged line) never ends the list: it is
+            // kept as unparsed and the list goes on. Only a known label ends it.
+            self.mode = Mode::LoadedKexts;
+        }
+        used
     }
 
     /// Continue a multi-line section; `None` ends it.
