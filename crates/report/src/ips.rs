@@ -100,7 +100,7 @@ fn decode_pasted_string(body: &str) -> (String, bool) {
         let line = line.trim_end_matches('\r');
         // An author's elision (`...`) on its own line is a line, not a wrap.
         let elision = !line.trim().is_empty() && line.trim().chars().all(|c| c == '.' || c == '…');
-        if i > 0 && elision {
+        if i > 0 && (elision || line.trim().is_empty()) {
             joined.push('\n');
         } else if i > 0 && !joined.ends_with(['/', '-']) && !joined.ends_with("\\n") {
             joined.push(' ');
