@@ -21,6 +21,7 @@ pub(crate) fn normalise(input: &str) -> Option<Repaired> {
     strip_syslog(&mut lines, &mut warnings);
     strip_indent(&mut lines, &mut warnings);
     undouble_blank_lines(&mut lines, &mut warnings);
+    unescape_markdown(&mut lines, &mut warnings);
     repair_cut_panic_line(&mut lines, &mut warnings);
     let ocr = repair_ocr_hex(&mut lines);
     if ocr > 0 {
@@ -215,6 +216,21 @@ fn undouble_blank_lines(lines: &mut Vec<String>, warnings: &mut Vec<String>) {
     }
     *lines = out;
     warnings.push("a blank line followed every line (PDF or slide extraction): removed".into());
+}
+
+/// Markdown source pasted as text: `RELEASE\_I386`, `\_\_ZN9IOService`. A panic never
+/// prints a backslash before `_`.
+fn unescape_markdown(lines: &mut [String], warnings: &mut Vec<String>) {
+    let mut n = 0;
+    for l in lines.iter_mut() {
+        if l.contains("\\_") {
+            n += l.matches("\\_").count();
+            *l = l.replace("\\_", "_");
+        }
+    }
+    if n > 0 {
+        warnings.push(format!("{n} Markdown escapes (`\\_`) were removed"));
+    }
 }
 
 /// `anic(cpu 8 caller …`: the selection lost the first letters of the panic line.

@@ -239,3 +239,95 @@ fn refused_only_without_a_panic_and_says_what_was_looked_for() {
         assert!(reason.contains(looked_for), "{reason}");
     }
 }
+
+/// A 2007 blog post (Mac OS X 10.4.9, i386 kernel) quoted the panic in Markdown, with the
+/// two-space line breaks and the `\_` escape Markdown source carries.
+const TIGER_I386_QUOTED: &str = "\
+> panic(cpu 0 caller 0x001A429B): Unresolved kernel trap (CPU 0, Type 14=page fault), registers:  
+> CR0: 0x8001003b, CR2: 0xaedac033, CR3: 0x00dd0000, CR4: 0x000006e0  
+> EAX: 0xaedac003, EBX: 0x80000003, ECX: 0x38911578, EDX: 0x09b5d3f0  
+> CR2: 0xaedac033, EBP: 0x1401bd28, ESI: 0x389093f0, EDI: 0x1249b308  
+> EFL: 0x00010202, EIP: 0x00a09c84, CS: 0x00000008, DS: 0x00000010
+> 
+> Backtrace, Format - Frame : Return Address (4 potential args on stack)  
+> 0x1401bae8 : 0x128d08 (0x3cb134 0x1401bb0c 0x131de5 0x0)  
+> 0x1401bb28 : 0x1a429b (0x3d0e4c 0x0 0xe 0x3d0670)  
+> 0x1401bc38 : 0x19ada4 (0x1401bc50 0x25ad0e00 0x1 0x1)  
+> 0x1401bd28 : 0x9e37f4 (0x125cd004 0x389093f0 0x9b5d3f0 0xaedac003)  
+> 0x1401bf08 : 0x39a463 (0x1249b308 0x29bd800 0x1 0x26a6cec)  
+> 0x1401bf58 : 0x399635 (0x29bd800 0x135eb4 0x0 0x26a6cec)  
+> 0x1401bf88 : 0x39936b (0x29c8840 0x0 0xac1007 0x0)  
+> 0x1401bfc8 : 0x19ac1c (0x29c8840 0x0 0x10 0x0) Backtrace terminated-invalid frame pointer 0x0  
+> Kernel loadable modules in backtrace (with dependencies):  
+> com.apple.driver.AirPortAtheros(211.2)@0x9b5000  
+> dependency: com.apple.iokit.IONetworkingFamily(1.5.1)@0x6bf000  
+> dependency: com.apple.iokit.IOPCIFamily(2.2)@0x582000  
+> dependency: com.apple.iokit.IO80211Family(140.4)@0x999000
+> 
+> Kernel version:  
+> Darwin Kernel Version 8.9.1: Thu Feb 22 20:55:00 PST 2007; root:xnu-792.18.15~1/RELEASE\\_I386
+";
+
+/// A 2009 forum post (Mac OS X 10.6.2, i386 kernel): "Debugger called", "Kernel Version".
+const SNOW_LEOPARD_I386: &str = "\
+panic(cpu 0 caller 0x2ad0d5): \"Incompatible boot args version 1 revision 4\\n\"@/SourceCache/xnu/xnu-1486.2.11/osfmk/i386/AT386/model_dep.c:542
+Debugger called: <panic>
+Backtrace (CPU 0), Frame : Return Address (4 potential args on stack)
+0x10be78 : 0x21b2bd (0x5cf868 0x10beac 0x223719 0x0)
+0x10bec8 : 0x2ad0d5 (0x592af4 0x1 0x4 0x82e66000)
+0x10bf38 : 0x61bf4d (0x5879eb 0x8221a8 0x4 0x61bb6f)
+0x10bf68 : 0x2ad609 (0x592cef 0x10bf8c 0x4 0x61c483)
+0x10bf98 : 0x297739 (0x1 0x209e488 0x4 0x209e488)
+0x10bfe8 : 0x29e93b (0x209e488 0x0 0x29e911 0xcb000008)
+
+BSD process name corresponding to current thread: Unknown
+
+Mac OS version:
+Not yet set
+
+Kernel Version:
+Darwin Kernel Version 10.2.0: Tue Nov 3 10:37:10 PST 2009; root:xnu-1486.2.11~1/RELEASE_I386
+
+System uptime in nanoseconds: 0
+";
+
+#[test]
+fn very_old_intel_layouts() {
+    let r = parse_str(TIGER_I386_QUOTED);
+    let p = r.panic.as_ref().unwrap();
+    assert_eq!(p.caller, Some(RuntimeAddr(0x1a429b)));
+    assert_eq!(frames(&r), 8);
+    assert_eq!(
+        r.backtrace.as_ref().unwrap().frames[7].address,
+        RuntimeAddr(0x19ac1c)
+    );
+    assert_eq!(r.registers.len(), 16);
+    assert!(r.registers.iter().any(|x| x.name == "EIP"));
+    let k = &r.kexts_in_backtrace[0];
+    assert_eq!(k.kext.bundle_id, "com.apple.driver.AirPortAtheros");
+    assert_eq!(k.dependencies.len(), 3);
+    let v = r.system.kernel_variant.as_ref().unwrap();
+    assert_eq!((v.arch.as_str(), v.kind.as_str()), ("i386", "release"));
+    assert_eq!(r.arch, None, "an i386 kernel is not x86_64");
+    assert!(warned(&r, "quoted with `>`"));
+    assert!(warned(&r, "Markdown escapes"));
+
+    let r = parse_str(SNOW_LEOPARD_I386);
+    assert_eq!(frames(&r), 6);
+    assert_eq!(r.debugger_message.as_deref(), Some("<panic>"));
+    assert!(r
+        .system
+        .kernel_version
+        .as_deref()
+        .is_some_and(|k| k.ends_with("RELEASE_I386")));
+    assert!(r.unparsed.is_empty(), "{:?}", r.unparsed);
+}
+
+#[test]
+fn old_ios_lower_case_panicked_thread() {
+    // Paniclog 5 (iOS 9) prints "panicked thread:" in lower case.
+    let r = load("ios-text-instrabort-ios9-paniclog5-01.txt");
+    let t = r.panicked_thread.as_ref().unwrap();
+    assert_eq!(t.address.map(|a| a.0), Some(0xffffff811f2f9000));
+    assert!(r.unparsed.is_empty());
+}
