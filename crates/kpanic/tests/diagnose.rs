@@ -343,6 +343,63 @@ const CASES: &[Case] = &[
         .class(PanicClass::WatchdogdTimeout)
         .findings(&["blocked_lock_owner"])
         .title_has(&["94 s"]),
+    // The newer corpus logs (pastes, fragments, OCR, old layouts): these rows pin the class
+    // each gets today; what their diagnosis should be is another part of the work.
+    Case::file("arm64-ips-coproc-dataabort-anon-FRAGMENT-01.txt")
+        .class(PanicClass::CoprocessorPanic),
+    Case::file("arm64-ips-mutex-perfmon-OCR-FRAGMENT-01.txt").class(PanicClass::LockMisuse),
+    Case::file("arm64-text-btnrst-3rdpartykext-macos26beta-01.txt")
+        .class(PanicClass::ForcedReset)
+        .suspects(&["com.bluefalconhd.Pandora"]),
+    Case::file("arm64-text-dataabort-skywalk-dext-FRAGMENT-01.txt")
+        .class(PanicClass::KernelDataAbort),
+    Case::file("arm64-text-dcp-axirderr-FRAGMENT-01.txt").class(PanicClass::DcpPanic),
+    Case::file("arm64-text-iogpu-underflow-FRAGMENT-01.txt").class(PanicClass::KernelAssertion),
+    Case::file("arm64-text-uatppl-magic-FRAGMENT-01.txt").class(PanicClass::PmapPanic),
+    Case::file("arm64-text-zonemap-exhausted-FRAGMENT-01.txt").class(PanicClass::ZoneMapExhausted),
+    Case::file("ios-ips-dataabort-clcd-ios14-PARTIAL-01.ips").class(PanicClass::KernelDataAbort),
+    Case::file("ios-ips-dataabort-iomfb-kallocfail-PARTIAL-01.ips")
+        .class(PanicClass::KernelDataAbort),
+    Case::file("ios-ips-dataabort-ipad-FRAGMENT-01.ips").class(PanicClass::KernelDataAbort),
+    Case::file("ios-ips-dataabort-unaligned-iomfb-PARTIAL-01.ips")
+        .class(PanicClass::UnalignedAbort),
+    Case::file("ios-ips-kmemalloc-OCR-FRAGMENT-01.txt").class(PanicClass::Unknown),
+    Case::file("ios-ips-pmap-ppl-FRAGMENT-01.ips").class(PanicClass::PmapPanic),
+    Case::file("ios-ips-zone-uaf-kextkalloc80-PARTIAL-01.ips").class(PanicClass::ZoneUseAfterFree),
+    Case::file("ios-text-dataabort-pacptr-corellium-PARTIAL-01.txt")
+        .class(PanicClass::KernelDataAbort),
+    Case::file("ios-text-instrabort-ios9-paniclog5-01.txt")
+        .class(PanicClass::KernelInstructionAbort),
+    Case::file("ios-text-waitq-corellium-PARTIAL-01.txt").class(PanicClass::KernelAssertion),
+    Case::file("ios-text-zone-uaf-corellium-PARTIAL-02.txt").class(PanicClass::ZoneUseAfterFree),
+    Case::file("x86-panic-nvme-timeout-amdhackintosh-01.panic").class(PanicClass::NvmeFatal),
+    Case::file("x86-text-badtailq-vfs-i210-hackintosh-01.txt").class(PanicClass::Unknown),
+    Case::file("x86-text-destroyedmutex-yosemite-01.txt").class(PanicClass::LockMisuse),
+    Case::file("x86-text-gpf-ioaccel-0x41-CRLF-PARTIAL-01.txt").class(PanicClass::IntelKextTrap),
+    Case::file("x86-text-gpu-amd-displaymodechange-01.txt").class(PanicClass::KernelAssertion),
+    Case::file("x86-text-igpu-failedtowakeME-kbl-01.txt")
+        .class(PanicClass::KernelAssertion)
+        .suspects(&[
+            "com.intel.kext.intelhaxm",
+            "org.pqrs.driver.Karabiner.VirtualHIDDevice.v060600",
+            "org.virtualbox.kext.VBoxDrv",
+            "org.virtualbox.kext.VBoxNetAdp",
+            "org.virtualbox.kext.VBoxNetFlt",
+            "org.virtualbox.kext.VBoxUSB",
+        ]),
+    Case::file("x86-text-kfree-notinzone-wchusb-oclp-01.txt")
+        .class(PanicClass::ZoneCorruption)
+        .suspects(&["wch.usb.usb"]),
+    Case::file("x86-text-nvrm-readerror-mbp62-PARTIAL-01.txt").class(PanicClass::GpuPanic),
+    Case::file("x86-text-pagefault-intelhd4000-yosemite-01.txt").class(PanicClass::IntelPageFault),
+    Case::file("x86-text-pagefault-null-osunserialize-vmware-PARTIAL-01.txt")
+        .class(PanicClass::IntelPageFault),
+    Case::file("x86-text-setpowerstate-timeout-intelfb-PARTIAL-01.txt")
+        .class(PanicClass::KernelAssertion),
+    Case::file("x86-text-vmpage-compressor-iohid-PARTIAL-01.txt").class(PanicClass::VmMapFailure),
+    Case::file("x86-text-zone-freed-modified-kalloc4096-FRAGMENT-01.txt")
+        .class(PanicClass::Unknown),
+    Case::file("x86-text-zonerequire-qemukvm-sonoma-01.txt").class(PanicClass::ZoneCorruption),
 ];
 
 #[test]

@@ -3,7 +3,9 @@
 //! the panic string, with a warning.
 
 use crate::full::parse_spindump;
-use crate::lenient_json::{find_scalar_value, find_string_value};
+use crate::lenient_json::{
+    decode_string_body, find_scalar_value, find_string_body, find_string_value,
+};
 use crate::model::{Format, IpsBody, IpsHeader, IpsInfo, MemoryStatus, PanicReport, RawJson};
 use crate::text::{parse_panic_text, stackshot_status};
 use crate::ParseError;
@@ -31,7 +33,104 @@ pub(crate) fn parse_ips(input: &str) -> Result<PanicReport, ParseError> {
     let input = input.trim_start();
     let mut warnings = Vec::new();
     let (header, body_text) = split_header(input, &mut warnings);
+    parse_body(header, body_text, warnings)
+}
 
+/// Does pasted text hold the key/value lines of an `.ips` body (without its header line or
+/// braces) with the panic string among them? `"panicString" : "panic(cpu …\n…"`.
+pub(crate) fn looks_like_headless_body(text: &str) -> bool {
+    let has_panic_key = PANIC_KEYS
+        .iter()
+        .any(|k| find_string_value(text, k).is_some());
+    has_panic_key || panic_value_under_any_key(text).is_some()
+}
+
+/// An `.ips` body pasted without its header line or its braces, or cut in the middle: the
+/// values are read leniently.
+pub(crate) fn parse_headless_body(text: &str) -> Result<PanicReport, ParseError> {
+    let warnings = vec![
+        "the text is the inside of an `.ips` body (no header line, no braces): values were read leniently"
+            .to_string(),
+    ];
+    parse_body(IpsHeader::default(), text, warnings)
+}
+
+/// A string value that starts with `panic(`, whatever its key (OCR can damage a key:
+/// `"pbanicString"`): (key, value, complete).
+fn panic_value_under_any_key(text: &str) -> Option<(String, String, bool)> {
+    let mut from = 0;
+    while let Some(pos) = text.get(from..)?.find("\"panic(") {
+        let at = from + pos;
+        from = at + 1;
+        let before = text[..at].trim_end();
+        let Some(before) = before.strip_suffix(':') else {
+            continue;
+        };
+        let before = before.trim_end();
+        let Some(key_end) = before.strip_suffix('"') else {
+            continue;
+        };
+        let Some(open) = key_end.rfind('"') else {
+            continue;
+        };
+        let key = &key_end[open + 1..];
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            continue;
+        }
+        let (v, complete) = decode_pasted_string(&text[at + 1..]);
+        return Some((key.to_string(), v, complete));
+    }
+    None
+}
+
+/// Decode a string body that may have been wrapped by a paste: when the value has `\n`
+/// escapes, its raw line breaks are wraps of long lines (PDF, OCR, a narrow editor) and are
+/// joined; otherwise they are the panic's own lines, unescaped by whoever pasted it.
+fn decode_pasted_string(body: &str) -> (String, bool) {
+    let (v, complete) = decode_string_body(body);
+    if !v.contains('\n') {
+        return (v, complete);
+    }
+    let raw_value = &body[..string_end(body).unwrap_or(body.len())];
+    if !(raw_value.contains("\\n") && raw_value.contains('\n')) {
+        return (v, complete);
+    }
+    let mut joined = String::with_capacity(raw_value.len());
+    for (i, line) in raw_value.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
+        // An author's elision (`...`) on its own line is a line, not a wrap.
+        let elision = !line.trim().is_empty() && line.trim().chars().all(|c| c == '.' || c == '…');
+        if i > 0 && (elision || line.trim().is_empty()) {
+            joined.push('\n');
+        } else if i > 0 && !joined.ends_with(['/', '-']) && !joined.ends_with("\\n") {
+            joined.push(' ');
+        }
+        joined.push_str(if i > 0 { line.trim_start() } else { line });
+    }
+    // `joined` has no closing quote: the decoder reads to its end.
+    let (v, _) = decode_string_body(&joined);
+    (v, complete)
+}
+
+/// The byte index of the closing quote of a JSON string body, if any.
+fn string_end(body: &str) -> Option<usize> {
+    let b = body.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn parse_body(
+    header: IpsHeader,
+    body_text: &str,
+    mut warnings: Vec<String>,
+) -> Result<PanicReport, ParseError> {
     let mut info = IpsInfo {
         header,
         body_complete: true,
@@ -339,7 +438,7 @@ fn lenient_body(
     b.other_string = s("otherString");
     let macos = find_string_value(body_text, "macOSPanicString").map(|v| v.0);
     for key in panic_key_order(macos.as_deref()) {
-        if let Some((v, complete)) = find_string_value(body_text, key) {
+        if let Some((v, complete)) = find_string_body(body_text, key).map(decode_pasted_string) {
             if v.trim().is_empty() || v == "not yet set" {
                 if key == "macOSPanicString" {
                     b.macos_panic_string = Some(v);
@@ -354,6 +453,20 @@ fn lenient_body(
             info.panic_string_key = Some(key.to_string());
             *panic_text = Some(v);
             break;
+        }
+    }
+    if panic_text.is_none() {
+        if let Some((key, v, complete)) = panic_value_under_any_key(body_text) {
+            warnings.push(format!(
+                "the panic string was found under an unknown key `{key}` (damaged in the paste?)"
+            ));
+            if !complete {
+                warnings.push(format!(
+                    "the `{key}` string is cut (no closing quote): the panic text is partial"
+                ));
+            }
+            info.panic_string_key = Some(key);
+            *panic_text = Some(v);
         }
     }
     if body_text.contains("\"processByPid\"") {

@@ -5,11 +5,16 @@ use crate::model::{KextEvent, KextEventKind, KextRef, LoadedKext};
 use crate::{RuntimeAddr, Uuid};
 use kpanic_common::{parse_0x, Hex};
 
-/// Expand the abbreviations of 10.15 panic kext lists (xnu `OSKext` panic-list compaction):
-/// a leading `>` = `com.apple.driver.`, `|` = `com.apple.iokit.`, `$` = `com.apple.security.`,
-/// `@` = `com.apple.`; anywhere, `!A` Apple, `!B` Bluetooth, `!C` Controller, `!F` Family,
-/// `!I` Intel, `!S` Storage, `!U` USB. Returns `None` when `id` has no abbreviation.
+/// Expand the abbreviations of 10.15 panic kext lists (xnu `libkern/kext_panic_report.h`,
+/// applied by `OSKext`'s panic-list compaction): a leading `>` = `com.apple.driver.`,
+/// `|` = `com.apple.iokit.`, `$` = `com.apple.security.`, `@` = `com.apple.`; anywhere,
+/// `!U` AppleUSB, `!A` Apple, `!F` Family, `!S` Storage, `!C` Controller, `!B` Bluetooth,
+/// `!I` Intel. Returns `None` when `id` has no abbreviation.
+///
+/// xnu substitutes one prefix only, so `>` followed by another prefix mark (`>@`, `>|`, `>$`)
+/// is a Markdown quote in front of an abbreviated id: the `>` is dropped.
 pub fn expand_kext_abbreviations(id: &str) -> Option<String> {
+    let id = strip_markdown_quote(id);
     let (prefix, rest) = match id.chars().next()? {
         '>' => ("com.apple.driver.", &id[1..]),
         '|' => ("com.apple.iokit.", &id[1..]),
@@ -35,7 +40,7 @@ pub fn expand_kext_abbreviations(id: &str) -> Option<String> {
             Some('F') => "Family",
             Some('I') => "Intel",
             Some('S') => "Storage",
-            Some('U') => "USB",
+            Some('U') => "AppleUSB",
             _ => {
                 out.push(c);
                 continue;
@@ -45,6 +50,14 @@ pub fn expand_kext_abbreviations(id: &str) -> Option<String> {
         out.push_str(word);
     }
     Some(out)
+}
+
+/// `>@x`, `>|x`, `>$x`, `>>x` → `@x`, `|x`, `$x`, `>x`: a Markdown quote glued to an id.
+fn strip_markdown_quote(id: &str) -> &str {
+    match id.strip_prefix('>') {
+        Some(rest) if rest.starts_with(['>', '@', '|', '$']) => rest,
+        _ => id,
+    }
 }
 
 pub(crate) use kpanic_common::bundle::is_third_party;
@@ -123,7 +136,7 @@ pub(crate) fn parse_kext_event(line: &str, index: usize) -> Option<KextEvent> {
     };
     let mut words = idver.split_whitespace();
     let raw_id = words.next()?;
-    let version = words.next().map(str::to_string);
+    let version = Some(words.collect::<Vec<_>>().join(" ")).filter(|v| !v.is_empty());
     let bundle_id = expand_kext_abbreviations(raw_id).unwrap_or_else(|| raw_id.to_string());
     let (mut address, mut size) = (None, None);
     if let Some(addr) = addr {
@@ -148,26 +161,41 @@ pub(crate) fn parse_kext_event(line: &str, index: usize) -> Option<KextEvent> {
     })
 }
 
-/// One line of the `loaded kexts:` list: `<id><TAB or spaces><version>`. Lines that carry a
-/// Markdown quote (`> com.apple…`) are accepted too.
+/// One line of the `loaded kexts:` list: `<id><TAB or spaces><version>`. The version may have
+/// several words (`14.0.1 45154`; old Intel lists append ` - last loaded <mach time>`, which is
+/// dropped). Lines that carry a Markdown quote (`> com.apple…`, `>@kec.pthread`) are accepted
+/// too.
 pub(crate) fn parse_loaded_kext(line: &str, index: usize) -> Option<LoadedKext> {
     let mut t = line.trim();
     // A Markdown quote is "> " followed by the id; the 10.15 abbreviation ">" has no space.
-    if let Some(r) = t.strip_prefix("> ") {
+    while let Some(r) = t.strip_prefix("> ") {
         t = r.trim_start();
     }
-    let mut words = t.split_whitespace();
-    let id = words.next()?;
-    let version = words.next()?;
-    if words.next().is_some() {
-        return None;
+    let (id, rest) = t.split_once(char::is_whitespace)?;
+    let id = strip_markdown_quote(id);
+    let mut rest = rest.trim();
+    if let Some((before, after)) = rest.split_once(" - last loaded") {
+        if after.trim().bytes().all(|b| b.is_ascii_digit()) {
+            rest = before.trim_end();
+        }
     }
-    let looks_like_id = id.contains('.') || id.starts_with(['>', '|', '$', '@']);
-    let looks_like_version = version
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphanumeric());
-    if !looks_like_id || !looks_like_version || id.ends_with(':') || id.starts_with("0x") {
+    let words: Vec<&str> = rest.split_whitespace().collect();
+    let looks_like_id = (id.contains('.') || id.starts_with(['>', '|', '$', '@']))
+        && !id.ends_with(':')
+        && !id.starts_with("0x")
+        && !id.contains(['(', ')', ',', '[', '*']);
+    // Versions are CFBundleVersion strings: digits, dots, letters; at most a few words.
+    let version_word = |w: &str| {
+        w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'+'))
+    };
+    let looks_like_version = words
+        .first()
+        .and_then(|w| w.chars().next())
+        .is_some_and(|c| c.is_ascii_alphanumeric())
+        && words.len() <= 3
+        && words.iter().all(|w| version_word(w));
+    if !looks_like_id || !looks_like_version {
         return None;
     }
     let expanded = expand_kext_abbreviations(id);
@@ -176,7 +204,7 @@ pub(crate) fn parse_loaded_kext(line: &str, index: usize) -> Option<LoadedKext> 
         third_party: is_third_party(&bundle_id),
         abbreviated: expanded.map(|_| id.to_string()),
         bundle_id,
-        version: version.to_string(),
+        version: words.join(" "),
         line: index,
     })
 }
@@ -195,7 +223,7 @@ mod tests {
         assert_eq!(e("|IO!B!F"), "com.apple.iokit.IOBluetoothFamily");
         assert_eq!(
             e(">usb.!UHostCompositeDevice"),
-            "com.apple.driver.usb.USBHostCompositeDevice"
+            "com.apple.driver.usb.AppleUSBHostCompositeDevice"
         );
         assert_eq!(
             e("as.acidanthera.mieze.!IMausi"),

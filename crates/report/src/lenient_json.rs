@@ -4,6 +4,11 @@
 /// The first string value of `"key"` (as an object key: followed by `:`), decoded.
 /// Returns `(value, complete)`; `complete` is false when the input ends before the closing quote.
 pub(crate) fn find_string_value(text: &str, key: &str) -> Option<(String, bool)> {
+    find_string_body(text, key).map(decode_string_body)
+}
+
+/// The raw text after the opening quote of the first string value of `"key"`.
+pub(crate) fn find_string_body<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     let needle = format!("\"{key}\"");
     let mut from = 0;
     while let Some(pos) = text.get(from..)?.find(&needle) {
@@ -12,7 +17,7 @@ pub(crate) fn find_string_value(text: &str, key: &str) -> Option<(String, bool)>
         if let Some(rest) = rest.strip_prefix(':') {
             let rest = rest.trim_start();
             if let Some(body) = rest.strip_prefix('"') {
-                return Some(decode_string_body(body));
+                return Some(body);
             }
             return None;
         }

@@ -18,6 +18,7 @@ mod ips;
 mod kexts;
 mod lenient_json;
 pub mod model;
+mod paste;
 pub mod summary;
 mod text;
 
@@ -29,11 +30,50 @@ pub use model::*;
 use std::path::Path;
 
 /// Parse a panic in any supported format; the format is detected from the bytes.
+///
+/// Pasted text is repaired first (quoting, indents, syslog prefixes, doubled blank lines,
+/// typography, OCR damage in hex numbers; see `paste.rs`), with one warning per repair. JSON
+/// that parses is never touched; JSON that had to be read leniently is read again repaired
+/// when that helps.
 pub fn parse(bytes: &[u8]) -> Result<PanicReport, ParseError> {
     let input = detect::decode(bytes)?;
-    match detect::container(&input) {
-        detect::Container::Json => ips::parse_ips(&input),
-        detect::Container::Text => text::parse_text_file(&input),
+    if let detect::Container::Json = detect::container(&input) {
+        let first = ips::parse_ips(&input);
+        let lenient = match &first {
+            Ok(r) => r.ips.as_ref().is_some_and(|i| !i.body_complete),
+            Err(_) => true,
+        };
+        if !lenient {
+            return first;
+        }
+        return match paste::normalise(&input) {
+            Some(p) => match parse_repaired(&p.text) {
+                Ok(mut r) => {
+                    r.warnings.splice(0..0, p.warnings);
+                    Ok(r)
+                }
+                Err(_) => first,
+            },
+            None => first,
+        };
+    }
+    match paste::normalise(&input) {
+        Some(p) => {
+            let mut r = parse_repaired(&p.text)?;
+            r.warnings.splice(0..0, p.warnings);
+            Ok(r)
+        }
+        None => parse_repaired(&input),
+    }
+}
+
+fn parse_repaired(text: &str) -> Result<PanicReport, ParseError> {
+    match detect::container(text) {
+        detect::Container::Json => ips::parse_ips(text),
+        detect::Container::Text if ips::looks_like_headless_body(text) => {
+            ips::parse_headless_body(text)
+        }
+        detect::Container::Text => text::parse_text_file(text),
     }
 }
 

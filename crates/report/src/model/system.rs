@@ -124,6 +124,11 @@ impl KernelVariant {
             ("arm64", soc.strip_prefix('_').filter(|s| !s.is_empty()))
         } else if rest.starts_with("X86_64") {
             ("x86_64", None)
+        } else if rest.starts_with("I386") {
+            ("i386", None)
+        } else if let Some(soc) = rest.strip_prefix("ARM") {
+            // 32-bit iOS kernels: RELEASE_ARM_S5L8940X.
+            ("arm", soc.strip_prefix('_').filter(|s| !s.is_empty()))
         } else {
             return None;
         };

@@ -6,7 +6,13 @@ use crate::RuntimeAddr;
 use kpanic_common::{parse_0x, Hex};
 
 pub(crate) fn is_register_name(n: &str) -> bool {
-    matches!(n, "fp" | "lr" | "sp" | "pc" | "cpsr" | "esr" | "far")
+    // armv7 (32-bit) dumps r0..r12 and fsr instead of x0..x28 and esr.
+    matches!(
+        n,
+        "fp" | "lr" | "sp" | "pc" | "cpsr" | "esr" | "far" | "fsr"
+    ) || n
+        .strip_prefix('r')
+        .is_some_and(|d| !d.is_empty() && d.len() <= 2 && d.bytes().all(|b| b.is_ascii_digit()))
         || n.strip_prefix('x')
             .is_some_and(|d| !d.is_empty() && d.len() <= 2 && d.bytes().all(|b| b.is_ascii_digit()))
 }

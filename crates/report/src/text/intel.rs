@@ -27,6 +27,19 @@ pub(crate) fn is_register_name(n: &str) -> bool {
             | "CR2"
             | "CR3"
             | "CR4"
+            // 32-bit Intel (≤ 10.6 on i386 kernels).
+            | "EAX"
+            | "EBX"
+            | "ECX"
+            | "EDX"
+            | "ESP"
+            | "EBP"
+            | "ESI"
+            | "EDI"
+            | "EFL"
+            | "EIP"
+            | "DS"
+            | "ES"
     ) || n
         .strip_prefix('R')
         .and_then(|d| d.parse::<u32>().ok())
@@ -93,6 +106,10 @@ pub(crate) fn trap_from_message(msg: &str) -> Option<IntelTrap> {
 /// `Backtrace (CPU 8), panicked thread: 0x…, Frame : Return Address` → (cpu, thread).
 pub(crate) fn backtrace_header(line: &str) -> Option<(Option<u32>, Option<u64>)> {
     let rest = line.trim_start().strip_prefix("Backtrace")?.trim_start();
+    // ≤ 10.5: "Backtrace, Format - Frame : Return Address (4 potential args on stack)".
+    if rest.starts_with(", Format - Frame") {
+        return Some((None, None));
+    }
     let rest = rest.strip_prefix("(CPU")?;
     let (cpu, rest) = rest.split_once(')')?;
     let thread = rest
@@ -112,6 +129,16 @@ pub(crate) fn frame_line(line: &str, index: usize) -> Option<Frame> {
         None => (rest, ""),
     };
     let ret = parse_0x(ret)?;
+    // 32-bit Intel (≤ 10.6) prints the first 4 stack words after the return address,
+    // `(0x3cb134 0x1401bb0c 0x131de5 0x0)`, and the last frame may end with
+    // "Backtrace terminated-invalid frame pointer 0x0".
+    let mut sym = sym;
+    if let Some(args) = sym.strip_prefix('(') {
+        sym = args.split_once(')')?.1.trim();
+    }
+    if sym.starts_with("Backtrace terminated") {
+        sym = "";
+    }
     let symbol = if sym.is_empty() {
         None
     } else {

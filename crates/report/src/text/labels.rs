@@ -27,6 +27,8 @@ enum Store {
 /// The plain fields, in the order they are tried.
 static FIELDS: &[(&str, Store)] = &[
     ("Debugger message", Store::Text(|r| &mut r.debugger_message)),
+    // OS X 10.5–10.6 and the 32-bit layouts.
+    ("Debugger called", Store::Text(|r| &mut r.debugger_message)),
     ("Memory ID", Store::Text(|r| &mut r.system.memory_id)),
     (
         "OS release type",
@@ -43,6 +45,11 @@ static FIELDS: &[(&str, Store)] = &[
     ),
     (
         "Kernel version",
+        Store::TextOrNextLine(|r| &mut r.system.kernel_version),
+    ),
+    // OS X 10.6 capitalised it.
+    (
+        "Kernel Version",
         Store::TextOrNextLine(|r| &mut r.system.kernel_version),
     ),
     (
@@ -297,7 +304,8 @@ fn panicked_task(p: &mut Parser<'_, '_>, t: &str, i: usize) -> Option<usize> {
 }
 
 fn panicked_thread(p: &mut Parser<'_, '_>, t: &str, i: usize) -> Option<usize> {
-    let v = field(t, "Panicked thread")?;
+    // Old iOS (Paniclog ≤ 5, and the 32-bit layouts) print the label in lower case.
+    let v = field(t, "Panicked thread").or_else(|| field(t, "panicked thread"))?;
     common::panicked_thread(v, p.thread(), i);
     Some(1)
 }
@@ -318,7 +326,10 @@ fn backtracing_specified_thread(p: &mut Parser<'_, '_>, t: &str, _: usize) -> Op
 }
 
 fn kexts_in_backtrace(p: &mut Parser<'_, '_>, t: &str, _: usize) -> Option<usize> {
-    t.starts_with("Kernel Extensions in backtrace").then(|| {
+    // Before 10.6: "Kernel loadable modules in backtrace (with dependencies):".
+    (t.starts_with("Kernel Extensions in backtrace")
+        || t.starts_with("Kernel loadable modules in backtrace"))
+    .then(|| {
         p.mode = Mode::KextsInBacktrace;
         1
     })

@@ -27,7 +27,12 @@ pub(crate) fn parse_text_file(text: &str) -> Result<PanicReport, ParseError> {
     parse_panic_text(&mut r, false);
     if !has_panic_content(&r) {
         return Err(ParseError::NotAPanic {
-            reason: "no panic( line, backtrace, kext list or panic header field found".into(),
+            reason: "found none of what a panic log holds: a `panic(cpu …)` line, a \
+                     `\"panicString\" :` value, backtrace frames (`lr: 0x… fp: 0x…` or \
+                     `0x… : 0x…` under `Backtrace (CPU n)`), `Kernel Extensions in backtrace`, \
+                     a `loaded kexts:` list, or panic header fields (`Debugger message`, \
+                     `Kernel version`, `Paniclog version`, `Kernel UUID`)"
+                .into(),
         });
     }
     Ok(r)
@@ -58,6 +63,8 @@ fn has_panic_content(r: &PanicReport) -> bool {
         || r.system.paniclog_version.is_some()
         || r.system.kernel_uuid.is_some()
         || r.debugger_message.is_some()
+        || r.system.kernel_version.is_some()
+        || r.loaded_kexts.as_ref().is_some_and(|k| !k.kexts.is_empty())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -82,14 +89,21 @@ struct Parser<'r, 'l> {
 fn detect_arch(lines: &[&str]) -> Option<Arch> {
     let (mut intel, mut arm) = (0usize, 0usize);
     for (i, l) in lines.iter().enumerate() {
-        if l.contains("_X86_64") || l.contains("*** Panic Report ***") {
+        if l.contains("_X86_64") || l.contains("_I386") || l.contains("*** Panic Report ***") {
             return Some(Arch::X86_64);
         }
         if l.contains("_ARM64") {
             return Some(Arch::Arm64);
         }
+        if l.contains("RELEASE_ARM_") || l.contains("DEVELOPMENT_ARM_") {
+            return Some(Arch::Arm);
+        }
         let t = l.trim_start();
-        if t.starts_with("Backtrace (CPU") || t.contains("Kernel trap at 0x") {
+        if t.starts_with("Backtrace (CPU")
+            || t.starts_with("Backtrace, Format")
+            || t.contains("Kernel trap at 0x")
+            || t.contains("Unresolved kernel trap")
+        {
             intel += 1;
         } else if t.starts_with("lr:") || t.starts_with("Paniclog version") {
             arm += 1;
@@ -108,12 +122,14 @@ fn detect_arch(lines: &[&str]) -> Option<Arch> {
 fn is_section_start(t: &str) -> bool {
     const LABELS: &[&str] = &[
         "Debugger message",
+        "Debugger called",
         "Memory ID",
         "OS release type",
         "OS version",
         "Mac OS version",
         "macOS version",
         "Kernel version",
+        "Kernel Version",
         "Fileset Kernelcache UUID",
         "KernelCache UUID",
         "Kernel UUID",
@@ -136,9 +152,12 @@ fn is_section_start(t: &str) -> bool {
         || starts_with_words(t, "Backtrace (CPU")
         || t.starts_with("Backtracing specified thread")
         || t.starts_with("Kernel Extensions in backtrace")
+        || t.starts_with("Kernel loadable modules in backtrace")
+        || t.starts_with("Backtrace, Format - Frame")
         || t.starts_with("Process name corresponding to current thread")
         || t.starts_with("TPIDRx_ELy")
         || t.starts_with("Panicked task")
+        || t.starts_with("panicked thread:")
         || t.starts_with("last started kext")
         || t.starts_with("last loaded kext")
 }
@@ -294,12 +313,19 @@ impl<'l> Parser<'_, 'l> {
         if let Some(used) = self.in_mode(t, i) {
             return Some(used);
         }
+        let in_kext_list = self.mode == Mode::LoadedKexts;
         self.mode = Mode::None;
         if let Some(frame) = self.frame_line(t, i) {
             self.backtrace().frames.push(frame);
             return Some(1);
         }
-        self.labels(t, i)
+        let used = self.labels(t, i);
+        if used.is_none() && in_kext_list && !t.starts_with("panic(") {
+            // One line that does not fit (a note, a damaged line) never ends the list: it is
+            // kept as unparsed and the list goes on. Only a known label ends it.
+            self.mode = Mode::LoadedKexts;
+        }
+        used
     }
 
     /// Continue a multi-line section; `None` ends it.
@@ -462,6 +488,9 @@ fn finish(r: &mut PanicReport) {
         r.arch = match r.system.kernel_variant.as_ref().map(|v| v.arch.as_str()) {
             Some("x86_64") => Some(Arch::X86_64),
             Some("arm64") => Some(Arch::Arm64),
+            Some("arm") => Some(Arch::Arm),
+            // A 32-bit Intel kernel: read with the Intel rules, but it is not x86_64.
+            Some("i386") => None,
             _ => {
                 let lines: Vec<&str> = r.panic_text.lines().collect();
                 detect_arch(&lines)
