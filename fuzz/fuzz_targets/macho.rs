@@ -42,8 +42,17 @@ fn probes(slice: &MachOSlice) -> Vec<u64> {
 }
 
 fn touch(slice: &MachOSlice) {
-    let _ = (slice.arch(), slice.uuid(), slice.is_dsym(), slice.is_fileset());
-    let _ = (slice.text_vmaddr(), slice.text_exec_vmaddr(), slice.vm_range());
+    let _ = (
+        slice.arch(),
+        slice.uuid(),
+        slice.is_dsym(),
+        slice.is_fileset(),
+    );
+    let _ = (
+        slice.text_vmaddr(),
+        slice.text_exec_vmaddr(),
+        slice.vm_range(),
+    );
     for a in probes(slice) {
         let _ = slice.segment_containing(a);
         let _ = slice.entry_containing(a);

@@ -30,7 +30,11 @@ fn kdk() -> &'static SymbolLibrary {
             index: IndexOptions::off(),
             ..Default::default()
         });
-        assert!(lib.warnings().is_empty(), "example KDK: {:?}", lib.warnings());
+        assert!(
+            lib.warnings().is_empty(),
+            "example KDK: {:?}",
+            lib.warnings()
+        );
         lib
     })
 }
