@@ -3,7 +3,8 @@
 # target optimized with debug assertions and overflow checks (and AddressSanitizer, cargo-fuzz's
 # default), seeds each corpus from testdata/ and runs each target for FUZZ_SECONDS (default 25,
 # 4 targets: 100 s of fuzzing). Fails on any crash, overflow, timeout (> 10 s for one input) or
-# out-of-memory (> 2 GB); the input that failed is left in fuzz/artifacts/<target>/.
+# out-of-memory (> 2 GB); the input that failed is left in fuzz/artifacts/<target>/. A fixed
+# -seed keeps the run repeatable: CI should not fail by chance on what a longer run would find.
 #
 # cargo-fuzz passes -Z flags to rustc: on the stable toolchain that needs RUSTC_BOOTSTRAP=1,
 # set here (harmless on nightly). Needs a C++ compiler for libFuzzer (as `cc` builds it).
@@ -30,7 +31,7 @@ for t in "${targets[@]}"; do
     # One process (no -jobs/-workers): CI machines are shared.
     if ! cargo fuzz run -O -a "$t" "corpus/$t" -- \
         -dict="$dict" -max_total_time="$seconds" -max_len=262144 \
-        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1; then
+        -rss_limit_mb=2048 -timeout=10 -seed=1 -print_final_stats=1; then
         echo "fuzz-smoke: $t failed; the input is in fuzz/artifacts/$t/" >&2
         status=1
     fi
