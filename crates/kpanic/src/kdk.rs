@@ -17,13 +17,20 @@ pub const SYSTEM_KDK_DIR: &str = "/Library/Developer/KDKs";
 /// Problems with a folder given as a KDK.
 #[derive(Debug, thiserror::Error)]
 pub enum KdkError {
+    /// The folder holds no `System/Library/Kernels` and no `*.kdk` folder.
     #[error(
         "{path}: not a Kernel Debug Kit (no System/Library/Kernels inside, and no *.kdk folder)"
     )]
-    NotAKdk { path: PathBuf },
+    NotAKdk {
+        /// The folder given.
+        path: PathBuf,
+    },
+    /// A file or folder could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file or folder.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },
@@ -41,6 +48,7 @@ pub struct Kdk {
 /// A kext bundle inside a KDK (or any folder of kexts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KextBundle {
+    /// Bundle id (`CFBundleIdentifier` of its `Info.plist`).
     pub bundle_id: String,
     /// `Contents/MacOS/<executable>` (or the flat `<Name>.kext/<executable>` of iOS-style bundles).
     pub binary: PathBuf,
@@ -84,10 +92,12 @@ impl Kdk {
         }
     }
 
+    /// The KDK's folder.
     pub fn root(&self) -> &Path {
         &self.root
     }
 
+    /// The OS build it is for, from its folder name (`KDK_15.4_24E248.kdk` → `24E248`).
     pub fn build(&self) -> Option<&str> {
         self.build.as_deref()
     }

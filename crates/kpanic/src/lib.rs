@@ -8,6 +8,7 @@
 //! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID.
 //! - [`symbolicate()`]: every frame of a panic, resolved or with the reason it is not.
 //! - [`output`]: text and JSON, made from the typed results at the edge.
+#![warn(missing_docs)]
 pub mod diagnose;
 pub mod frame;
 pub mod images;

@@ -142,6 +142,7 @@ impl SymbolLibrary {
         &self.warnings
     }
 
+    /// The Kernel Debug Kits found.
     pub fn kdks(&self) -> &[Kdk] {
         &self.kdks
     }

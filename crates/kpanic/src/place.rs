@@ -19,11 +19,18 @@ pub enum ImageKey {
     Kernel,
     /// A kext named in "Kernel Extensions in backtrace".
     Kext {
+        /// Its bundle id.
         bundle_id: String,
+        /// Its UUID, when the log gives one.
         uuid: Option<Uuid>,
     },
     /// A full panic's `binaryImages` entry other than the kernel.
-    Image { index: u64, uuid: Option<Uuid> },
+    Image {
+        /// Index of the entry in `binaryImages`.
+        index: u64,
+        /// The entry's UUID, when it is one.
+        uuid: Option<Uuid>,
+    },
 }
 
 /// What the offset of a [`Placement`] counts from.
@@ -58,8 +65,11 @@ impl Anchor {
 /// An address placed in an image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Placement {
+    /// The image the address is in.
     pub image: ImageKey,
+    /// What `offset` counts from.
     pub anchor: Anchor,
+    /// Offset from the anchor, in bytes.
     pub offset: u64,
     /// Why the mapping may be off even with the right symbols (printed with the frame).
     pub caveat: Option<Caveat>,

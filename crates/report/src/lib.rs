@@ -11,6 +11,8 @@
 //! become spaces, lines gain CRLF or Markdown `>` prefixes, and files are cut. What cannot be
 //! read becomes a warning or an `unparsed` line, never a panic of this crate.
 
+#![warn(missing_docs)]
+
 mod detect;
 mod error;
 mod full;

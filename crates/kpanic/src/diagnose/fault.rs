@@ -24,6 +24,7 @@ pub enum PointerKind {
 }
 
 impl PointerKind {
+    /// Words for the address `a` of this kind (`NULL pointer`, `a kernel heap address (zone map, …)`).
     pub fn describe(&self, a: u64) -> String {
         match self {
             PointerKind::Null(0) => "NULL pointer".to_string(),
@@ -36,6 +37,7 @@ impl PointerKind {
         }
     }
 
+    /// True for NULL, poisoned and non-canonical pointers: ones no correct code dereferences.
     pub fn is_bad(&self) -> bool {
         matches!(
             self,

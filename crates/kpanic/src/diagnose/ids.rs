@@ -11,47 +11,89 @@ string_enum! {
     /// The class of a panic: what the panic string and the log say happened (the catalogue
     /// has one entry per class).
     pub enum PanicClass {
+        /// `watchdogd` timeout.
         WatchdogdTimeout = "watchdogd_timeout",
+        /// Userspace watchdog timeout.
         UserspaceWatchdogTimeout = "userspace_watchdog_timeout",
+        /// Hardware watchdog (CPU not responding).
         HardwareWatchdogTimeout = "hardware_watchdog_timeout",
+        /// T2 watchdog during sleep/wake.
         T2SleepWakeWatchdog = "t2_sleep_wake_watchdog",
+        /// T2 detected a hung macOS.
         T2MacosWatchdog = "t2_macos_watchdog",
+        /// Sleep/wake transition timeout.
         SleepWakeTimeout = "sleep_wake_timeout",
+        /// Forced reset (buttons held).
         ForcedReset = "forced_reset",
+        /// MTE tag check fault.
         MteTagCheckFault = "mte_tag_check_fault",
+        /// Pointer authentication failure.
         PacFailure = "pac_failure",
+        /// Unaligned kernel data abort.
         UnalignedAbort = "unaligned_abort",
+        /// Kernel instruction fetch abort.
         KernelInstructionAbort = "kernel_instruction_abort",
+        /// Kernel data abort.
         KernelDataAbort = "kernel_data_abort",
+        /// Undefined kernel instruction.
         UndefinedInstruction = "undefined_instruction",
+        /// Kernel trap inside a kext (Intel).
         IntelKextTrap = "intel_kext_trap",
+        /// Kernel page fault (Intel).
         IntelPageFault = "intel_page_fault",
+        /// General protection fault (Intel).
         IntelGeneralProtection = "intel_general_protection",
+        /// Double fault (Intel).
         IntelDoubleFault = "intel_double_fault",
+        /// Kernel trap (Intel).
         IntelKernelTrap = "intel_kernel_trap",
+        /// Zone use-after-free.
         ZoneUseAfterFree = "zone_use_after_free",
+        /// Zone element corruption.
         ZoneCorruption = "zone_corruption",
+        /// Zone map exhausted (kernel memory leak).
         ZoneMapExhausted = "zone_map_exhausted",
+        /// Blocking while holding a spinlock.
         BlockingWithSpinlock = "blocking_with_spinlock",
+        /// Spinlock timeout.
         SpinlockTimeout = "spinlock_timeout",
+        /// Interrupts or preemption disabled too long.
         InterruptsDisabledTooLong = "interrupts_disabled_too_long",
+        /// Display coprocessor (DCP) panic.
         DcpPanic = "dcp_panic",
+        /// Always-on processor (AOP) panic.
         AopPanic = "aop_panic",
+        /// Storage controller (ANS) panic.
         AnsPanic = "ans_panic",
+        /// SMC / power-controller panic.
         SmcPanic = "smc_panic",
+        /// Secure Enclave panic.
         SepPanic = "sep_panic",
+        /// Coprocessor firmware panic.
         CoprocessorPanic = "coprocessor_panic",
+        /// PCIe link down.
         PcieLinkDown = "pcie_link_down",
+        /// Platform hardware error (memory fabric / SoC).
         PlatformHardwareError = "platform_hardware_error",
+        /// GPU panic.
         GpuPanic = "gpu_panic",
+        /// NVMe controller fatal error.
         NvmeFatal = "nvme_fatal",
+        /// Code signing / AMFI panic.
         CodesigningPanic = "codesigning_panic",
+        /// VM map failure.
         VmMapFailure = "vm_map_failure",
+        /// `pmap` / page-table panic.
         PmapPanic = "pmap_panic",
+        /// Lock misuse.
         LockMisuse = "lock_misuse",
+        /// Kernel stack overflow.
         KernelStackOverflow = "kernel_stack_overflow",
+        /// VM compressor / swap exhausted.
         CompressorExhausted = "compressor_exhausted",
+        /// Kernel assertion.
         KernelAssertion = "kernel_assertion",
+        /// Unrecognised panic.
         Unknown = "unknown",
     }
 }
@@ -78,6 +120,7 @@ pub enum ClassFamily {
 }
 
 impl PanicClass {
+    /// The broad family the class belongs to.
     pub fn family(self) -> ClassFamily {
         use PanicClass::*;
         match self {
@@ -179,9 +222,13 @@ impl PanicClass {
 string_enum! {
     /// Findings about the faulting address and registers of an abort or trap.
     pub enum FaultId {
+        /// `far`/`CR2` below 16 KiB: a field of a NULL object.
         NullPointerDereference = "null_pointer_dereference",
+        /// The faulting address or registers hold a fill/poison pattern (`0x4141…`, `0xdeadbeef`, the `0xc0ffee…` zone free-list cookie): freed or attacker-controlled memory.
         PoisonedPointer = "poisoned_pointer",
+        /// A non-canonical faulting address, or (GP fault) a non-canonical register.
         CorruptPointer = "corrupt_pointer",
+        /// The kernel faulted on a user-space address.
         UserAddressInKernel = "user_address_in_kernel",
     }
 }
@@ -189,9 +236,13 @@ string_enum! {
 string_enum! {
     /// Findings about kexts to suspect.
     pub enum SuspectId {
+        /// A third-party kext ran on the panicked thread.
         ThirdPartyKextInBacktrace = "third_party_kext_in_backtrace",
+        /// Full panics: a third-party kext is on other threads' stacks.
         ThirdPartyKextInThreads = "third_party_kext_in_threads",
+        /// Known third-party kernel software (hypervisors, filesystems, security, GPU…) is loaded, not in the backtrace.
         KnownKextsLoaded = "known_kexts_loaded",
+        /// A kext was started/loaded/unloaded within 120 s of the panic.
         RecentKextEvent = "recent_kext_event",
     }
 }
@@ -199,14 +250,23 @@ string_enum! {
 string_enum! {
     /// Findings about threads: the stackshot of full panics, or the backtrace of text ones.
     pub enum ThreadsId {
+        /// A watchdog/forced-reset panic with many threads (≥ 10, or ≥ 5 % of the waiting ones and ≥ 3) blocked in the VM or in filesystems: the stall, not the backtrace, is the cause to chase.
         SystemStall = "system_stall",
+        /// The same outside watchdog panics, VM.
         VmStall = "vm_stall",
+        /// The same outside watchdog panics, filesystems.
         FilesystemStall = "filesystem_stall",
+        /// ≥ 5 threads wait on one kernel mutex/rwlock.
         LockContention = "lock_contention",
+        /// The owner of a kernel lock others wait for is itself waiting (a lock chain).
         BlockedLockOwner = "blocked_lock_owner",
+        /// Third-party Endpoint Security clients were running (a known cause of stalls).
         EndpointSecurityClients = "endpoint_security_clients",
+        /// Text panics: EndpointSecurity.kext is in the panicked backtrace.
         EndpointSecurityInBacktrace = "endpoint_security_in_backtrace",
+        /// A text watchdog panic: the thread stacks are in the full report, not here.
         StackshotMissing = "stackshot_missing",
+        /// Full panics: counts and the busiest wait sites.
         ThreadSummary = "thread_summary",
     }
 }
@@ -214,11 +274,17 @@ string_enum! {
 string_enum! {
     /// Findings about the machine and the log themselves.
     pub enum SystemId {
+        /// Hackintosh kexts or boot-args (alcid=, agdpmod=, shikigva=, igfx…, npci=, …).
         Hackintosh = "hackintosh",
+        /// A guest: Intel `Fault CPU … VMM`, a VRESEARCH/VMAPPLE kernel, paravirtual kexts.
         VirtualMachine = "virtual_machine",
+        /// Jailbreak bootloader (pongoOS), secure boot off, roots installed, code signing relaxed by boot-args.
         ModifiedBoot = "modified_boot",
+        /// A non-release kernel or debug boot-args (`kcsuffix=`, `-zc`, `zlog`).
         DevelopmentKernel = "development_kernel",
+        /// The panicked process looks like a test/PoC/fuzzer/instrumentation program.
         TestProgram = "test_program",
+        /// The parser found the log cut or damaged.
         IncompleteLog = "incomplete_log",
     }
 }
@@ -226,16 +292,22 @@ string_enum! {
 /// The stable identifier of a finding (its JSON `class`), which also says its kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FindingId {
+    /// The panic class (kind `panic_class`).
     Class(PanicClass),
+    /// A finding about the faulting address or registers (kind `fault`).
     Fault(FaultId),
+    /// A finding about a suspect kext (kind `suspect`).
     Suspect(SuspectId),
     /// Memory findings are named after the flag they report.
     Memory(MemoryFlag),
+    /// A finding about the stackshot's threads (kind `threads`).
     Threads(ThreadsId),
+    /// A finding about the machine or its setup (kind `system`).
     System(SystemId),
 }
 
 impl FindingId {
+    /// The stable identifier, as in the JSON `class` field.
     pub fn as_str(self) -> &'static str {
         match self {
             FindingId::Class(c) => c.as_str(),
@@ -247,6 +319,7 @@ impl FindingId {
         }
     }
 
+    /// What the finding is about, which follows from the identifier.
     pub fn kind(self) -> FindingKind {
         match self {
             FindingId::Class(_) => FindingKind::PanicClass,

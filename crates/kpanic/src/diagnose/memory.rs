@@ -22,16 +22,25 @@ string_enum! {
     /// A page count of the memory state (declared in the order of their names, which is the
     /// order of the JSON maps).
     pub enum PageKind {
+        /// Active pages.
         Active = "active",
+        /// Pages held by the VM compressor (`compressorSize`).
         Compressor = "compressor",
+        /// File-backed pages (overlap the other kinds).
         FileBacked = "file_backed",
+        /// Free pages.
         Free = "free",
+        /// Inactive pages.
         Inactive = "inactive",
+        /// Purgeable pages (overlap the other kinds).
         Purgeable = "purgeable",
+        /// Speculative (read-ahead) pages.
         Speculative = "speculative",
+        /// Throttled pages.
         Throttled = "throttled",
         /// Every kind but file_backed and purgeable (which overlap the others).
         Total = "total",
+        /// Wired pages (cannot be paged out or compressed).
         Wired = "wired",
     }
 }
@@ -76,9 +85,12 @@ string_enum! {
     }
 }
 
+/// Memory state at the panic, from the `.ips` body's `memoryStatus` and the `Compressor Info` line.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct MemoryState {
+    /// Bytes per page: `memoryStatus.pageSize`, else 16384 (arm64) or 4096 (Intel).
     pub page_size: u64,
+    /// Whether `page_size` came from the log or is the architecture's default.
     pub page_size_source: PageSizeSource,
     /// Page counts as logged (`active`, `inactive`, `wired`, `free`, `speculative`,
     /// `throttled`, `file_backed`, `purgeable`, `compressor`) and their `total` (every
@@ -92,25 +104,34 @@ pub struct MemoryState {
     /// past 2^64 bytes): the figure is left out of `pages`/`bytes` and said here instead.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub impossible: Vec<String>,
+    /// Free pages as a percentage of `total`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_percent: Option<f64>,
+    /// `memoryStatus.memoryPressure`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pressure: Option<bool>,
+    /// `memoryStatus.memoryPressureDetails.pagesWanted`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pages_wanted: Option<u64>,
+    /// `memoryStatus.memoryPressureDetails.pagesReclaimed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pages_reclaimed: Option<u64>,
+    /// `memoryStatus.compressions`: pages compressed since boot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressions: Option<u64>,
+    /// `memoryStatus.decompressions`: pages decompressed since boot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decompressions: Option<u64>,
     /// `Compressor Info` line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressor_pages_limit_percent: Option<u32>,
+    /// `Compressor Info` line: percent of the compressor segments limit in use.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressor_segments_limit_percent: Option<u32>,
+    /// `Compressor Info` line: number of swap files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swapfiles: Option<u32>,
+    /// `Compressor Info` line: swap space status (`OK` or another word).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swap_space: Option<String>,
     /// Flags raised, in the order of [`MemoryFlag`].
@@ -119,6 +140,7 @@ pub struct MemoryState {
 }
 
 impl MemoryState {
+    /// True when `flag` was raised.
     pub fn has(&self, flag: MemoryFlag) -> bool {
         self.flags.contains(&flag)
     }

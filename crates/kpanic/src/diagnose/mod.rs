@@ -49,12 +49,14 @@ pub struct Diagnosis {
     pub class: PanicClass,
     /// One line: what most likely happened (= `findings[0].title`).
     pub headline: String,
+    /// The facts of the panic every reader wants first (message, caller, process, OS, model).
     pub panic: PanicSummary,
     /// Ranked, most important first. The first is always the panic class (`kind`
     /// `panic_class`).
     pub findings: Vec<Finding>,
     /// Kexts worth suspecting, most suspicious first.
     pub suspects: Vec<Suspect>,
+    /// Memory state, when the log has `memoryStatus` or a `Compressor Info` line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryState>,
     /// Full panics only.
@@ -70,31 +72,42 @@ pub struct Diagnosis {
 /// The facts of the panic that every reader wants first.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct PanicSummary {
+    /// The panic message, shortened to 400 characters.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Slid address of the code that called panic(), in hex.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<RuntimeAddr>")]
     pub caller: Option<String>,
     /// The symbolicated caller (`function (in image)`), when symbols were given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_symbol: Option<String>,
+    /// The CPU that panicked (`panic(cpu N …)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu: Option<u32>,
+    /// The panicked process: the `Panicked task` name, or Intel's process-name line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process: Option<String>,
+    /// Its pid (`Panicked task … pid N`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
+    /// The panicked thread's id (`Panicked thread … tid: N`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tid: Option<u64>,
+    /// The OS build: the `.ips` body's `build` or header's `os_version`, else the text's `OS version`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os: Option<String>,
+    /// The hardware model: the `.ips` body's `product`, else Intel's `System model name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The kernel build config, the end of `Kernel version` (`RELEASE_ARM64_T8112`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<String>,
+    /// CPU architecture (`arm64`, `x86_64`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<kpanic_common::Arch>")]
     pub arch: Option<String>,
+    /// The container the panic came in.
     pub format: LogFormat,
 }
 
@@ -119,8 +132,11 @@ string_enum! {
 string_enum! {
     /// How sure the finding is (ordered: low < medium < high).
     pub enum Confidence {
+        /// A hint, worth checking against other evidence.
         Low = "low",
+        /// Likely, but other causes remain possible.
         Medium = "medium",
+        /// The evidence points here with little doubt.
         High = "high",
     }
 }
@@ -140,6 +156,7 @@ string_enum! {
 /// One line of evidence: a line of the log or a number derived from it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Evidence {
+    /// The line as printed, or the derived fact.
     pub text: String,
     /// Index of the line in the panic text, when the evidence is a line of the log.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,6 +164,7 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Evidence that is line `line` of the panic text.
     pub fn line(text: impl Into<String>, line: usize) -> Self {
         Evidence {
             text: text.into(),
@@ -154,6 +172,7 @@ impl Evidence {
         }
     }
 
+    /// Evidence that is a fact derived from the log, not one of its lines.
     pub fn fact(text: impl Into<String>) -> Self {
         Evidence {
             text: text.into(),
@@ -169,16 +188,22 @@ pub struct Finding {
     pub class: FindingId,
     /// What it is about (follows from `class`).
     pub kind: FindingKind,
+    /// How sure the finding is.
     pub confidence: Confidence,
+    /// One line: what was found.
     pub title: String,
+    /// Plain words: what it means.
     pub explanation: String,
+    /// The log lines and derived facts it rests on.
     pub evidence: Vec<Evidence>,
+    /// What to do, most specific first.
     pub next_steps: Vec<String>,
     /// Ranking weight; higher first (the panic class always comes first).
     pub score: u32,
 }
 
 impl Finding {
+    /// A finding with no evidence or next steps yet; add them with [`Finding::evidence`] and [`Finding::step`].
     pub fn new(
         class: impl Into<FindingId>,
         confidence: Confidence,
@@ -199,11 +224,13 @@ impl Finding {
         }
     }
 
+    /// Adds a line of evidence.
     pub fn evidence(mut self, e: Evidence) -> Self {
         self.evidence.push(e);
         self
     }
 
+    /// Adds a next step.
     pub fn step(mut self, s: impl Into<String>) -> Self {
         self.next_steps.push(s.into());
         self
@@ -212,7 +239,9 @@ impl Finding {
 
 /// What every analysis reads: the report, the optional symbolication and a few lookups.
 pub struct Ctx<'a> {
+    /// The parsed panic.
     pub report: &'a PanicReport,
+    /// The symbolication of its frames, when symbols were given.
     pub sym: Option<&'a Symbolication>,
     /// The panic's images, as the log identifies them (the same table placement uses).
     pub images: ImageTable<'a>,
@@ -220,6 +249,7 @@ pub struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// The context of one report and its optional symbolication.
     pub fn new(report: &'a PanicReport, sym: Option<&'a Symbolication>) -> Self {
         Ctx {
             report,
@@ -284,6 +314,7 @@ impl<'a> Ctx<'a> {
             .filter(|f| f.is_resolved())
     }
 
+    /// Bytes per page of the panicked machine (see [`MemoryState::page_size`]).
     pub fn page_size(&self) -> u64 {
         memory::page_size(self.report)
     }

@@ -15,15 +15,25 @@ use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
 string_enum! {
     /// What kind of kernel software a kext is.
     pub enum SuspectCategory {
+        /// Virtualization (VirtualBox, VMware, Parallels, Docker/HyperKit…).
         Hypervisor = "hypervisor",
+        /// Third-party filesystems (macFUSE/osxfuse, Paragon, Tuxera…).
         Filesystem = "filesystem",
+        /// Security products: firewalls, anti-virus, EDR (Little Snitch…).
         Security = "security",
+        /// Network drivers and filters.
         Network = "network",
+        /// Hackintosh kexts (Lilu, WhateverGreen, VirtualSMC, FakeSMC…).
         Hackintosh = "hackintosh",
+        /// Graphics drivers (NVIDIA Web Driver…).
         Gpu = "gpu",
+        /// Audio drivers.
         Audio = "audio",
+        /// Storage drivers.
         Storage = "storage",
+        /// Input devices (VoodooI2C…).
         Input = "input",
+        /// None of the above.
         Other = "other",
     }
 }
@@ -62,9 +72,13 @@ string_enum! {
         Backtrace = "backtrace",
         /// Other threads' kernel stacks (full panics).
         ThreadStacks = "thread_stacks",
+        /// The `loaded kexts:` list.
         LoadedKexts = "loaded_kexts",
+        /// The `last started kext` line.
         LastStarted = "last_started",
+        /// The `last loaded kext` line.
         LastLoaded = "last_loaded",
+        /// The `last unloaded kext` line.
         LastUnloaded = "last_unloaded",
     }
 }
@@ -72,13 +86,17 @@ string_enum! {
 /// A kext worth suspecting.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct Suspect {
+    /// Bundle id of the kext.
     pub bundle_id: String,
+    /// Its version, as the log prints it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Its UUID, when the log gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<kpanic_common::Uuid>,
     /// Not `com.apple.*`.
     pub third_party: bool,
+    /// What kind of software it is, from its bundle id.
     pub category: SuspectCategory,
     /// The product it belongs to, when known (`VirtualBox`, `Little Snitch`, `NVIDIA Web Driver`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -273,6 +291,7 @@ pub fn known(bundle_id: &str) -> (SuspectCategory, Option<&'static str>) {
     (cat, None)
 }
 
+/// True when `bundle_id` is not Apple's: not `com.apple.*`, not `mach_kernel`, not `kernel*`.
 pub fn is_third_party(bundle_id: &str) -> bool {
     !bundle_id.starts_with("com.apple.")
         && bundle_id != "mach_kernel"

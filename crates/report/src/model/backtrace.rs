@@ -12,14 +12,19 @@ pub struct PanickedTask {
     /// Task pointer, raw (macOS 26 pointers carry PAC/tag bits in the top byte).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Hex>,
+    /// Resident size of the task in pages (`35305 pages`); absent on Intel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pages: Option<u64>,
+    /// Number of threads of the task.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threads: Option<u64>,
+    /// Process id (`pid 0` is `kernel_task`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pid: Option<i64>,
+    /// Process name (`kernel_task`, `WindowServer`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Line index of the `Panicked task` line in `panic_text`.
     pub line: usize,
 }
 
@@ -29,14 +34,17 @@ pub struct PanickedThread {
     /// Thread pointer, raw (may carry PAC/tag bits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<Hex>,
+    /// `backtrace: 0x…`: kernel address where the backtrace was taken from, raw.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backtrace_address: Option<Hex>,
+    /// `tid: N`: thread id, the same id a full panic's stackshot uses.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tid: Option<u64>,
     /// Intel: `BSD process name corresponding to current thread: X` /
     /// `Process name corresponding to current thread (0x…): X` (truncated to 16 chars by xnu).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process_name: Option<String>,
+    /// Line index of the `Panicked thread` line in `panic_text`, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
 }
@@ -53,6 +61,7 @@ pub struct Backtrace {
     /// Intel: `Backtracing specified thread` preceded the backtrace (not the panicking CPU's).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub specified_thread: bool,
+    /// The frames, innermost first, in log order.
     pub frames: Vec<Frame>,
 }
 
@@ -74,8 +83,11 @@ pub struct Frame {
 /// `mach_kernel : _panic + 0x63`, `com.apple.iokit.IONVMeFamily : __ZN…cold.1`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct KeepsymsSymbol {
+    /// Image the kernel named: `mach_kernel` or a kext bundle id.
     pub image: String,
+    /// Symbol name as printed (mangled C++ names stay mangled).
     pub symbol: String,
+    /// `+ 0x…` offset from the symbol.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<Hex>,
 }

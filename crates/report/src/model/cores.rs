@@ -5,6 +5,7 @@ use kpanic_common::Hex;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+/// The per-core lines of an arm64 panic: which core panicked, what the others were doing.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct CoresInfo {
     /// `CORE n is the one that panicked.`
@@ -25,6 +26,7 @@ pub struct CoresInfo {
 }
 
 impl CoresInfo {
+    /// True when the log had none of these lines (the field is then left out of JSON).
     pub fn is_empty(&self) -> bool {
         self.panicked_core.is_none()
             && self.states.is_empty()
@@ -34,34 +36,49 @@ impl CoresInfo {
     }
 }
 
+/// `CORE n: PC=0x…, LR=0x…, FP=0x…`: where another core was when the panic stopped it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CoreState {
+    /// Core number.
     pub core: u32,
+    /// Program counter (slid; may be a user-space address).
     pub pc: RuntimeAddr,
+    /// Link register (slid, raw).
     pub lr: RuntimeAddr,
+    /// Frame pointer.
     pub fp: Hex,
+    /// Line index in `panic_text`.
     pub line: usize,
 }
 
+/// `CORE n recently retired instr at 0x…`: the last instruction the core completed.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RetiredInstr {
+    /// Core number.
     pub core: u32,
     /// macOS 26 cluster tag: `EACC0`, `PACC1`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
+    /// Slid address of the retired instruction.
     pub address: RuntimeAddr,
+    /// Line index in `panic_text`.
     pub line: usize,
 }
 
+/// `CORE n PVH locks held: …`: physical-page (PV head) locks the core held.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PvhLocks {
+    /// Core number.
     pub core: u32,
+    /// The text after `PVH locks held:`, as printed.
     pub held: String,
 }
 
+/// One `EL: 0x…` entry of a `TPIDRx_ELy = {…}` line.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TpidrEntry {
     /// `1` (EL1), `0` (EL0), `0ro` (EL0 read-only).
     pub el: String,
+    /// The thread-pointer register value (a kernel thread pointer for EL1).
     pub value: Hex,
 }

@@ -206,9 +206,12 @@ impl<'de> Visitor<'de> for ValidateVisitor {
     }
 }
 
+/// What an `.ips`/`.panic` JSON file says besides the panic text: its header line and body keys.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct IpsInfo {
+    /// Line 1 of the file (`bug_type`, `timestamp`, `os_version`, …).
     pub header: IpsHeader,
+    /// The body's metadata keys (`build`, `product`, `memoryStatus`, …).
     pub body: IpsBody,
     /// Body key the panic text came from: `panicString`, `macOSPanicString` or `string`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -223,17 +226,22 @@ pub struct IpsHeader {
     /// 210 = kernel panic, 151 = forceReset(-full); 309 (app crash) and others are not panics.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bug_type: Option<String>,
+    /// `timestamp`: when the report was written, as printed (`2025-06-03 10:41:12.00 +0200`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
+    /// `os_version`: the OS name, version and build (`macOS 15.5 (24F74)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
+    /// `incident_id`: the report's UUID, as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incident_id: Option<String>,
+    /// `roots_installed`: number of roots (modified system content) installed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roots_installed: Option<i64>,
     /// bridgeOS: `bridgeos` / `macos`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caused_by: Option<String>,
+    /// `macos_system_state` (bridgeOS), as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub macos_system_state: Option<String>,
     /// Keys not listed above, verbatim.
@@ -244,30 +252,43 @@ pub struct IpsHeader {
 /// Body keys other than the panic text and the stackshot.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct IpsBody {
+    /// `build`: the OS as printed (`macOS 15.5 (24F74)`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub build: Option<String>,
+    /// `product`: the hardware model (`Mac14,2`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub product: Option<String>,
+    /// `socId`: the SoC's id (`8112`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub soc_id: Option<String>,
+    /// `socRevision`, as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub soc_revision: Option<String>,
+    /// `kernel`: the Darwin kernel version string (`Darwin Kernel Version 24.5.0: …`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel: Option<String>,
+    /// `incident`: the report's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incident: Option<String>,
+    /// `crashReporterKey`: an anonymous per-machine id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub crash_reporter_key: Option<String>,
+    /// `date`: when the panic was reported, as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
+    /// `panicFlags`, as printed (hex).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panic_flags: Option<String>,
+    /// `panicProcessingFlags`, as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panic_processing_flags: Option<String>,
+    /// The body's `bug_type` (same meaning as the header's).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bug_type: Option<String>,
+    /// `panicInitiator` (e.g. `SOCD`, who asked for the panic), as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panic_initiator: Option<String>,
+    /// `otherString`: extra text some panics carry (coprocessor or bridgeOS details).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub other_string: Option<String>,
     /// The `macOSPanicString` when the panic text came from another key (bridgeOS: "not yet set").
@@ -277,8 +298,10 @@ pub struct IpsBody {
     /// hold both: the bridgeOS side's string and the macOS kernel's own panic).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panic_string: Option<String>,
+    /// `notes`: remarks of the report writer (`"Full panic log written"`…).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// `memoryStatus`: VM statistics at the panic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_status: Option<MemoryStatus>,
     /// Keys not listed above (and not `processByPid`/`binaryImages`), verbatim.
@@ -292,22 +315,31 @@ pub struct IpsBody {
 #[schemars(description = "The body's `memoryStatus`; keys not listed kept verbatim.")]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryStatus {
+    /// `pageSize`: bytes per page (16384 on arm64, 4096 on Intel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u64>,
+    /// `compressorSize`: pages held by the VM compressor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressor_size: Option<u64>,
+    /// `compressions`: pages compressed since boot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressions: Option<u64>,
+    /// `decompressions`: pages decompressed since boot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decompressions: Option<u64>,
+    /// `busyBufferCount`: busy buffer cache buffers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub busy_buffer_count: Option<u64>,
+    /// `memoryPressure`: whether the system was under memory pressure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pressure: Option<bool>,
+    /// `memoryPressureDetails`, verbatim.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pressure_details: Option<BTreeMap<String, RawJson>>,
+    /// `memoryPages`: page counts by state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_pages: Option<MemoryPages>,
+    /// Keys not listed above, verbatim.
     #[serde(flatten)]
     pub other: BTreeMap<String, RawJson>,
 }
@@ -317,22 +349,31 @@ pub struct MemoryStatus {
 #[schemars(description = "`memoryStatus.memoryPages`; keys not listed kept verbatim.")]
 #[serde(rename_all = "camelCase")]
 pub struct MemoryPages {
+    /// Active pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<u64>,
+    /// Inactive pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inactive: Option<u64>,
+    /// Wired pages (cannot be paged out).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wired: Option<u64>,
+    /// Free pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free: Option<u64>,
+    /// Speculative (read-ahead) pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub speculative: Option<u64>,
+    /// Throttled pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub throttled: Option<u64>,
+    /// `fileBacked`: pages backed by files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file_backed: Option<u64>,
+    /// Purgeable pages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purgeable: Option<u64>,
+    /// Keys not listed above, verbatim.
     #[serde(flatten)]
     pub other: BTreeMap<String, RawJson>,
 }

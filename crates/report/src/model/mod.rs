@@ -46,7 +46,9 @@ pub enum Format {
 /// Everything found in one panic file.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PanicReport {
+    /// The container the panic came in (plain text, `.ips` JSON, full panic).
     pub format: Format,
+    /// CPU architecture of the panicked machine, when the log shows it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch: Option<Arch>,
     /// What was cut, malformed or guessed. Empty for a clean, complete log.
@@ -60,6 +62,7 @@ pub struct PanicReport {
     /// Lines before `panic(` (console chatter, "Debugger synchronization timed out", CPU halts).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub preamble: Vec<String>,
+    /// The `panic(cpu N caller 0x…): …` line, taken apart.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panic: Option<PanicHeadline>,
     /// Lines between the panic line and `Debugger message` that are not registers: coprocessor
@@ -75,9 +78,12 @@ pub struct PanicReport {
     /// `userspace watchdog timeout` per-service check-in lines.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub watchdog_services: Vec<WatchdogService>,
+    /// The `Debugger message:` line (`panic`, `Watchdog timeout`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debugger_message: Option<String>,
+    /// Kernel, OS build and boot facts (`Kernel version:`, `OS version:`, `Boot args:`, …).
     pub system: SystemInfo,
+    /// The `Kernel slide:` / `KernelCache slide:` family of lines: runtime minus unslid addresses.
     pub slides: Slides,
     /// `Epoch Time:` table (arm64): Boot/Sleep/Wake/Calendar sec+usec.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,27 +91,37 @@ pub struct PanicReport {
     /// `Last Sleep:` table (Intel 11+): Uptime/Sleep/Wake.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sleep: Option<TimeTable>,
+    /// The `Zone info:` block: zone and VM map address ranges.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone_info: Option<ZoneInfo>,
+    /// Per-CPU lines of arm64 panics: which core panicked, other cores' PC/LR, TPIDR values.
     #[serde(skip_serializing_if = "CoresInfo::is_empty")]
     pub cores: CoresInfo,
+    /// `Compressor Info:` line: VM compressor occupancy and swap state.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressor_info: Option<CompressorInfo>,
+    /// Watchdog panics: the `Total cpu_usage` line and its per-thread table.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_usage: Option<CpuUsage>,
+    /// The `Panicked task 0x…: … pages, … threads: pid N: name` line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panicked_task: Option<PanickedTask>,
+    /// The `Panicked thread: 0x…, backtrace: 0x…, tid: N` line (or Intel's process-name lines).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panicked_thread: Option<PanickedThread>,
+    /// The panicked thread's backtrace, innermost frame first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backtrace: Option<Backtrace>,
+    /// The `Kernel Extensions in backtrace:` block: kexts (and their dependencies) the frames fall in.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kexts_in_backtrace: Vec<KextInBacktrace>,
     /// `last started kext` (arm64), `last loaded kext` / `last unloaded kext` (Intel).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub kext_events: Vec<KextEvent>,
+    /// The `loaded kexts:` list.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loaded_kexts: Option<LoadedKexts>,
+    /// The closing `** Stackshot …` line: whether a stackshot was taken and how big it is.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stackshot: Option<StackshotStatus>,
     /// Lines after the stackshot status (local coredump progress and the like).

@@ -8,13 +8,18 @@ use serde::Serialize;
 /// `Bitmaps`, `Extra`, or the macOS 12 `Foreign`/`Native`/`Readonly`).
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct ZoneInfo {
+    /// The ranges, in log order.
     pub ranges: Vec<ZoneRange>,
 }
 
+/// One named `start - end` range of the `Zone info:` block.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ZoneRange {
+    /// Range name (`Zone map`, `VM`, `GEN0`, `Metadata`, …).
     pub name: String,
+    /// First address of the range (runtime, raw).
     pub start: Hex,
+    /// End address of the range, as printed.
     pub end: Hex,
 }
 
@@ -22,17 +27,24 @@ pub struct ZoneRange {
 /// swapfiles and OK swap space`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CompressorInfo {
+    /// The line as printed.
     pub raw: String,
+    /// Percent of the compressed-pages limit in use (`7% of compressed pages limit`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressed_pages_percent: Option<u32>,
+    /// Status after that percentage (`OK`, `BAD`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compressed_pages_status: Option<String>,
+    /// Percent of the compressor segments limit in use.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments_percent: Option<u32>,
+    /// Status after that percentage (`OK`, `BAD`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub segments_status: Option<String>,
+    /// Number of swap files (`with 0 swapfiles`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swapfiles: Option<u32>,
+    /// Swap space status (`OK`, `BAD`, as printed before `swap space`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub swap_space_status: Option<String>,
 }
@@ -40,17 +52,23 @@ pub struct CompressorInfo {
 /// Watchdog panics: `Total cpu_usage: N` and the `Thread task pri cpu_usage` rows.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct CpuUsage {
+    /// `Total cpu_usage: N`: the sum printed by the kernel, in the table's units.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// The thread rows, in log order.
     pub rows: Vec<CpuUsageRow>,
 }
 
+/// One row of the cpu_usage table: thread, task, priority, usage.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CpuUsageRow {
     /// Thread pointer, raw (PAC/tag bits kept).
     pub thread: Hex,
+    /// Name of the task the thread belongs to.
     pub task: String,
+    /// Scheduling priority.
     pub priority: i64,
+    /// CPU usage of the thread, in the table's units (as printed).
     pub cpu_usage: u64,
 }
 
@@ -60,10 +78,13 @@ pub struct CpuUsageRow {
 pub struct StackshotStatus {
     /// `succeeded`, `incomplete`, `failed`, `not_taken` or `unknown`.
     pub status: String,
+    /// `Bytes Traced N`: stackshot size in bytes (compressed when `bytes_uncompressed` is present).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_traced: Option<u64>,
+    /// `(Uncompressed M)`: stackshot size in bytes before compression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes_uncompressed: Option<u64>,
+    /// The status line as printed.
     pub raw: String,
 }
 
@@ -72,13 +93,16 @@ pub struct StackshotStatus {
 pub struct TimeTable {
     /// Column titles from the header line (`sec`, `usec`; `absolute`, `base_tsc`, `base_nano`).
     pub columns: Vec<String>,
+    /// The rows, in log order.
     pub rows: Vec<TimeRow>,
 }
 
+/// One row of a [`TimeTable`]: a name and its hex values, one per column.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TimeRow {
     /// `Boot`, `Sleep`, `Wake`, `Calendar`, `Uptime`.
     pub name: String,
+    /// Values, one per column (`sec`, `usec` …), as printed in hex.
     pub values: Vec<Hex>,
 }
 
@@ -86,21 +110,29 @@ pub struct TimeRow {
 /// last successful checkin: 120 seconds ago`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct WatchdogService {
+    /// Service (process) name (`WindowServer`).
     pub name: String,
+    /// `(N induced crashes)`: how many times the watchdog already made the service crash.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub induced_crashes: Option<u32>,
+    /// The window in seconds over which check-ins were counted (`in 38490 seconds`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window_seconds: Option<u64>,
+    /// Successful check-ins in that window.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub successful_checkins: Option<u64>,
+    /// Seconds since the last successful check-in: the service that stopped answering.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_checkin_seconds_ago: Option<u64>,
+    /// The line as printed.
     pub raw: String,
 }
 
 /// A line nobody understood, with its index in `panic_text`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct UnparsedLine {
+    /// Line index in `panic_text`.
     pub line: usize,
+    /// The line as printed.
     pub text: String,
 }

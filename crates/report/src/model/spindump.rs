@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// A full panic's stackshot: every process with its threads, and the images their frames use.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Spindump {
     /// Sorted by pid.
@@ -20,10 +21,12 @@ pub struct Spindump {
 }
 
 impl Spindump {
+    /// Number of threads over all processes.
     pub fn thread_count(&self) -> usize {
         self.processes.iter().map(|p| p.threads.len()).sum()
     }
 
+    /// The `binaryImages` entry a frame refers to, when its index is in range.
     pub fn image(&self, frame: &StackFrame) -> Option<&BinaryImage> {
         self.binary_images.get(frame.image as usize)
     }
@@ -35,6 +38,7 @@ impl Spindump {
         Some(UnslidAddr(img.base.get().wrapping_add(frame.offset.get())))
     }
 
+    /// The process with this pid.
     pub fn process(&self, pid: i64) -> Option<&Process> {
         self.processes.iter().find(|p| p.pid == pid)
     }
@@ -48,6 +52,7 @@ pub struct BinaryImage {
     pub uuid: Option<Uuid>,
     /// Unslid load address (decimal in the JSON).
     pub base: UnslidAddr,
+    /// What the image is (the entry's letter).
     pub kind: ImageKind,
 }
 
@@ -75,6 +80,7 @@ pub enum ImageKind {
 }
 
 impl ImageKind {
+    /// The kind for a `binaryImages` letter (`T`, `U`, `K`, …); unknown letters are kept as [`ImageKind::Other`].
     pub fn from_letter(s: &str) -> Self {
         match s {
             "T" => Self::KernelTextExec,
@@ -89,6 +95,7 @@ impl ImageKind {
         }
     }
 
+    /// The letter of this kind, as in the file.
     pub fn letter(&self) -> &str {
         match self {
             Self::KernelTextExec => "T",
@@ -119,7 +126,9 @@ impl ImageKind {
 )]
 #[serde(from = "(u64, u64)")]
 pub struct StackFrame {
+    /// Index of the frame's image in [`Spindump::binary_images`].
     pub image: u64,
+    /// Offset from that image's base (unslid).
     pub offset: Hex,
 }
 
@@ -132,10 +141,13 @@ impl From<(u64, u64)> for StackFrame {
     }
 }
 
+/// One process of the stackshot (`processByPid` entry).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Process {
+    /// Process id (`0` is `kernel_task`).
     #[serde(default)]
     pub pid: i64,
+    /// `procname`: process name.
     #[serde(default, rename(deserialize = "procname"))]
     pub name: String,
     /// Sorted by thread id.
@@ -145,56 +157,66 @@ pub struct Process {
         deserialize_with = "threads_from_map"
     )]
     pub threads: Vec<Thread>,
+    /// `waitInfo`: what its threads wait on, one text line each (`thread T: …`).
     #[serde(
         default,
         rename(deserialize = "waitInfo"),
         skip_serializing_if = "Vec::is_empty"
     )]
     pub wait_info: Vec<String>,
+    /// `turnstileInfo`: priority-inheritance (turnstile) chains, verbatim.
     #[serde(
         default,
         rename(deserialize = "turnstileInfo"),
         skip_serializing_if = "Vec::is_empty"
     )]
     pub turnstile_info: Vec<RawJson>,
+    /// `flags`: stackshot task flags by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
+    /// `rawFlags`: the task flags as a number, as printed.
     #[serde(
         default,
         rename(deserialize = "rawFlags"),
         skip_serializing_if = "Option::is_none"
     )]
     pub raw_flags: Option<String>,
+    /// `residentMemoryBytes`: resident memory, in bytes.
     #[serde(
         default,
         rename(deserialize = "residentMemoryBytes"),
         skip_serializing_if = "Option::is_none"
     )]
     pub resident_memory_bytes: Option<u64>,
+    /// `pageIns`: pages read in from disk.
     #[serde(
         default,
         rename(deserialize = "pageIns"),
         skip_serializing_if = "Option::is_none"
     )]
     pub page_ins: Option<u64>,
+    /// `pageFaults`: page faults taken.
     #[serde(
         default,
         rename(deserialize = "pageFaults"),
         skip_serializing_if = "Option::is_none"
     )]
     pub page_faults: Option<u64>,
+    /// `copyOnWriteFaults`: copy-on-write faults taken.
     #[serde(
         default,
         rename(deserialize = "copyOnWriteFaults"),
         skip_serializing_if = "Option::is_none"
     )]
     pub copy_on_write_faults: Option<u64>,
+    /// `timesThrottled`: how often the task was I/O throttled.
     #[serde(
         default,
         rename(deserialize = "timesThrottled"),
         skip_serializing_if = "Option::is_none"
     )]
     pub times_throttled: Option<u64>,
+    /// `timesDidThrottle`: how often the task throttled others' I/O.
     #[serde(
         default,
         rename(deserialize = "timesDidThrottle"),
@@ -215,48 +237,56 @@ pub struct Process {
         skip_serializing_if = "Option::is_none"
     )]
     pub system_time: Option<f64>,
+    /// `csFlags`: code-signing flags.
     #[serde(
         default,
         rename(deserialize = "csFlags"),
         skip_serializing_if = "Option::is_none"
     )]
     pub cs_flags: Option<u64>,
+    /// `csTrustLevel`: code-signing trust level.
     #[serde(
         default,
         rename(deserialize = "csTrustLevel"),
         skip_serializing_if = "Option::is_none"
     )]
     pub cs_trust_level: Option<u64>,
+    /// `codeSigningAuxiliaryInfo`: more code-signing state, as a number.
     #[serde(
         default,
         rename(deserialize = "codeSigningAuxiliaryInfo"),
         skip_serializing_if = "Option::is_none"
     )]
     pub code_signing_auxiliary_info: Option<u64>,
+    /// `jetsamCoalition`: id of the task's jetsam coalition.
     #[serde(
         default,
         rename(deserialize = "jetsamCoalition"),
         skip_serializing_if = "Option::is_none"
     )]
     pub jetsam_coalition: Option<u64>,
+    /// `userID`: uid the process ran as.
     #[serde(
         default,
         rename(deserialize = "userID"),
         skip_serializing_if = "Option::is_none"
     )]
     pub user_id: Option<i64>,
+    /// `groupID`: gid the process ran as.
     #[serde(
         default,
         rename(deserialize = "groupID"),
         skip_serializing_if = "Option::is_none"
     )]
     pub group_id: Option<i64>,
+    /// `suspendCount`: how many times the task is suspended (0 when running).
     #[serde(
         default,
         rename(deserialize = "suspendCount"),
         skip_serializing_if = "Option::is_none"
     )]
     pub suspend_count: Option<u64>,
+    /// `donatingPids`: processes donating importance (priority) to this one.
     #[serde(
         default,
         rename(deserialize = "donatingPids"),
@@ -270,10 +300,13 @@ pub struct Process {
     pub other: BTreeMap<String, RawJson>,
 }
 
+/// One thread of a stackshot process (`threadById` entry).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Thread {
+    /// Thread id (the `tid` of the panic text's `Panicked thread` line).
     #[serde(default)]
     pub id: u64,
+    /// Thread name, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `TH_WAIT`, `TH_UNINT`, `TH_RUN`, `TH_IDLE`…
@@ -282,12 +315,14 @@ pub struct Thread {
     /// From the process's `waitInfo` ("thread T: …"), text after the thread id.
     #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub wait_info: Option<String>,
+    /// `kernelFrames`: kernel stack, innermost first.
     #[serde(
         default,
         rename(deserialize = "kernelFrames"),
         skip_serializing_if = "Vec::is_empty"
     )]
     pub kernel_frames: Vec<StackFrame>,
+    /// `userFrames`: user-space stack, innermost first.
     #[serde(
         default,
         rename(deserialize = "userFrames"),
@@ -297,54 +332,63 @@ pub struct Thread {
     /// Parked threads: the continuation function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub continuation: Option<StackFrame>,
+    /// `waitEvent`: the event (kernel address) the thread waits on, as a frame.
     #[serde(
         default,
         rename(deserialize = "waitEvent"),
         skip_serializing_if = "Option::is_none"
     )]
     pub wait_event: Option<StackFrame>,
+    /// `schedFlags`: scheduler flags by name.
     #[serde(
         default,
         rename(deserialize = "schedFlags"),
         skip_serializing_if = "Vec::is_empty"
     )]
     pub sched_flags: Vec<String>,
+    /// `snapshotFlags`: stackshot thread flags by name.
     #[serde(
         default,
         rename(deserialize = "snapshotFlags"),
         skip_serializing_if = "Vec::is_empty"
     )]
     pub snapshot_flags: Vec<String>,
+    /// `basePriority`: the thread's base scheduling priority.
     #[serde(
         default,
         rename(deserialize = "basePriority"),
         skip_serializing_if = "Option::is_none"
     )]
     pub base_priority: Option<i64>,
+    /// `schedPriority`: its current scheduling priority.
     #[serde(
         default,
         rename(deserialize = "schedPriority"),
         skip_serializing_if = "Option::is_none"
     )]
     pub sched_priority: Option<i64>,
+    /// `qosEffective`: effective QoS class.
     #[serde(
         default,
         rename(deserialize = "qosEffective"),
         skip_serializing_if = "Option::is_none"
     )]
     pub qos_effective: Option<String>,
+    /// `qosRequested`: requested QoS class.
     #[serde(
         default,
         rename(deserialize = "qosRequested"),
         skip_serializing_if = "Option::is_none"
     )]
     pub qos_requested: Option<String>,
+    /// `qosOverride`: QoS override, when one applies.
     #[serde(
         default,
         rename(deserialize = "qosOverride"),
         skip_serializing_if = "Option::is_none"
     )]
     pub qos_override: Option<String>,
+    /// Label of the dispatch queue the thread was serving.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dispatch_queue_label: Option<String>,
     /// Seconds.
@@ -361,24 +405,30 @@ pub struct Thread {
         skip_serializing_if = "Option::is_none"
     )]
     pub system_time: Option<f64>,
+    /// `user_usec`: user CPU time in microseconds, as in the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_usec: Option<u64>,
+    /// `system_usec`: system CPU time in microseconds, as in the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system_usec: Option<u64>,
+    /// `lastRunTime`: when the thread last ran, as in the file.
     #[serde(
         default,
         rename(deserialize = "lastRunTime"),
         skip_serializing_if = "Option::is_none"
     )]
     pub last_run_time: Option<f64>,
+    /// `lastMadeRunnableTime`: when it was last made runnable, as in the file.
     #[serde(
         default,
         rename(deserialize = "lastMadeRunnableTime"),
         skip_serializing_if = "Option::is_none"
     )]
     pub last_made_runnable_time: Option<f64>,
+    /// `notice`: a remark of the stackshot writer about this thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
+    /// `exclaveScid`: the exclave scheduling context id, as printed.
     #[serde(
         default,
         rename(deserialize = "exclaveScid"),

@@ -24,58 +24,79 @@ pub struct SystemInfo {
     /// Derived from `kernel_version`: which kernel of a KDK matches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_variant: Option<KernelVariant>,
+    /// Darwin version from `Kernel version:` (`24.5.0` of `Darwin Kernel Version 24.5.0: …`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub darwin_version: Option<String>,
     /// `xnu-11417.121.6~2`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xnu_version: Option<String>,
+    /// `Kernel UUID:`: LC_UUID of the running kernel, which picks the KDK kernel.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_uuid: Option<Uuid>,
     /// `Fileset Kernelcache UUID` (32 hex digits) or older `KernelCache UUID`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernelcache_uuid: Option<Uuid>,
+    /// `Boot session UUID:`: identifies the boot that panicked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boot_session_uuid: Option<Uuid>,
+    /// `iBoot version:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iboot_version: Option<String>,
     /// `iBoot Stage 2 version:` (may be present and empty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iboot_stage2_version: Option<String>,
+    /// `secure boot?: YES|NO`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secure_boot: Option<bool>,
+    /// `roots installed: N`: number of roots (modified system content) installed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roots_installed: Option<u32>,
+    /// `Paniclog version: N` (10–15 on the logs seen so far).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paniclog_version: Option<u32>,
+    /// `Memory ID:` (the DRAM vendor/type code, as printed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_id: Option<String>,
+    /// `Exclaves boot status:`, as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exclaves_boot_status: Option<String>,
+    /// `Debug Header address:`: physical address of the debug header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_header_address: Option<Hex>,
+    /// `Debug Header entry count:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_header_entry_count: Option<u32>,
+    /// `TXM load address:`: where the Trusted Execution Monitor was loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub txm_load_address: Option<Hex>,
+    /// `TXM UUID:`: the Trusted Execution Monitor's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub txm_uuid: Option<Uuid>,
+    /// `Debug Header kernelcache load address:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_header_kernelcache_load_address: Option<Hex>,
+    /// `Debug Header kernelcache UUID:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub debug_header_kernelcache_uuid: Option<Uuid>,
+    /// `SPTM load address:`: where the Secure Page Table Monitor was loaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sptm_load_address: Option<Hex>,
+    /// `SPTM UUID:`: the Secure Page Table Monitor's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sptm_uuid: Option<Uuid>,
+    /// `mach_absolute_time:` at the panic, in timebase ticks (not nanoseconds on arm64).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mach_absolute_time: Option<Hex>,
     /// Printed only when secure boot is off: `Device:`, `Hardware Model:`, `ECID:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// `Hardware Model:` (`Mac14,2`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hardware_model: Option<String>,
+    /// `ECID:`: the chip's unique id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ecid: Option<String>,
+    /// `Boot args:`: the kernel boot arguments (e.g. `keepsyms=1`, `-v`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub boot_args: Option<String>,
     /// Intel `System model name: iMac19,2 (Mac-63001698E7A34814)`.
@@ -87,12 +108,16 @@ pub struct SystemInfo {
     /// Intel report date line (`Mon Oct 29 13:57:35 2018`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_date: Option<String>,
+    /// `System shutdown begun:` (`YES`/`NO`): the panic came during shutdown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system_shutdown_begun: Option<String>,
+    /// `Panic diags file available:` (`YES`/`NO`), as printed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panic_diags_file: Option<String>,
+    /// `Hibernation exit count:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hibernation_exit_count: Option<u64>,
+    /// `System uptime in nanoseconds:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uptime_ns: Option<u64>,
 }
@@ -162,16 +187,22 @@ impl KernelVariant {
 /// Every slide/base line, as numbers.
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Slides {
+    /// `KernelCache slide:`: runtime minus unslid address for the whole fileset kernelcache.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernelcache_slide: Option<Hex>,
+    /// `KernelCache base:`: runtime address of the kernelcache's Mach-O header.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernelcache_base: Option<RuntimeAddr>,
+    /// `Kernel slide:`: runtime minus unslid address of the kernel (Intel, and arm64 beside `KernelCache slide`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_slide: Option<Hex>,
+    /// `Kernel text base:`: runtime address of the kernel's `__TEXT` (its Mach-O header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_text_base: Option<RuntimeAddr>,
+    /// `Kernel text exec slide:`: slide of the kernel's `__TEXT_EXEC` segment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_text_exec_slide: Option<Hex>,
+    /// `Kernel text exec base:`: runtime address of the kernel's `__TEXT_EXEC` segment.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_text_exec_base: Option<RuntimeAddr>,
     /// Intel `__HIB  text base:`.

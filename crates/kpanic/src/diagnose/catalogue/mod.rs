@@ -36,7 +36,9 @@ pub struct ClassInfo {
     pub id: PanicClass,
     /// Short human name.
     pub name: &'static str,
+    /// Plain words: what the class means.
     pub explanation: &'static str,
+    /// What to do about it, most specific first.
     pub next_steps: &'static [&'static str],
 }
 

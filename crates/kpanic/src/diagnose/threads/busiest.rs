@@ -5,12 +5,18 @@ use serde::Serialize;
 
 use super::{cpu_seconds, has_state, round_ms, ThreadState};
 
+/// A process by CPU time (for `busiest_processes`).
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ProcessCpu {
+    /// Process id.
     pub pid: i64,
+    /// Process name.
     pub name: String,
+    /// User + system CPU time, in seconds (kernel_task: its non-idle threads only).
     pub cpu_seconds: f64,
+    /// Number of its threads.
     pub threads: usize,
+    /// Resident memory, in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resident_bytes: Option<u64>,
 }

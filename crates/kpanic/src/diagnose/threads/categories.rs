@@ -16,6 +16,7 @@ string_enum! {
         Io = "io",
         /// Sockets.
         Network = "network",
+        /// None of the above.
         Other = "other",
     }
 }

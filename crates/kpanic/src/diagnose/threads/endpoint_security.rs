@@ -6,11 +6,16 @@ use serde::Serialize;
 
 use crate::diagnose::suspects::is_third_party;
 
+/// A process taken for an Endpoint Security client (by name, or an `endpointsecurity` dispatch queue).
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct EsClient {
+    /// Process id.
     pub pid: i64,
+    /// Process name.
     pub name: String,
+    /// Not an Apple process.
     pub third_party: bool,
+    /// The product it belongs to, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub known_as: Option<String>,
 }

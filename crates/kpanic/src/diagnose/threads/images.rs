@@ -10,10 +10,12 @@ use super::{all_threads, SymThreads};
 use crate::diagnose::Ctx;
 use crate::images::BinaryImageIdentity;
 
+/// A kernel-side image other than the kernel (T/K images), with the threads that use it.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct KextImage {
     /// Index in `binaryImages`.
     pub index: u64,
+    /// The image's UUID.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub uuid: Option<Uuid>,
     /// Bundle id, when the UUID matches a kext of the log (or the symbols named it).

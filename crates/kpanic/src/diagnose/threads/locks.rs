@@ -8,19 +8,25 @@ use serde::Serialize;
 use super::wait_info::wait_kind;
 use super::{all_threads, find_thread, ThreadState};
 
+/// A thread others wait for (`… owned by thread T` in `waitInfo`).
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct LockOwner {
+    /// Thread id of the owner.
     pub owner_tid: u64,
+    /// The owner's process name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_process: Option<String>,
+    /// The owner's pid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner_pid: Option<i64>,
+    /// The owner's thread states (`TH_WAIT`, `TH_UNINT`…): a waiting owner makes a lock chain.
     pub owner_state: Vec<String>,
     /// `krwlock`, `kernel mutex`, `unfair lock`…
     pub lock_kind: String,
     /// A kernel lock (mutex, rwlock, `lck_`), not a user-space one (not in the JSON).
     #[serde(skip)]
     pub kernel_lock: bool,
+    /// Number of threads waiting for it.
     pub waiters: usize,
     /// `name (pid) tid` of the first waiters.
     pub waiter_threads: Vec<String>,

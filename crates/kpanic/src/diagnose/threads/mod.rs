@@ -53,9 +53,12 @@ pub use wait_info::{wait_kind, WaitKind};
 pub use wait_sites::SiteSource;
 pub use wait_sites::WaitSite;
 
+/// What a full panic's stackshot says about its threads.
 #[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
 pub struct ThreadReport {
+    /// Number of processes in the stackshot.
     pub processes: usize,
+    /// Number of threads in the stackshot.
     pub threads: usize,
     /// Thread counts by state set (`TH_WAIT|TH_UNINT`, `TH_RUN`, `TH_RUN|TH_IDLE`…).
     pub by_state: BTreeMap<String, usize>,
@@ -67,8 +70,11 @@ pub struct ThreadReport {
     pub runnable: usize,
     /// Idle threads (TH_IDLE).
     pub idle: usize,
+    /// Threads that have `kernelFrames`.
     pub with_kernel_frames: usize,
+    /// Threads that have a `continuation`.
     pub with_continuation: usize,
+    /// The panicked thread (by the text's `tid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub panicked: Option<ThreadRef>,
     /// Up to 20 runnable (TH_RUN, not idle) threads, busiest first.
@@ -85,6 +91,7 @@ pub struct ThreadReport {
     pub busiest_processes: Vec<ProcessCpu>,
     /// Kernel-side images other than the kernel, with the threads whose stacks use them.
     pub kext_images: Vec<KextImage>,
+    /// Processes taken for Endpoint Security clients.
     pub endpoint_security_clients: Vec<EsClient>,
     /// Without symbols: the `[image, offset]` frames treated as the scheduler's blocking frames.
     pub blocking_frames: Vec<[u64; 2]>,

@@ -12,16 +12,24 @@ use super::{
     ThreadState,
 };
 
+/// One thread of the stackshot, as listed in the report.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct ThreadRef {
+    /// Process id.
     pub pid: i64,
+    /// Process name.
     pub process: String,
+    /// Thread id.
     pub tid: u64,
+    /// Thread name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Thread states (`TH_WAIT`, `TH_RUN`…).
     pub state: Vec<String>,
+    /// The thread's `waitInfo` text.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait_info: Option<String>,
+    /// User + system CPU time, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_seconds: Option<f64>,
     /// Where it is (wait site label or the top kernel frame).

@@ -9,9 +9,12 @@ use serde::Serialize;
 use super::all_threads;
 use super::categories::{self, WaitCategory};
 
+/// A `waitInfo` text with addresses and numbers removed, and how many threads have it.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WaitKind {
+    /// The text (`kernel mutex`, `mach_msg receive on port set`…).
     pub kind: String,
+    /// Number of threads.
     pub threads: usize,
     /// What the wait is about (not in the JSON).
     #[serde(skip)]

@@ -30,20 +30,27 @@ string_enum! {
     }
 }
 
+/// Where waiting threads wait, and how many.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
 pub struct WaitSite {
     /// `vm_page_wait`, `kernel+0x50b6b4`, `com.apple.x+0x1c (continuation)`, a waitInfo kind…
     pub site: String,
+    /// How the site was found.
     pub source: SiteSource,
     /// `[image, offset]` (without symbols).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<[u64; 2]>,
+    /// The image of the frame, when named.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// The function, with symbols.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
+    /// What the wait is about.
     pub category: WaitCategory,
+    /// Number of threads waiting here.
     pub threads: usize,
+    /// How many of them are uninterruptible (`TH_UNINT`).
     pub uninterruptible: usize,
     /// Processes with most threads here: `name (pid): count`.
     pub processes: Vec<String>,
