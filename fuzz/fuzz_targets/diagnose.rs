@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let d = kpanic::diagnose::diagnose(&report, None);
-    let _ = kpanic::diagnose::render_text(&d);
+    let _ = kpanic::output::diagnosis::render_text(&d);
     let doc = kpanic::output::json::diagnose_document("fuzz", &d);
     let _ = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(&doc))
         .expect("a diagnosis serializes");

@@ -47,7 +47,7 @@ fn run(report: &kpanic_report::PanicReport, lib: &SymbolLibrary) {
     let _ = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(&doc))
         .expect("a symbolication serializes");
     let d = kpanic::diagnose::diagnose(report, Some(&sym));
-    let _ = kpanic::diagnose::render_text(&d);
+    let _ = kpanic::output::diagnosis::render_text(&d);
 }
 
 fuzz_target!(|data: &[u8]| {
