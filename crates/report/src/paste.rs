@@ -119,7 +119,7 @@ fn strip_quotes(lines: &mut [String], warnings: &mut Vec<String>) {
 
 /// The length of a syslog/console prefix ending in `kernel[0]: ` or ` kernel: `, if `l` has one.
 fn syslog_prefix_len(l: &str) -> Option<usize> {
-    let head = &l[..l.len().min(120)];
+    let head = prefix_at_most(l, 120);
     let end = if let Some(at) = head.find("kernel[") {
         let rest = &head[at + "kernel[".len()..];
         let close = rest.find("]:")?;
@@ -163,11 +163,13 @@ fn strip_indent(lines: &mut [String], warnings: &mut Vec<String>) {
         common = Some(match common {
             None => ws,
             Some(c) => {
-                let n = c
-                    .bytes()
-                    .zip(ws.bytes())
+                // Compared by character: two different multi-byte spaces may share bytes.
+                let n: usize = c
+                    .chars()
+                    .zip(ws.chars())
                     .take_while(|(a, b)| a == b)
-                    .count();
+                    .map(|(a, _)| a.len_utf8())
+                    .sum();
                 &c[..n]
             }
         });
@@ -317,6 +319,15 @@ fn repair_ocr_line(l: &str) -> (String, usize) {
         }
     }
     (out, n)
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+fn prefix_at_most(s: &str, max: usize) -> &str {
+    let mut cut = s.len().min(max);
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
 }
 
 #[cfg(test)]
