@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{root, run};
+use common::{root, stdout_ok};
 use serde_json::Value;
 
 /// Threads kept in full in a JSON snapshot.
@@ -18,13 +18,7 @@ const THREADS_KEPT: usize = 12;
 
 /// Stdout of `kpanic ARGS` (run in the repository root), which must exit 0.
 fn stdout(args: &[&str]) -> String {
-    let out = run(args, None);
-    assert!(
-        out.status.success(),
-        "kpanic {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
+    String::from_utf8(stdout_ok(args)).expect("UTF-8 output")
 }
 
 /// FNV-1a, 64 bits: enough to notice that a large document changed.

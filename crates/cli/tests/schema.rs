@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{root, run};
+use common::{root, stdout_ok};
 use serde_json::Value;
 
 const COMMANDS: [&str; 3] = ["symbolicate", "diagnose", "parse"];
@@ -130,13 +130,7 @@ fn example_args(command: &str) -> Vec<String> {
 
 /// `kpanic ARGS` (which must exit 0) as JSON.
 fn json_of(args: &[&str]) -> Value {
-    let out = run(args, None);
-    assert!(
-        out.status.success(),
-        "kpanic {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("kpanic {args:?}: {e}"))
+    serde_json::from_slice(&stdout_ok(args)).unwrap_or_else(|e| panic!("kpanic {args:?}: {e}"))
 }
 
 /// Validates `command --json` on every corpus log, on the example with its KDK, and on two

@@ -39,3 +39,14 @@ pub fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
     drop(input);
     child.wait_with_output().expect("kpanic ends")
 }
+
+/// Stdout of `kpanic ARGS` (run in the repository root), which must exit 0.
+pub fn stdout_ok(args: &[&str]) -> Vec<u8> {
+    let out = run(args, None);
+    assert!(
+        out.status.success(),
+        "kpanic {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
