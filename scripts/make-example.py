@@ -3,7 +3,7 @@
 whose frames are real return addresses of that code (truth: testdata/fixtures/truth).
 
 The panic follows the layout of a real macOS 15.4 Apple Silicon panic (see testdata/corpus),
-with the slides of the seed example: Kernel text exec base 0xfffffe001cd8c000. The kernel and
+with the slides the README's atos example uses: Kernel text exec base 0xfffffe001cd8c000. The kernel and
 kext are the arm64e fixtures; the kext is presented as the third-party
 com.example.driver.FxDriver, loaded at a @start that is not page aligned.
 
@@ -168,7 +168,7 @@ com.apple.kec.corecrypto\t14.0
         f.write("""# The bundled example
 
 `fxdriver-panic.txt` is an Apple Silicon panic (macOS 15.4, `RELEASE_ARM64_T8112`) laid out like
-the real ones in `testdata/corpus`, with the seed's slides (Kernel text exec base
+the real ones in `testdata/corpus`, with the slides of the README's atos example (Kernel text exec base
 0xfffffe001cd8c000). `KDK_15.4_24E248.kdk` is a Kernel Debug Kit-shaped folder made of the
 project's fixtures: `kernel.release.t8112` is the arm64e kernel fixture laid out like KDK 15.4's
 (`__TEXT` at 0xfffffe0007004000, `__TEXT_EXEC` at 0xfffffe00072b8000), and

@@ -22,7 +22,10 @@ fn bundled_example_symbolicates_every_frame_right() {
     let xtruth = Truth::load("arm64e-fxdriver.kext");
     let exec_base = report.slides.kernel_text_exec_base.unwrap().get();
     let kext_start = report.kexts_in_backtrace[0].kext.start.unwrap().get();
-    assert_eq!(exec_base, 0xfffffe001cd8c000, "the seed's text exec base");
+    assert_eq!(
+        exec_base, 0xfffffe001cd8c000,
+        "the example's text exec base (atos -l 0xfffffe001cad8000 in the README)"
+    );
 
     let frames = &report.backtrace.as_ref().unwrap().frames;
     assert_eq!(sym.backtrace.len(), frames.len());

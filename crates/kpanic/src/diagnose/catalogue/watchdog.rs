@@ -29,7 +29,7 @@ pub(super) const USERSPACE_WATCHDOG_TIMEOUT: ClassInfo = ClassInfo {
     explanation: "watchdogd monitors a few critical daemons (WindowServer, logd, configd, opendirectoryd, remoted…). \
         One of them stopped checking in for the whole timeout (watchdogd first tries to recover it by \
         crashing it: the 'induced crashes'), so the kernel panicked on purpose. The backtrace is watchdogd's \
-        and says nothing about the cause: the hung daemon is the lead.",
+        and says nothing about the cause: look at the hung daemon.",
     next_steps: &[
         "Find out why the named daemon hung: its own crash/hang reports (DiagnosticReports/<daemon>-*.ips, induced crashes) around the panic time.",
         "WindowServer hangs usually come from the GPU/display path (GPU drivers, external displays, docks, screen-capture software).",
