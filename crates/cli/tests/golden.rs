@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{root, stdout_ok};
+use common::{corpus_logs, stdout_ok};
 use serde_json::Value;
 
 /// Threads kept in full in a JSON snapshot.
@@ -67,19 +67,6 @@ fn json_golden(args: &[&str]) -> String {
         }
     }
     serde_json::to_string_pretty(&v).expect("serializes") + "\n"
-}
-
-/// Every corpus log, by file name, in a stable order.
-fn corpus_logs() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("testdata/corpus"))
-        .expect("corpus folder")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".md") && !n.ends_with(".tsv"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 34, "the corpus is there: {names:?}");
-    names
 }
 
 fn settings() -> insta::Settings {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{root, stdout_ok};
+use common::{corpus_logs, root, stdout_ok};
 use serde_json::Value;
 
 const COMMANDS: [&str; 3] = ["symbolicate", "diagnose", "parse"];
@@ -105,20 +105,6 @@ fn leaves(e: &boon::ValidationError, label: &str, found: &mut Vec<String>) {
     }
 }
 
-/// Every corpus log, in a stable order.
-fn corpus_logs() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root().join("testdata/corpus"))
-        .expect("corpus folder")
-        .filter_map(Result::ok)
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".md") && !n.ends_with(".tsv"))
-        .map(|n| format!("testdata/corpus/{n}"))
-        .collect();
-    names.sort();
-    assert!(names.len() >= 34, "the corpus is there: {names:?}");
-    names
-}
-
 /// The bundled example, with its KDK where the command takes one (`parse` reads no symbols).
 fn example_args(command: &str) -> Vec<String> {
     let mut args = vec![command, "--json", EXAMPLE];
@@ -137,12 +123,15 @@ fn json_of(args: &[&str]) -> Value {
 /// files at once (an array), and fails listing every violation.
 fn validate_command(command: &str) {
     let validators = Validators::new(command);
-    let mut runs: Vec<Vec<String>> = corpus_logs()
+    let logs: Vec<String> = corpus_logs()
         .into_iter()
-        .map(|log| vec![command.to_string(), "--json".to_string(), log])
+        .map(|n| format!("testdata/corpus/{n}"))
+        .collect();
+    let mut runs: Vec<Vec<String>> = logs
+        .iter()
+        .map(|log| vec![command.to_string(), "--json".to_string(), log.clone()])
         .collect();
     runs.push(example_args(command));
-    let logs = corpus_logs();
     runs.push(
         [command, "--json", &logs[0], &logs[logs.len() - 1]]
             .map(String::from)

@@ -173,22 +173,18 @@ impl<'r> Placer<'r> {
     /// Ranges without an end (Intel ≤10.15 dependencies) are taken as open-ended from their
     /// start, nearest start first; the symbol file's segments bound them later.
     fn place_in_kext(&self, a: RuntimeAddr) -> Option<Placement> {
-        let mut open_ended = None;
-        for k in kexts(self.report) {
+        if let Some(k) = self.table.kext_at(a) {
+            let start = self.strip(k.start?);
+            return Some(self.kext_placement(k, start, a));
+        }
+        // The nearest start-only range below `a` (the first listed, among equal starts).
+        let mut open_ended: Option<(RuntimeAddr, &kpanic_report::KextRef)> = None;
+        for k in kexts(self.report).filter(|k| k.end.is_none()) {
             let Some(start) = k.start.map(|s| self.strip(s)) else {
                 continue;
             };
-            let hit = match k.end {
-                Some(end) => start <= a && a <= self.strip(end),
-                None => {
-                    if start <= a && open_ended.is_none_or(|(s, _)| s < start) {
-                        open_ended = Some((start, k));
-                    }
-                    false
-                }
-            };
-            if hit {
-                return Some(self.kext_placement(k, start, a));
+            if start <= a && open_ended.is_none_or(|(s, _)| s < start) {
+                open_ended = Some((start, k));
             }
         }
         // Start-only ranges are the ≤10.15 Intel form, where kexts load below the kernel: an

@@ -48,8 +48,10 @@ pub fn atos_lines(input: &str, image: &str, lookup: &Lookup, inlines: bool) -> V
     }
 }
 
-/// One symbol of a JSON frame (innermost first in `symbols`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// One symbol of a JSON frame (innermost first in `symbols`): the last is the function that
+/// owns the address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "Symbol")]
 pub struct JsonSymbol {
     /// The function, demangled; `None` when only the line table answered.
     pub function: Option<String>,
@@ -62,6 +64,7 @@ pub struct JsonSymbol {
     pub column: Option<u32>,
     /// Symbol-table answers: the offset from the symbol, as a hex string.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<kpanic_common::Hex>")]
     pub offset: Option<String>,
 }
 

@@ -50,3 +50,16 @@ pub fn stdout_ok(args: &[&str]) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// Every corpus log's file name, in a stable order.
+pub fn corpus_logs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root().join("testdata/corpus"))
+        .expect("corpus folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".md") && !n.ends_with(".tsv"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 34, "the corpus is there: {names:?}");
+    names
+}

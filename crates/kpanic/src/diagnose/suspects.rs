@@ -291,12 +291,7 @@ pub fn known(bundle_id: &str) -> (SuspectCategory, Option<&'static str>) {
     (cat, None)
 }
 
-/// True when `bundle_id` is not Apple's: not `com.apple.*`, not `mach_kernel`, not `kernel*`.
-pub fn is_third_party(bundle_id: &str) -> bool {
-    !bundle_id.starts_with("com.apple.")
-        && bundle_id != "mach_kernel"
-        && !bundle_id.starts_with("kernel")
-}
+pub use kpanic_common::bundle::is_third_party;
 
 /// Function names of the panicked backtrace: keepsyms symbols (Intel) or the symbolication.
 pub fn backtrace_functions(ctx: &Ctx) -> Vec<String> {

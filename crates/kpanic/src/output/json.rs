@@ -135,7 +135,6 @@ struct JsonFrame<'a> {
     #[schemars(with = "Option<SymbolAddr>")]
     symbol_address: Option<String>,
     /// Innermost first; the last is the function that owns the address; empty when unresolved.
-    #[schemars(with = "Vec<SymbolSchema>")]
     symbols: Vec<JsonSymbol>,
     /// Why `symbols` is empty.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -350,11 +349,6 @@ impl<'a> From<&'a Symbolication> for JsonSymbolication<'a> {
     }
 }
 
-/// One frame as JSON (for tools that print single frames, and tests).
-pub fn frame_json(f: &Frame) -> Value {
-    serde_json::to_value(JsonFrame::from(f)).unwrap_or(Value::Null)
-}
-
 // The JSON Schemas of the documents (docs/schema/). The wire types above derive them; what
 // they hold as plain strings gets its shape here.
 
@@ -397,22 +391,6 @@ impl JsonSchema for ImageSegment {
             "description": "What image_offset counts from: a segment of the image (__TEXT_EXEC, __TEXT), or symbol_file / kernelcache when the address is one of theirs.",
         })
     }
-}
-
-// The shape of `JsonSymbol` (which lives in `kpanic-symbols`) as a frame's `symbols` hold it.
-/// One symbol of a frame, innermost first: the last is the function that owns the address.
-#[derive(JsonSchema)]
-#[schemars(rename = "Symbol")]
-#[allow(dead_code)]
-struct SymbolSchema {
-    function: Option<String>,
-    file: Option<String>,
-    line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    column: Option<u32>,
-    /// Symbol-table answers: the offset from the symbol.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    offset: Option<Hex>,
 }
 
 /// Makes the derived schemas as strict as the output: every object schema that lists its
