@@ -106,13 +106,12 @@ impl<'r> ImageTable<'r> {
     /// The kext (of "Kernel Extensions in backtrace", dependencies included) whose
     /// `[start, end]` holds `addr`, PAC bits or not.
     pub fn kext_at(&self, addr: RuntimeAddr) -> Option<&'r KextRef> {
-        let stripped = self.strip(addr);
+        let a = self.strip(addr);
         kexts(self.report).find(|k| {
             let (Some(s), Some(e)) = (k.start, k.end) else {
                 return false;
             };
-            let (s, e) = (self.strip(s), self.strip(e));
-            (s <= addr && addr <= e) || (s <= stripped && stripped <= e)
+            (self.strip(s)..=self.strip(e)).contains(&a)
         })
     }
 }
