@@ -14,6 +14,7 @@ pub mod frame;
 pub mod images;
 pub mod kdk;
 pub mod library;
+pub mod needed;
 pub mod output;
 pub mod place;
 pub mod symbolicate;

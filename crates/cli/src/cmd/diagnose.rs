@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use kpanic::diagnose::diagnose;
-use kpanic::output::diagnosis::render_text;
+use kpanic::output::diagnosis::{render_text_width, DEFAULT_WIDTH};
 use kpanic::symbolicate;
 
 use super::input::{for_each_panic, Rendered};
@@ -29,13 +29,14 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
     let want_symbols = !s.kdks.is_empty() || !s.symbols.is_empty() || s.kernelcache.is_some();
     let lib = (want_symbols || cfg!(target_os = "macos")).then(|| s.library());
     let lib = lib.filter(|l| want_symbols || !l.is_empty());
+    let width = text_width();
     let status = for_each_panic(&args.files, |name, report| {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
         let d = diagnose(report, sym.as_ref());
         if args.json {
             return Rendered::json(&kpanic::output::json::diagnose_document(name, &d));
         }
-        let mut text = render_text(&d);
+        let mut text = render_text_width(&d, width);
         for w in sym.iter().flat_map(|s| &s.warnings) {
             text.push_str(&format!("warning: {name}: {w}\n"));
         }
@@ -46,4 +47,16 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
         eprintln!("kpanic: warning: {w}");
     }
     Ok(status)
+}
+
+/// The width the text wraps to: the terminal's when stdout is one, else a fixed width so
+/// that piped and saved output does not depend on the window it was made in.
+fn text_width() -> usize {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return DEFAULT_WIDTH;
+    }
+    terminal_size::terminal_size()
+        .map(|(w, _)| usize::from(w.0).clamp(60, 160))
+        .unwrap_or(DEFAULT_WIDTH)
 }

@@ -34,6 +34,7 @@ use kpanic_report::{KextRef, PanicReport, RuntimeAddr};
 use serde::Serialize;
 
 use crate::images::ImageTable;
+use crate::needed::SymbolsNeeded;
 use crate::symbolicate::{Register, Symbolication};
 
 pub use ids::{ClassFamily, FindingId, PanicClass};
@@ -67,6 +68,10 @@ pub struct Diagnosis {
     pub symbolicated: bool,
     /// What the parser found cut or malformed in the log.
     pub log_warnings: Vec<String>,
+    /// The symbols to get, present only when the panic is not symbolicated and symbols
+    /// would change the answer (name the faulting function, group stalled threads).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub symbols_needed: Option<SymbolsNeeded>,
 }
 
 /// The facts of the panic that every reader wants first.
@@ -373,6 +378,9 @@ pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis 
     let mut findings = vec![class_finding];
     findings.extend(rest);
 
+    let symbolicated = sym.is_some_and(|s| s.summary.resolved > 0);
+    let symbols_needed = (!symbolicated && symbols_would_help(&ctx, class, threads.as_ref()))
+        .then(|| SymbolsNeeded::of(report));
     Diagnosis {
         class,
         headline: findings[0].title.clone(),
@@ -381,8 +389,26 @@ pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis 
         suspects,
         memory,
         threads,
-        symbolicated: sym.is_some_and(|s| s.summary.resolved > 0),
+        symbolicated,
         log_warnings: report.warnings.clone(),
+        symbols_needed,
+    }
+}
+
+/// Whether symbols would change the answer: they name the faulting function of a fault,
+/// trap, assertion or corruption and group a stackshot's threads by function, but a
+/// coprocessor's firmware, a hardware report, a T2 message or a text watchdog log without
+/// threads say all they can without them. And only when there are frames to name.
+fn symbols_would_help(ctx: &Ctx, class: PanicClass, threads: Option<&ThreadReport>) -> bool {
+    let r = ctx.report;
+    let has_frames = r.backtrace.as_ref().is_some_and(|b| !b.frames.is_empty())
+        || r.panic.as_ref().is_some_and(|p| p.caller.is_some());
+    let has_threads = threads.is_some_and(|t| t.threads > 0);
+    match class.family() {
+        ClassFamily::Coprocessor | ClassFamily::Hardware => false,
+        ClassFamily::Watchdog => has_threads && !class.is_t2(),
+        ClassFamily::Zone if class == PanicClass::ZoneMapExhausted => false,
+        _ => has_frames || has_threads,
     }
 }
 

@@ -7,13 +7,32 @@ use crate::diagnose::memory::{PageKind, PageSizeSource};
 use crate::diagnose::threads::{ThreadReport, WaitCategory};
 use crate::diagnose::{human_bytes, Diagnosis, Finding};
 
-const WIDTH: usize = 96;
+/// The width of the text when the output is not a terminal (pipes, files, tests).
+pub const DEFAULT_WIDTH: usize = 96;
+
+/// The narrowest width the text is wrapped to: below it, every line would break.
+const MIN_WIDTH: usize = 60;
+
+/// Where the text goes: the diagnosis, and the width it is wrapped to.
+struct Out<'a> {
+    o: String,
+    d: &'a Diagnosis,
+    width: usize,
+}
 
 /// A section of the text output.
-type Section = fn(&mut String, &Diagnosis);
+type Section = fn(&mut Out);
 
 /// The sections of the text output, in order.
-static SECTIONS: &[Section] = &[header, findings, suspects, memory, threads, notes];
+static SECTIONS: &[Section] = &[
+    header,
+    answer,
+    other_findings,
+    suspects,
+    memory,
+    threads,
+    notes,
+];
 
 /// A part of the threads section.
 type ThreadPart = fn(&mut String, &ThreadReport);
@@ -29,25 +48,48 @@ static THREAD_PARTS: &[ThreadPart] = &[
     endpoint_security_clients,
 ];
 
-/// Writes a diagnosis for a terminal.
-pub fn write_text(w: &mut impl io::Write, d: &Diagnosis) -> io::Result<()> {
-    w.write_all(render_text(d).as_bytes())
+/// Writes a diagnosis for a terminal `width` columns wide.
+pub fn write_text(w: &mut impl io::Write, d: &Diagnosis, width: usize) -> io::Result<()> {
+    w.write_all(render_text_width(d, width).as_bytes())
 }
 
-/// [`write_text`] into a string.
+/// The text of a diagnosis at [`DEFAULT_WIDTH`].
 pub fn render_text(d: &Diagnosis) -> String {
-    let mut o = String::new();
+    render_text_width(d, DEFAULT_WIDTH)
+}
+
+/// The text of a diagnosis, prose wrapped to `width` columns (at least 60). Log lines and
+/// tables are not wrapped where a break would change what they say.
+///
+/// The first screen answers "what happened, what do I do": the headline once, the facts of
+/// the panic, what the class means, its evidence and next steps, and which symbols to get
+/// when they would change the answer. The other findings, suspects, memory and threads
+/// follow.
+pub fn render_text_width(d: &Diagnosis, width: usize) -> String {
+    let mut out = Out {
+        o: String::new(),
+        d,
+        width: width.max(MIN_WIDTH),
+    };
     for section in SECTIONS {
-        section(&mut o, d);
+        section(&mut out);
     }
-    o
+    out.o
 }
 
 /// The headline and the facts of the panic.
-fn header(o: &mut String, d: &Diagnosis) {
-    let _ = writeln!(o, "Diagnosis: {}", d.headline);
+fn header(out: &mut Out) {
+    let (o, d) = (&mut out.o, out.d);
+    for (i, l) in wrap(&d.headline, out.width - 11).into_iter().enumerate() {
+        let lead = if i == 0 { "Diagnosis: " } else { "           " };
+        let _ = writeln!(o, "{lead}{l}");
+    }
     let p = &d.panic;
-    let mut facts: Vec<String> = vec![format!("class {}", d.class)];
+    let conf = d.findings.first().map(|f| f.confidence);
+    let mut facts: Vec<String> = vec![match conf {
+        Some(c) => format!("class {} ({c} confidence)", d.class),
+        None => format!("class {}", d.class),
+    }];
     if let Some(os) = &p.os {
         facts.push(os.clone());
     }
@@ -66,28 +108,63 @@ fn header(o: &mut String, d: &Diagnosis) {
     if let Some(c) = p.cpu {
         facts.push(format!("CPU {c}"));
     }
-    let _ = writeln!(o, "  {}", facts.join(" · "));
+    for l in wrap(&facts.join(" · "), out.width - 2) {
+        let _ = writeln!(o, "  {l}");
+    }
     if let Some(c) = &p.caller_symbol {
         let _ = writeln!(o, "  caller: {c}");
-    }
-    if !d.symbolicated {
-        let _ = writeln!(
-            o,
-            "  (no symbols: pass --kdk/--symbols to name functions and group threads by function)"
-        );
     }
     o.push('\n');
 }
 
-/// The findings, ranked.
-fn findings(o: &mut String, d: &Diagnosis) {
-    for (i, f) in d.findings.iter().enumerate() {
-        finding(o, i + 1, f);
+/// The first finding without its title (the headline): what it means, the evidence, what to
+/// do, and the symbols to get when they would change the answer.
+fn answer(out: &mut Out) {
+    let Some(f) = out.d.findings.first() else {
+        return;
+    };
+    let width = out.width;
+    let o = &mut out.o;
+    for l in wrap(&f.explanation, width - 2) {
+        let _ = writeln!(o, "  {l}");
+    }
+    evidence(o, "  ", f, width);
+    if !f.next_steps.is_empty() {
+        let _ = writeln!(o, "  What to do:");
+        for (n, s) in f.next_steps.iter().enumerate() {
+            for (i, l) in wrap(s, width - 7).into_iter().enumerate() {
+                if i == 0 {
+                    let _ = writeln!(o, "    {}. {l}", n + 1);
+                } else {
+                    let _ = writeln!(o, "       {l}");
+                }
+            }
+        }
+    }
+    if let Some(need) = &out.d.symbols_needed {
+        let text = format!("Symbols would name the functions here: {}.", need.advice);
+        for l in wrap(&text, width - 2) {
+            let _ = writeln!(o, "  {l}");
+        }
+    }
+    o.push('\n');
+}
+
+/// The other findings, ranked.
+fn other_findings(out: &mut Out) {
+    let (d, width) = (out.d, out.width);
+    if d.findings.len() < 2 {
+        return;
+    }
+    let _ = writeln!(out.o, "Also found");
+    for (i, f) in d.findings.iter().enumerate().skip(1) {
+        finding(&mut out.o, i + 1, f, width);
     }
 }
 
 /// The suspects, most suspicious first.
-fn suspects(o: &mut String, d: &Diagnosis) {
+fn suspects(out: &mut Out) {
+    let (o, d) = (&mut out.o, out.d);
     if d.suspects.is_empty() {
         return;
     }
@@ -136,7 +213,8 @@ fn suspects(o: &mut String, d: &Diagnosis) {
 }
 
 /// The memory state.
-fn memory(o: &mut String, d: &Diagnosis) {
+fn memory(out: &mut Out) {
+    let (o, d) = (&mut out.o, out.d);
     let Some(m) = &d.memory else {
         return;
     };
@@ -200,7 +278,8 @@ fn memory(o: &mut String, d: &Diagnosis) {
 }
 
 /// The threads of a full panic.
-fn threads(o: &mut String, d: &Diagnosis) {
+fn threads(out: &mut Out) {
+    let (o, d) = (&mut out.o, out.d);
     let Some(t) = &d.threads else {
         return;
     };
@@ -328,7 +407,8 @@ fn endpoint_security_clients(o: &mut String, t: &ThreadReport) {
 }
 
 /// What the parser found cut or malformed.
-fn notes(o: &mut String, d: &Diagnosis) {
+fn notes(out: &mut Out) {
+    let (o, d) = (&mut out.o, out.d);
     if !d.log_warnings.is_empty() {
         for w in &d.log_warnings {
             let _ = writeln!(o, "note: {w}");
@@ -336,35 +416,49 @@ fn notes(o: &mut String, d: &Diagnosis) {
     }
 }
 
-fn finding(o: &mut String, n: usize, f: &Finding) {
+fn finding(o: &mut String, n: usize, f: &Finding, width: usize) {
     let conf = f.confidence;
-    let _ = writeln!(o, "{n}. {}", f.title);
-    let _ = writeln!(o, "   [{} · {conf} confidence]", f.class);
-    for l in wrap(&f.explanation, WIDTH - 3) {
-        let _ = writeln!(o, "   {l}");
+    for (i, l) in wrap(&f.title, width - 4).into_iter().enumerate() {
+        let lead = if i == 0 {
+            format!("{n:>2}. ")
+        } else {
+            "    ".into()
+        };
+        let _ = writeln!(o, "{lead}{l}");
     }
-    if !f.evidence.is_empty() {
-        let _ = writeln!(o, "   Evidence:");
-        for e in &f.evidence {
-            let prefix = match e.line {
-                Some(l) => format!("line {:>3}: ", l + 1),
-                None => String::new(),
-            };
-            let text = format!("{prefix}{}", e.text);
-            for (i, l) in wrap(&text, WIDTH - 7).into_iter().enumerate() {
-                let _ = writeln!(o, "     {} {l}", if i == 0 { "•" } else { " " });
-            }
-        }
+    let _ = writeln!(o, "    [{} · {conf} confidence]", f.class);
+    for l in wrap(&f.explanation, width - 4) {
+        let _ = writeln!(o, "    {l}");
     }
+    evidence(o, "    ", f, width);
     if !f.next_steps.is_empty() {
-        let _ = writeln!(o, "   Next:");
+        let _ = writeln!(o, "    Next:");
         for s in &f.next_steps {
-            for (i, l) in wrap(s, WIDTH - 7).into_iter().enumerate() {
-                let _ = writeln!(o, "     {} {l}", if i == 0 { "-" } else { " " });
+            for (i, l) in wrap(s, width - 8).into_iter().enumerate() {
+                let _ = writeln!(o, "      {} {l}", if i == 0 { "-" } else { " " });
             }
         }
     }
     o.push('\n');
+}
+
+/// The evidence of a finding, indented by `indent`.
+fn evidence(o: &mut String, indent: &str, f: &Finding, width: usize) {
+    if f.evidence.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "{indent}Evidence:");
+    let w = width.saturating_sub(indent.len() + 4).max(20);
+    for e in &f.evidence {
+        let prefix = match e.line {
+            Some(l) => format!("line {:>3}: ", l + 1),
+            None => String::new(),
+        };
+        let text = format!("{prefix}{}", e.text);
+        for (i, l) in wrap(&text, w).into_iter().enumerate() {
+            let _ = writeln!(o, "{indent}  {} {l}", if i == 0 { "•" } else { " " });
+        }
+    }
 }
 
 /// Greedy word wrap.

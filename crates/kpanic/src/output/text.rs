@@ -123,7 +123,7 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
         }
     }
 
-    out.push_str(&render_summary(sym));
+    out.push_str(&render_summary(report, sym));
     out
 }
 
@@ -162,7 +162,7 @@ fn register_line(lines: &[&str], from: usize) -> Option<usize> {
 }
 
 /// The closing summary: images matched, frames resolved, the panic-path check, warnings.
-pub fn render_summary(sym: &Symbolication) -> String {
+pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
     let mut out = String::from("\n== kpanic ==\nImages:\n");
     if sym.images.is_empty() {
         out.push_str("  (no kernel or kext address in this panic)\n");
@@ -200,10 +200,24 @@ pub fn render_summary(sym: &Symbolication) -> String {
             }
         }
     }
+    let kernel_missing = sym.images.iter().any(|i| {
+        matches!(
+            i.symbols,
+            Err(Unavailable::NoSourcesForKernel
+                | Unavailable::NoKernel { .. }
+                | Unavailable::KernelUuidMismatch { .. })
+        )
+    });
+    if kernel_missing {
+        // Say exactly which KDK (or IPSW) this panic needs: a KDK of another build is the
+        // commonest reason the kernel has no symbols.
+        let need = crate::needed::SymbolsNeeded::of(report);
+        let _ = writeln!(out, "  The kernel needs {}.", need.advice);
+    }
     if sym.images.iter().any(|i| i.symbols.is_err()) {
         out.push_str(
-            "  (give --kdk DIR for a Kernel Debug Kit of this build, --symbols PATH for kexts \
-             and dSYMs, --kernelcache FILE for exact kernelcache mapping)\n",
+            "  (--symbols PATH for kexts and dSYMs, --kernelcache FILE for exact kernelcache \
+             mapping)\n",
         );
     }
     let _ = writeln!(
