@@ -22,6 +22,7 @@ mod arch;
 pub mod bundle;
 mod hex;
 pub mod pac;
+pub mod ranges;
 mod uuid;
 
 pub use addr::{AddrKind, RuntimeAddr, SymbolAddr, UnslidAddr};

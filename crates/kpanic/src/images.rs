@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use kpanic_common::pac::{is_kernel_half, strip_pac, va_bits_like};
+use kpanic_common::ranges::FirstCover;
 use kpanic_common::{RuntimeAddr, Uuid};
 use kpanic_report::{BinaryImage, ImageKind, KextRef, PanicReport};
 
@@ -29,6 +30,9 @@ pub struct ImageTable<'r> {
     kexts_by_uuid: HashMap<Uuid, &'r KextRef>,
     /// VA bits of kernel pointers, for PAC stripping, judged from a known kernel address.
     va_bits: Option<u32>,
+    /// The stripped kext ranges, first in log order winning: a paste of a thousand copies
+    /// of one panic costs frames × log(ranges), not frames × ranges.
+    pieces: FirstCover<&'r KextRef>,
 }
 
 impl<'r> ImageTable<'r> {
@@ -47,12 +51,18 @@ impl<'r> ImageTable<'r> {
             .or(report.slides.kernelcache_base)
             .map(RuntimeAddr::get)
             .or_else(|| report.panic.as_ref()?.caller.map(RuntimeAddr::get));
-        ImageTable {
+        let mut table = ImageTable {
             report,
             kernel_uuid: report.system.kernel_uuid,
             kexts_by_uuid,
             va_bits: reference.filter(|r| is_kernel_half(*r)).map(va_bits_like),
-        }
+            pieces: FirstCover::new([]),
+        };
+        table.pieces = FirstCover::new(
+            kexts(report)
+                .filter_map(|k| Some((table.strip(k.start?).get(), table.strip(k.end?).get(), k))),
+        );
+        table
     }
 
     /// The panic's report.
@@ -106,13 +116,7 @@ impl<'r> ImageTable<'r> {
     /// The kext (of "Kernel Extensions in backtrace", dependencies included) whose
     /// `[start, end]` holds `addr`, PAC bits or not.
     pub fn kext_at(&self, addr: RuntimeAddr) -> Option<&'r KextRef> {
-        let a = self.strip(addr);
-        kexts(self.report).find(|k| {
-            let (Some(s), Some(e)) = (k.start, k.end) else {
-                return false;
-            };
-            (self.strip(s)..=self.strip(e)).contains(&a)
-        })
+        self.pieces.get(self.strip(addr).get())
     }
 }
 
@@ -122,4 +126,61 @@ pub fn kexts(report: &PanicReport) -> impl Iterator<Item = &KextRef> {
         .kexts_in_backtrace
         .iter()
         .flat_map(|k| std::iter::once(&k.kext).chain(&k.dependencies))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first kext in log order whose range holds `a`: what `kext_at` must answer.
+    fn linear<'r>(t: &ImageTable<'r>, a: RuntimeAddr) -> Option<&'r KextRef> {
+        let a = t.strip(a);
+        kexts(t.report).find(|k| match (k.start, k.end) {
+            (Some(s), Some(e)) => (t.strip(s)..=t.strip(e)).contains(&a),
+            _ => false,
+        })
+    }
+
+    #[test]
+    fn kext_at_answers_as_a_search_in_log_order() {
+        // Nested, overlapping, repeated and single-address ranges.
+        let log = "panic(cpu 0 caller 0xffffff8000100000): test\n\
+            Kernel Extensions in backtrace:\n\
+            \x20  com.a(1.0)[00000000-0000-0000-0000-00000000000A]@0xffffff7f80000000->0xffffff7f80ffffff\n\
+            \x20     dependency: com.b(1.0)[00000000-0000-0000-0000-00000000000B]@0xffffff7f80001000->0xffffff7f80001fff\n\
+            \x20  com.c(1.0)[00000000-0000-0000-0000-00000000000C]@0xffffff7f80000800->0xffffff7f81002fff\n\
+            \x20  com.d(1.0)[00000000-0000-0000-0000-00000000000D]@0xffffff7f90000000->0xffffff7f90000000\n\
+            \x20  com.a(1.0)[00000000-0000-0000-0000-00000000000A]@0xffffff7f80000000->0xffffff7f80ffffff\n";
+        let report = kpanic_report::parse(log.as_bytes()).unwrap();
+        let t = ImageTable::new(&report);
+        assert_eq!(kexts(&report).count(), 5);
+        let edges = [
+            0xffffff7f80000000u64,
+            0xffffff7f80000800,
+            0xffffff7f80001000,
+            0xffffff7f80001fff,
+            0xffffff7f80ffffff,
+            0xffffff7f81002fff,
+            0xffffff7f90000000,
+        ];
+        let mut probes = vec![0, u64::MAX];
+        for e in edges {
+            probes.extend([e - 1, e, e + 1]);
+        }
+        for a in probes {
+            let got = t.kext_at(RuntimeAddr(a)).map(|k| k.bundle_id.as_str());
+            let want = linear(&t, RuntimeAddr(a)).map(|k| k.bundle_id.as_str());
+            assert_eq!(got, want, "{a:#x}");
+        }
+        assert_eq!(
+            t.kext_at(RuntimeAddr(0xffffff7f80001800))
+                .map(|k| k.bundle_id.as_str()),
+            Some("com.a")
+        );
+        assert_eq!(
+            t.kext_at(RuntimeAddr(0xffffff7f81000000))
+                .map(|k| k.bundle_id.as_str()),
+            Some("com.c")
+        );
+    }
 }

@@ -84,6 +84,10 @@ pub struct Placer<'r> {
     report: &'r PanicReport,
     table: ImageTable<'r>,
     arm64: bool,
+    /// Start-only kext ranges (Intel ≤10.15 dependencies), stripped, sorted by start, the
+    /// first listed kept among equal starts: the nearest one below an address is a binary
+    /// search away.
+    open_ended: Vec<(RuntimeAddr, &'r kpanic_report::KextRef)>,
 }
 
 impl<'r> Placer<'r> {
@@ -97,10 +101,19 @@ impl<'r> Placer<'r> {
                 .as_ref()
                 .is_none_or(|v| v.arch != "x86_64"),
         };
+        let table = ImageTable::new(report);
+        let mut open_ended: Vec<(RuntimeAddr, &kpanic_report::KextRef)> = kexts(report)
+            .filter(|k| k.end.is_none())
+            .filter_map(|k| Some((table.strip(k.start?), k)))
+            .collect();
+        // Stable: among equal starts the first listed stays first, and dedup keeps it.
+        open_ended.sort_by_key(|(s, _)| *s);
+        open_ended.dedup_by_key(|(s, _)| *s);
         Placer {
             report,
-            table: ImageTable::new(report),
+            table,
             arm64,
+            open_ended,
         }
     }
 
@@ -178,15 +191,8 @@ impl<'r> Placer<'r> {
             return Some(self.kext_placement(k, start, a));
         }
         // The nearest start-only range below `a` (the first listed, among equal starts).
-        let mut open_ended: Option<(RuntimeAddr, &kpanic_report::KextRef)> = None;
-        for k in kexts(self.report).filter(|k| k.end.is_none()) {
-            let Some(start) = k.start.map(|s| self.strip(s)) else {
-                continue;
-            };
-            if start <= a && open_ended.is_none_or(|(s, _)| s < start) {
-                open_ended = Some((start, k));
-            }
-        }
+        let i = self.open_ended.partition_point(|(s, _)| *s <= a);
+        let open_ended = i.checked_sub(1).map(|i| self.open_ended[i]);
         // Start-only ranges are the ≤10.15 Intel form, where kexts load below the kernel: an
         // address at or above the kernel's text base is the kernel's, whatever start precedes it.
         let below_kernel = self

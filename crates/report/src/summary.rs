@@ -1,6 +1,7 @@
 //! The human-readable default output of `kpanic parse`.
 
 use crate::model::{Format, PanicReport};
+use kpanic_common::ranges::FirstCover;
 use std::fmt::{self, Write};
 
 /// A few screens at most: what panicked, where, on which build, and what the log holds.
@@ -225,6 +226,14 @@ fn slides(o: &mut String, r: &PanicReport) -> fmt::Result {
 fn backtrace(o: &mut String, r: &PanicReport) -> fmt::Result {
     if let Some(bt) = &r.backtrace {
         writeln!(o, "Backtrace:  {} frames", bt.frames.len())?;
+        // One lookup per frame, not one pass over the kexts (a long paste has thousands).
+        let kexts = FirstCover::new(r.kexts_in_backtrace.iter().filter_map(|k| {
+            Some((
+                k.kext.start?.get(),
+                k.kext.end?.get(),
+                k.kext.bundle_id.as_str(),
+            ))
+        }));
         for (i, f) in bt.frames.iter().enumerate() {
             match &f.symbol {
                 Some(sym) => {
@@ -236,11 +245,9 @@ fn backtrace(o: &mut String, r: &PanicReport) -> fmt::Result {
                     )?
                 }
                 None => {
-                    let kext = r
-                        .kexts_in_backtrace
-                        .iter()
-                        .find(|k| k.kext.contains(f.address))
-                        .map_or(String::new(), |k| format!("  ({})", k.kext.bundle_id));
+                    let kext = kexts
+                        .get(f.address.get())
+                        .map_or(String::new(), |id| format!("  ({id})"));
                     writeln!(o, "  {i:>3}  {}{kext}", f.address)?
                 }
             }
