@@ -1029,6 +1029,16 @@ fn titles_and_evidence_name_what_the_message_names() {
             &["IGGuC.cpp:1464"],
         ),
         (
+            "NVRM[0/1:0:0]: Read Error 0x00000100: CFG 0xffffffff 0xffffffff 0xffffffff, BAR0 0xd2000000 0xffffff8113bbc000 0x0a5480a2, D0, P3/4",
+            &["NVIDIA resource manager"],
+            &["0/1:0:0", "no longer answered on the bus"],
+        ),
+        (
+            "\"GPU Panic: [<None>] 5 3 5f 1d 0 8 0 3 : NVRM[0/1:0:0]: Read Error 0x00000144: CFG 0x0fe910de 0x00100406 0xc0000000, BAR0 0x101000000 0xffffff8200014000 0x0e7290a2, D0, P0/4\\n\"@/SourceCache/AppleGraphicsControl/AppleGraphicsControl-3.4.35/src/AppleMuxControl/kext/GPUPanic.cpp:127",
+            &["GPU panic"],
+            &["10de:0fe9 (NVIDIA)"],
+        ),
+        (
             "nvme: \"3rd party NVMe controller. PCI link down. Delete IO submission queue. fBuiltIn=1 MODEL=HS-SSD-A4000 1024G FW=HS19644 CSTS=0xffffffff US[1]=0x0 US[0]=0x1274 VID=0xffff DID=0xffff CRITICAL_WARNING=0x0.\\n\" @IONVMeController.cpp:5708",
             &["HS-SSD-A4000 1024G", "link went down"],
             &["dropped off the PCIe bus", "firmware revision HS19644", "VID=0xffff"],

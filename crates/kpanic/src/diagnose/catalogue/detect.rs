@@ -505,6 +505,7 @@ pub(super) static DETECTION: &[Detect] = {
             !s.location.is_empty()
                 || s.any(&[
                     "assertion failed",
+                    "assert failed",
                     "panic (by design)",
                     "string operation caused an overflow",
                 ])

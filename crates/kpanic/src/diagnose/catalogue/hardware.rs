@@ -186,6 +186,7 @@ pub(super) fn gpu(ctx: &Ctx, f: &mut Finding, msg: &str, suspects: &[Suspect]) {
                 .unwrap_or_default()
         )));
     }
+    nvrm_evidence(f, msg);
     if let Some(s) = suspects
         .iter()
         .find(|s| s.third_party && s.category == SuspectCategory::Gpu)
@@ -222,6 +223,43 @@ pub(super) fn gpu(ctx: &Ctx, f: &mut Finding, msg: &str, suspects: &[Suspect]) {
         f.evidence.push(Evidence::fact(format!(
             "GPU driver kexts in the backtrace: {}",
             gpu_kexts.join(", ")
+        )));
+    }
+}
+
+/// `NVRM[0/1:0:0]: Read Error 0x00000100: CFG 0xffffffff 0xffffffff 0xffffffff, BAR0 …`: the
+/// NVIDIA resource manager names the GPU's PCI address and the first words of its config
+/// space; all ones there means the GPU no longer answered on the bus.
+fn nvrm_evidence(f: &mut Finding, msg: &str) {
+    let Some(i) = msg.find("NVRM[") else {
+        return;
+    };
+    let rest = &msg[i + "NVRM[".len()..];
+    if let Some(addr) = rest.split(']').next().filter(|a| a.len() < 16) {
+        f.evidence.push(Evidence::fact(format!(
+            "NVIDIA GPU at {addr} (NVRM's device address)"
+        )));
+    }
+    let Some(id) = value_after(msg, "CFG ")
+        .and_then(|v| u32::from_str_radix(v.trim_start_matches("0x"), 16).ok())
+    else {
+        return;
+    };
+    if id == u32::MAX {
+        f.evidence.push(Evidence::fact(
+            "CFG 0xffffffff: the GPU's PCI config space read as all ones — it no longer answered on the bus (powered off, hung, or a failing GPU/logic board)",
+        ));
+    } else {
+        let vendor = match id & 0xffff {
+            0x10de => "NVIDIA",
+            0x1002 => "AMD",
+            0x8086 => "Intel",
+            _ => "unknown vendor",
+        };
+        f.evidence.push(Evidence::fact(format!(
+            "CFG {id:#010x}: PCI id {:04x}:{:04x} ({vendor}); the config space still answered",
+            id & 0xffff,
+            id >> 16
         )));
     }
 }
