@@ -23,6 +23,10 @@ string_enum! {
         T2MacosWatchdog = "t2_macos_watchdog",
         /// Sleep/wake transition timeout.
         SleepWakeTimeout = "sleep_wake_timeout",
+        /// A driver's `setPowerState` did not finish in time (IOServicePM).
+        PowerStateChangeTimeout = "power_state_change_timeout",
+        /// Shutdown or restart did not finish in time.
+        ShutdownTimeout = "shutdown_timeout",
         /// Forced reset (buttons held).
         ForcedReset = "forced_reset",
         /// MTE tag check fault.
@@ -51,6 +55,10 @@ string_enum! {
         ZoneUseAfterFree = "zone_use_after_free",
         /// Zone element corruption.
         ZoneCorruption = "zone_corruption",
+        /// A pointer failed the check that it belongs to its type's zone (`zone_require`).
+        ZoneRequire = "zone_require",
+        /// Memory freed that the allocator did not hand out (or with the wrong size or heap).
+        InvalidKfree = "invalid_kfree",
         /// Zone map exhausted (kernel memory leak).
         ZoneMapExhausted = "zone_map_exhausted",
         /// Blocking while holding a spinlock.
@@ -59,6 +67,16 @@ string_enum! {
         SpinlockTimeout = "spinlock_timeout",
         /// Interrupts or preemption disabled too long.
         InterruptsDisabledTooLong = "interrupts_disabled_too_long",
+        /// A mutex used after it was destroyed.
+        DestroyedMutex = "destroyed_mutex",
+        /// A wait queue found corrupt.
+        WaitqCorruption = "waitq_corruption",
+        /// A Mach message, port or IPC right found corrupt.
+        IpcCorruption = "ipc_corruption",
+        /// A linked list (queue, TAILQ, LIST) with broken links.
+        QueueCorruption = "queue_corruption",
+        /// A reference count that overflowed, underflowed or was released too often.
+        RefcountError = "refcount_error",
         /// Display coprocessor (DCP) panic.
         DcpPanic = "dcp_panic",
         /// Always-on processor (AOP) panic.
@@ -83,6 +101,12 @@ string_enum! {
         CodesigningPanic = "codesigning_panic",
         /// VM map failure.
         VmMapFailure = "vm_map_failure",
+        /// A kernel memory allocation that may not fail failed (`kmem_alloc`).
+        KmemAllocFailure = "kmem_alloc_failure",
+        /// A `vm_page` sanity check failed.
+        VmPageStatePanic = "vm_page_state_panic",
+        /// Out of memory with nothing left to kill (jetsam).
+        OutOfMemory = "out_of_memory",
         /// `pmap` / page-table panic.
         PmapPanic = "pmap_panic",
         /// Lock misuse.
@@ -91,6 +115,12 @@ string_enum! {
         KernelStackOverflow = "kernel_stack_overflow",
         /// VM compressor / swap exhausted.
         CompressorExhausted = "compressor_exhausted",
+        /// Compressed memory that does not match its checksum or bookkeeping.
+        CompressorCorruption = "compressor_corruption",
+        /// A filesystem or the VFS layer found inconsistent state.
+        FilesystemPanic = "filesystem_panic",
+        /// The clock went backwards (non-monotonic `mach_absolute_time`).
+        NonMonotonicTime = "non_monotonic_time",
         /// Kernel assertion.
         KernelAssertion = "kernel_assertion",
         /// Unrecognised panic.
@@ -109,13 +139,18 @@ pub enum ClassFamily {
     Intel,
     /// The zone allocator.
     Zone,
-    /// Spinlocks, preemption, lock misuse.
+    /// Spinlocks, preemption, lock misuse, destroyed mutexes.
     Lock,
+    /// Kernel data structures found corrupt: wait queues, IPC, linked lists, reference counts.
+    DataStructure,
+    /// The virtual-memory system: maps, pages, page tables, kmem, compressor, memory exhaustion.
+    Vm,
     /// RTKit coprocessor firmware.
     Coprocessor,
     /// PCIe, SoC errors, GPU, NVMe.
     Hardware,
-    /// Everything else (code signing, VM, pmap, assertions, unknown).
+    /// Everything else (code signing, stack overflows, filesystems, the clock, assertions,
+    /// unknown).
     Other,
 }
 
@@ -130,6 +165,8 @@ impl PanicClass {
             | T2SleepWakeWatchdog
             | T2MacosWatchdog
             | SleepWakeTimeout
+            | PowerStateChangeTimeout
+            | ShutdownTimeout
             | ForcedReset => ClassFamily::Watchdog,
             MteTagCheckFault
             | PacFailure
@@ -142,16 +179,25 @@ impl PanicClass {
             | IntelGeneralProtection
             | IntelDoubleFault
             | IntelKernelTrap => ClassFamily::Intel,
-            ZoneUseAfterFree | ZoneCorruption | ZoneMapExhausted => ClassFamily::Zone,
-            BlockingWithSpinlock | SpinlockTimeout | InterruptsDisabledTooLong | LockMisuse => {
-                ClassFamily::Lock
+            ZoneUseAfterFree | ZoneCorruption | ZoneRequire | InvalidKfree | ZoneMapExhausted => {
+                ClassFamily::Zone
             }
+            BlockingWithSpinlock
+            | SpinlockTimeout
+            | InterruptsDisabledTooLong
+            | DestroyedMutex
+            | LockMisuse => ClassFamily::Lock,
+            WaitqCorruption | IpcCorruption | QueueCorruption | RefcountError => {
+                ClassFamily::DataStructure
+            }
+            VmMapFailure | KmemAllocFailure | VmPageStatePanic | OutOfMemory | PmapPanic
+            | CompressorExhausted | CompressorCorruption => ClassFamily::Vm,
             DcpPanic | AopPanic | AnsPanic | SmcPanic | SepPanic | CoprocessorPanic => {
                 ClassFamily::Coprocessor
             }
             PcieLinkDown | PlatformHardwareError | GpuPanic | NvmeFatal => ClassFamily::Hardware,
-            CodesigningPanic | VmMapFailure | PmapPanic | KernelStackOverflow
-            | CompressorExhausted | KernelAssertion | Unknown => ClassFamily::Other,
+            CodesigningPanic | KernelStackOverflow | FilesystemPanic | NonMonotonicTime
+            | KernelAssertion | Unknown => ClassFamily::Other,
         }
     }
 
@@ -489,5 +535,16 @@ mod tests {
         assert!(!PanicClass::T2MacosWatchdog.is_stall());
         assert!(PanicClass::KernelDataAbort.lists_backtrace_kexts());
         assert!(!PanicClass::UndefinedInstruction.has_far());
+        assert_eq!(
+            PanicClass::WaitqCorruption.family(),
+            ClassFamily::DataStructure
+        );
+        assert_eq!(PanicClass::KmemAllocFailure.family(), ClassFamily::Vm);
+        assert_eq!(
+            PanicClass::PowerStateChangeTimeout.family(),
+            ClassFamily::Watchdog
+        );
+        assert!(!PanicClass::PowerStateChangeTimeout.is_stall());
+        assert!(PanicClass::InvalidKfree.lists_backtrace_kexts());
     }
 }

@@ -8,7 +8,7 @@ use kpanic_report::RuntimeAddr;
 use super::text::value_after;
 use super::{origin, ClassInfo};
 use crate::diagnose::fault::{self, PointerKind};
-use crate::diagnose::{Confidence, Ctx, Evidence, Finding, PanicClass};
+use crate::diagnose::{shorten, Confidence, Ctx, Evidence, Finding, PanicClass};
 
 pub(super) const MTE_TAG_CHECK_FAULT: ClassInfo = ClassInfo {
     id: PanicClass::MteTagCheckFault,
@@ -82,6 +82,71 @@ pub(super) const UNDEFINED_INSTRUCTION: ClassInfo = ClassInfo {
     ],
 };
 
+/// The error code a failed `AUT*` instruction leaves in a kernel pointer.
+///
+/// On ARMv8.3 pointer authentication without FPAC, a failed authentication does not trap:
+/// the pointer comes back with its extension bits restored and a two-bit error code
+/// `key_number:NOT(key_number)` written into bits 62:61 (top byte not ignored) or 54:53 (top
+/// byte ignored) — xnu's `user_fault_matches_pac_error_code` in osfmk/arm64/sleh.c tests the
+/// same bits. The first use of that pointer then faults on an address that differs from a
+/// canonical kernel pointer (bits 55..41 set, as `fault::classify_pointer` reads them) in
+/// exactly those two bits: `0xbfff…` or `0xdfff…`, or `0x??bf…` / `0x??df…`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct PacError {
+    /// The higher bit of the error code: 62, or 54 when the top byte is ignored.
+    pub high_bit: u8,
+    /// `A` (IA/DA keys, key number 0, code 0b01) or `B` (IB/DB, key number 1, code 0b10).
+    pub key: char,
+}
+
+/// The PAC error code in `a`, when `a` is a kernel pointer that failed authentication.
+pub(super) fn pac_error(a: u64) -> Option<PacError> {
+    // Bits 60..41 (and 63) all set, bits 62:61 holding 01 or 10.
+    const LOW_ONES: u64 = ((1 << 20) - 1) << 41;
+    // Bits 55 and 52..41 set, bits 54:53 holding 01 or 10; the top byte is free (a tag).
+    const TBI_ONES: u64 = (1 << 55) | (((1 << 12) - 1) << 41);
+    let code_at = |bit: u8| ((a >> (bit - 1)) & 0b11) as u8;
+    let key = |code: u8| match code {
+        0b01 => Some('A'),
+        0b10 => Some('B'),
+        _ => None,
+    };
+    if a & LOW_ONES == LOW_ONES && a >> 63 == 1 {
+        if let Some(k) = key(code_at(62)) {
+            return Some(PacError {
+                high_bit: 62,
+                key: k,
+            });
+        }
+    }
+    if a & TBI_ONES == TBI_ONES {
+        if let Some(k) = key(code_at(54)) {
+            return Some(PacError {
+                high_bit: 54,
+                key: k,
+            });
+        }
+    }
+    None
+}
+
+impl PacError {
+    /// The evidence line for `far`.
+    fn describe(self, far: u64) -> String {
+        let lo = self.high_bit - 1;
+        let code = (far >> lo) & 0b11;
+        format!(
+            "far {far:#018x} is a kernel pointer except bits {}:{lo} = {code:02b}: the error code a failed \
+             pointer authentication with the {} key ({}) writes into the pointer (ARMv8.3 without FPAC). \
+             The pointer was signed, then overwritten or taken from freed memory, and the kernel used it \
+             after AUT* poisoned it",
+            self.high_bit,
+            self.key,
+            if self.key == 'A' { "IA/DA" } else { "IB/DB" }
+        )
+    }
+}
+
 pub(super) fn arm_abort(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Option<&str>) {
     let r = ctx.report;
     let far = r.register("far");
@@ -100,10 +165,33 @@ pub(super) fn arm_abort(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Optio
     if let Some(p) = proc_ {
         title.push_str(&format!(" in {p}"));
     }
+    let pac = far
+        .and_then(pac_error)
+        .filter(|_| id == PanicClass::PacFailure);
     if id == PanicClass::KernelDataAbort || id == PanicClass::UnalignedAbort {
         if let Some(a) = far {
             let k = fault::classify_pointer(a, r);
             title.push_str(&format!(": {} (far {a:#x})", k.describe(a)));
+        }
+    } else if let (Some(p), Some(a)) = (pac, far) {
+        title.push_str(&format!(
+            ": far {a:#x} carries the PAC error code of the {} key",
+            p.key
+        ));
+    } else if id == PanicClass::PacFailure {
+        // "PAC failure from kernel with IA key while branching to x8 at pc …": what failed.
+        let msg = r
+            .panic
+            .as_ref()
+            .map(|p| p.reason.as_str())
+            .unwrap_or_default();
+        let what = msg.split(" at pc ").next().unwrap_or(msg);
+        let what = what
+            .rsplit("exception from kernel. ")
+            .next()
+            .unwrap_or(what);
+        if !what.trim().is_empty() {
+            title.push_str(&format!(": {}", shorten(what.trim(), 80)));
         }
     }
     let pc = r
@@ -137,7 +225,9 @@ pub(super) fn arm_abort(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Optio
             fault::decode_esr(esr)
         )));
     }
-    if let Some(a) = far {
+    if let (Some(p), Some(a)) = (pac, far) {
+        f.evidence.push(Evidence::fact(p.describe(a)));
+    } else if let Some(a) = far {
         let k = fault::classify_pointer(a, r);
         f.evidence
             .push(Evidence::fact(format!("far {a:#018x}: {}", k.describe(a))));
@@ -226,5 +316,44 @@ pub(super) fn mte(ctx: &Ctx, f: &mut Finding, proc_: Option<&str>) {
             k.kext.line,
             &format!("kext in backtrace: {}", k.kext.bundle_id),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pac_error, PacError};
+
+    #[test]
+    fn pac_error_codes_sit_in_fixed_bits() {
+        // ios-text-dataabort-pacptr-corellium-PARTIAL-01.txt: bits 62:61 = 01, key A.
+        assert_eq!(
+            pac_error(0xbfff_ffe4_cb03_aee4),
+            Some(PacError {
+                high_bit: 62,
+                key: 'A'
+            })
+        );
+        assert_eq!(pac_error(0xdfff_ffe4_cb03_aee4).map(|p| p.key), Some('B'));
+        // Top byte ignored: bits 54:53, whatever the top byte holds.
+        assert_eq!(
+            pac_error(0x12bf_ffe4_cb03_aee4),
+            Some(PacError {
+                high_bit: 54,
+                key: 'A'
+            })
+        );
+        assert_eq!(pac_error(0xffdf_fe00_1234_5678).map(|p| p.key), Some('B'));
+        // Canonical kernel pointers, user pointers, fills and NULL offsets are not.
+        for a in [
+            0xffff_ffe4_cb03_aee4,
+            0xffff_fe00_1234_5678,
+            0x9fff_ffe4_cb03_aee4,
+            0x0000_0001_e4cb_03ae,
+            0x4141_4141_4141_4141,
+            0x18,
+            u64::MAX,
+        ] {
+            assert_eq!(pac_error(a), None, "{a:#x}");
+        }
     }
 }

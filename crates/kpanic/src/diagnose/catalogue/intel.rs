@@ -110,6 +110,7 @@ pub(super) fn intel_trap(ctx: &Ctx, f: &mut Finding, id: PanicClass, proc_: Opti
         Some(13) => "General protection fault".to_string(),
         Some(8) => "Double fault".to_string(),
         Some(n) => format!("Kernel trap type {n}"),
+        None if id == PanicClass::IntelDoubleFault => "Double fault".to_string(),
         None => "Kernel trap".to_string(),
     };
     let kext = trap

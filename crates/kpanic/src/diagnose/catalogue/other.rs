@@ -1,6 +1,7 @@
-//! The rest of the kernel: code signing, the VM and pmap layers, stack overflows, the
-//! compressor, assertions, and panics kpanic does not recognise.
+//! The rest of the kernel: code signing, stack overflows, filesystems, the clock, assertions,
+//! and panics kpanic does not recognise.
 
+use super::text::{base_name, clean_message, number_after, panic_source, source_at, value_after};
 use super::ClassInfo;
 use crate::diagnose::PanicClass;
 use crate::diagnose::{shorten, Ctx, Evidence, Finding};
@@ -16,44 +17,41 @@ pub(super) const CODESIGNING_PANIC: ClassInfo = ClassInfo {
     ],
 };
 
-pub(super) const VM_MAP_FAILURE: ClassInfo = ClassInfo {
-    id: PanicClass::VmMapFailure,
-    name: "VM map failure",
-    explanation: "The virtual-memory system found a map operation failing where it must not (vm_map_delete, \
-        vm_map_enter…): a corrupted map entry, or a task manipulating its own mappings in a way the kernel \
-        did not expect (debuggers, instrumentation like Frida, JIT).",
-    next_steps: &[
-        "Look at the panicked process and what it does with memory (instrumentation, remapping, code injection).",
-        "The return code in the message (2 = KERN_INVALID_ADDRESS…) says what failed.",
-    ],
-};
-
-pub(super) const PMAP_PANIC: ClassInfo = ClassInfo {
-    id: PanicClass::PmapPanic,
-    name: "pmap / page-table panic",
-    explanation: "The physical map layer (pmap, PPL/SPTM on Apple silicon) found an inconsistent page table or \
-        mapping: memory corruption or a hardware error.",
-    next_steps: &[
-        "Read the message for the physical page and the mapping; repeated on different pages means hardware.",
-    ],
-};
-
 pub(super) const KERNEL_STACK_OVERFLOW: ClassInfo = ClassInfo {
     id: PanicClass::KernelStackOverflow,
     name: "kernel stack overflow",
-    explanation: "A kernel thread overflowed its stack (deep recursion, big locals, deep filter chains).",
+    explanation: "A kernel thread overflowed its stack (deep recursion, big locals, deep filter chains), or \
+        its stack pointer or stack memory was corrupted (the stack protector found its canary overwritten).",
     next_steps: &[
         "Look for repeating frames in the backtrace; filesystem and network filter kexts stack up deeply.",
+        "A smashed canary (stack memory corruption) is a buffer overflow on the stack: the function in the backtrace that copies into a local buffer is the bug.",
     ],
 };
 
-pub(super) const COMPRESSOR_EXHAUSTED: ClassInfo = ClassInfo {
-    id: PanicClass::CompressorExhausted,
-    name: "VM compressor / swap exhausted",
-    explanation: "The VM compressor or swap ran out of room: the system was out of memory with no way to page \
-        out.",
+pub(super) const FILESYSTEM_PANIC: ClassInfo = ClassInfo {
+    id: PanicClass::FilesystemPanic,
+    name: "filesystem / VFS panic",
+    explanation: "A filesystem (APFS, HFS+, NFS, SMB, FAT, or a third-party one: NTFS, FUSE) or the VFS layer \
+        (vnodes, mounts, the buffer and name caches) found its state inconsistent: on-disk corruption the \
+        filesystem refuses to go on with, or in-memory vnode/buffer bookkeeping broken by a filesystem kext \
+        or by memory corruption.",
     next_steps: &[
-        "Find the process that used the memory (memory footprint, leaks); free disk space for swap.",
+        "Note which filesystem and volume: run First Aid (Disk Utility / fsck) on it; back up if it is the system disk.",
+        "Third-party filesystems (NTFS drivers, macFUSE, network filesystems) mounted at the time are the first suspects for vnode-level panics.",
+    ],
+};
+
+pub(super) const NON_MONOTONIC_TIME: ClassInfo = ClassInfo {
+    id: PanicClass::NonMonotonicTime,
+    name: "clock went backwards (non-monotonic time)",
+    explanation: "The scheduler read mach_absolute_time and found it earlier than a time it had recorded before: \
+        the timebase went backwards. On real Macs this points to a CPU/firmware timer problem; in virtual \
+        machines and on Hackintoshes it comes from unsynchronised TSCs across cores, a hypervisor that does not \
+        expose a stable invariant TSC, or CPU power-management patches.",
+    next_steps: &[
+        "In a VM: give it an invariant TSC (hypervisor setting), fewer vCPUs, and no host sleep while it runs.",
+        "On a Hackintosh: fix TSC synchronisation (a TSC sync kext or firmware quirk) and CPU power-management settings.",
+        "On a real Mac: update macOS and run Apple Diagnostics.",
     ],
 };
 
@@ -92,48 +90,26 @@ pub(super) fn codesigning(f: &mut Finding, msg: &str, proc_: Option<&str>) {
     );
 }
 
-pub(super) fn vm_map(f: &mut Finding, msg: &str, proc_: Option<&str>) {
-    f.title = format!(
-        "VM map failure{}: {}",
-        in_process(proc_),
-        shorten(msg.trim(), 100)
-    );
-    if let Some(code) = msg
-        .rsplit("failed unexpected with ")
-        .next()
-        .filter(|_| msg.contains("failed unexpected with"))
-        .and_then(|s| s.split_whitespace().next())
-    {
-        let name = match code {
-            "1" => "KERN_INVALID_ADDRESS (1)",
-            "2" => "KERN_PROTECTION_FAILURE (2)",
-            "3" => "KERN_NO_SPACE (3)",
-            "4" => "KERN_INVALID_ARGUMENT (4)",
-            _ => code,
-        };
-        f.evidence
-            .push(Evidence::fact(format!("return code {name}")));
-    }
-}
-
 pub(super) fn kernel_assertion(ctx: &Ctx, f: &mut Finding, msg: &str) {
-    let file = ctx
-        .report
-        .panic
-        .as_ref()
-        .and_then(|p| p.location.as_ref())
-        .map(|l| {
-            let base = l.file.rsplit('/').next().unwrap_or(&l.file).to_string();
-            match l.line {
-                Some(n) => format!("{base}:{n}"),
-                None => base,
-            }
-        });
+    let m = clean_message(msg);
+    let m = m.as_str();
+    let file = assert_location(m).or_else(|| source_at(ctx.report));
     f.title = format!(
         "Kernel assertion{}: {}",
         file.map(|f| format!(" in {f}")).unwrap_or_default(),
-        shorten(msg.trim().trim_matches('"'), 100)
+        shorten(m, 100)
     );
+}
+
+/// The file:line of xnu's assert wordings: `vm_map.c:123 Assertion failed: …` (assert.h) or
+/// `assertion failed: …, file: /…/classq_fq_codel.c, line: 1130` (bsd).
+fn assert_location(m: &str) -> Option<String> {
+    if let (Some(file), Some(line)) = (value_after(m, "file: "), number_after(m, "line: ")) {
+        return Some(format!("{}:{line}", base_name(file.trim_end_matches(','))));
+    }
+    let (head, _) = m.split_once(" Assertion failed")?;
+    let loc = head.rsplit(' ').next()?;
+    loc.contains(':').then(|| base_name(loc).to_string())
 }
 
 pub(super) fn unrecognised(f: &mut Finding, msg: &str) {
@@ -142,4 +118,82 @@ pub(super) fn unrecognised(f: &mut Finding, msg: &str) {
     } else {
         format!("Unrecognised panic: {}", shorten(msg.trim(), 100))
     };
+}
+
+pub(super) fn stack_overflow(ctx: &Ctx, f: &mut Finding, msg: &str, proc_: Option<&str>) {
+    let m = msg.trim().trim_matches('"');
+    let corruption = m.contains("corruption");
+    f.title = format!(
+        "Kernel stack {}{}: {}",
+        if corruption { "corruption" } else { "overflow" },
+        proc_.map(|p| format!(" in {p}")).unwrap_or_default(),
+        shorten(m.split(" at pc").next().unwrap_or(m), 90)
+    );
+    // x86: "kernel stack overflow; stack base: 0x…, stack top: 0x…, stack depth: 0x…, depth limit: 0x…".
+    if let (Some(depth), Some(limit)) = (
+        number_after(m, "stack depth: "),
+        number_after(m, "depth limit: "),
+    ) {
+        f.evidence.push(Evidence::fact(format!(
+            "stack depth {depth:#x} reached the limit {limit:#x}"
+        )));
+    }
+    if let Some(sp) = ctx.report.register("sp") {
+        f.evidence
+            .push(Evidence::fact(format!("sp {sp:#018x} at the exception")));
+    }
+}
+
+/// The filesystem a panic names: its kext or source file, else the VFS layer.
+fn filesystem_name(ctx: &Ctx, lc: &str) -> &'static str {
+    let loc = panic_source(ctx.report)
+        .map(|(f, _)| f.to_ascii_lowercase())
+        .unwrap_or_default();
+    const NAMES: &[(&str, &str)] = &[
+        ("apfs", "APFS"),
+        ("hfs", "HFS+"),
+        ("nfs", "NFS"),
+        ("smbfs", "SMB"),
+        ("msdosfs", "FAT (msdosfs)"),
+        ("exfat", "exFAT"),
+        ("ntfs", "NTFS"),
+        ("fuse", "FUSE"),
+    ];
+    NAMES
+        .iter()
+        .find(|(k, _)| lc.contains(k) || loc.contains(k))
+        .map(|(_, n)| *n)
+        .unwrap_or("VFS")
+}
+
+pub(super) fn filesystem(ctx: &Ctx, f: &mut Finding, msg: &str) {
+    let m = clean_message(msg);
+    let m = m.as_str();
+    let fs = filesystem_name(ctx, &m.to_ascii_lowercase());
+    if let Some(at) = source_at(ctx.report) {
+        f.evidence.push(Evidence::fact(format!("raised in {at}")));
+    }
+    f.title = format!("Filesystem panic ({fs}): {}", shorten(m, 100));
+}
+
+/// `Non-monotonic time: invoke at 0x…, runnable at 0x…` (sched_prim.c, macOS 11+) or
+/// `mach_absolute_time returning non-monotonically increasing value 0x… (old value 0x…)`
+/// (i386 rtclock, earlier).
+pub(super) fn non_monotonic(f: &mut Finding, msg: &str) {
+    let m = msg.trim().trim_matches('"');
+    let pair = [
+        ("invoke at ", "runnable at "),
+        ("dispatch at ", "runnable at "),
+        ("last_dispatch at ", "ctime "),
+        ("value ", "old value "),
+    ]
+    .iter()
+    .find_map(|(now, before)| Some((number_after(m, now)?, number_after(m, before)?)));
+    if let Some((now, before)) = pair.filter(|(now, before)| now < before) {
+        f.evidence.push(Evidence::fact(format!(
+            "the clock read {now:#x}, {} ticks before a time it had already recorded ({before:#x})",
+            before - now
+        )));
+    }
+    f.title = format!("The clock went backwards: {}", shorten(m, 100));
 }

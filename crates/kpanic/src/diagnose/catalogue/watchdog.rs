@@ -1,9 +1,9 @@
 //! Stalls and resets: watchdogs that fired because the system stopped making progress
-//! (watchdogd, the userspace watchdog, a CPU that stopped answering, the T2), sleep/wake
-//! transitions that never finished, and resets forced with the buttons. In all of them the
-//! backtrace is the messenger, not the cause.
+//! (watchdogd, the userspace watchdog, a CPU that stopped answering, the T2), power-state
+//! changes, sleep/wake transitions and shutdowns that never finished, and resets forced with
+//! the buttons. In all of them the backtrace is the messenger, not the cause.
 
-use super::text::{demangle_short, first_number_after, value_after};
+use super::text::{demangle_short, first_number_after, number_after, value_after};
 use super::ClassInfo;
 use crate::diagnose::PanicClass;
 use crate::diagnose::{shorten, Ctx, Evidence, Finding};
@@ -83,6 +83,33 @@ pub(super) const SLEEP_WAKE_TIMEOUT: ClassInfo = ClassInfo {
         "Start from the suspected bundle and the backtraced thread (it is the thread stuck in the power callback, not the panicking CPU).",
         "Disconnect the peripherals on that bus (USB hubs, docks, card readers) and retry sleep.",
         "`pmset -g log | grep -i failure` shows earlier sleep/wake failures and their codes.",
+    ],
+};
+
+pub(super) const POWER_STATE_CHANGE_TIMEOUT: ClassInfo = ClassInfo {
+    id: PanicClass::PowerStateChangeTimeout,
+    name: "driver power-state change timeout (setPowerState)",
+    explanation: "IOKit power management asked a driver to change its power state (setPowerState) and the \
+        driver neither finished nor acknowledged within its timeout, so IOServicePM panicked (on macOS it \
+        does so for Apple's own drivers). The driver named in the message is the one that hung; it often \
+        waits on its hardware (a GPU, a USB or Thunderbolt device) that stopped responding. State 0 is off: \
+        a change to 0 happens when the display or the machine goes to sleep.",
+    next_steps: &[
+        "The driver named in the message is the one to update or report; note what was happening (sleep, display off, unplugging a device).",
+        "For graphics drivers (AppleIntelFramebuffer, AMD, NVIDIA): update macOS, and as a workaround avoid the power-down that hangs (display sleep, automatic graphics switching).",
+        "`pmset -g log` around the panic time shows the power transition in progress.",
+    ],
+};
+
+pub(super) const SHUTDOWN_TIMEOUT: ClassInfo = ClassInfo {
+    id: PanicClass::ShutdownTimeout,
+    name: "shutdown / restart timeout",
+    explanation: "The system was shutting down or restarting and a driver or a power-management client did not \
+        finish its part in time, so the kernel panicked instead of hanging. The message names the phase that \
+        did not finish; the halt log after it names the handler that was still running.",
+    next_steps: &[
+        "Read the phase and the handler in the message: drivers that stop hardware at shutdown (storage, network, USB, DriverKit extensions) are the suspects.",
+        "Disconnect external devices and retry the shutdown; update or remove third-party drivers that act at shutdown.",
     ],
 };
 
@@ -304,6 +331,10 @@ pub(super) fn sleep_wake(ctx: &Ctx, f: &mut Finding, msg: &str) {
     } else {
         "Sleep"
     };
+    if msg.contains("hang detected") {
+        f.title = "Sleep/wake hang detected by the power-management watchdog".into();
+        return;
+    }
     f.title = format!(
         "{phase} transition timed out{}{}",
         secs.map(|s| format!(" after {s} s")).unwrap_or_default(),
@@ -366,4 +397,82 @@ pub(super) fn forced_reset(ctx: &Ctx, f: &mut Finding) {
             ));
         }
     }
+}
+
+/// `AppleIntelFramebuffer::setPowerState(0xffffff835c3b6000 : 0xffffff7f975f5d88, 1 -> 0)
+/// timed out after 45938 ms` (IOServicePM.cpp; the `: function` part only since macOS 10.14).
+pub(super) fn power_state(f: &mut Finding, msg: &str) {
+    let m = msg.trim().trim_matches('"');
+    let driver = m
+        .split("::setPowerState")
+        .next()
+        .filter(|d| m.contains("::setPowerState") && !d.is_empty())
+        .map(|d| d.rsplit([' ', '"']).next().unwrap_or(d).to_string());
+    let states = m.split_once("::setPowerState(").and_then(|(_, args)| {
+        let args = args.split(')').next()?;
+        let change = args.rsplit(',').next()?.trim();
+        let (from, to) = change.split_once("->")?;
+        Some((from.trim().to_string(), to.trim().to_string()))
+    });
+    let ms = number_after(m, "timed out after");
+    if let Some(d) = &driver {
+        f.evidence.push(Evidence::fact(format!(
+            "driver: {d} (its setPowerState did not return or acknowledge)"
+        )));
+    }
+    if let Some((from, to)) = &states {
+        f.evidence.push(Evidence::fact(format!(
+            "power state {from} -> {to}{}",
+            if to == "0" {
+                ": powering off (sleep, display off)"
+            } else if from == "0" {
+                ": powering on (wake)"
+            } else {
+                ""
+            }
+        )));
+    }
+    if let Some(ms) = ms {
+        f.evidence.push(Evidence::fact(format!(
+            "waited {ms} ms ({:.1} s) for the driver",
+            ms as f64 / 1000.0
+        )));
+    }
+    f.title = match &driver {
+        Some(d) => format!(
+            "{d} did not finish setPowerState{}{}",
+            states
+                .as_ref()
+                .map(|(a, b)| format!(" ({a} -> {b})"))
+                .unwrap_or_default(),
+            ms.map(|ms| format!(" within {ms} ms")).unwrap_or_default()
+        ),
+        None => format!("Power-state change timed out: {}", shorten(m, 100)),
+    };
+}
+
+/// `PowerOff timed out in phase 'Notify Priority Clients'. Total 30000 ms:…`, `Halt/Restart
+/// Timed Out`, `Shutdown timed out waiting for DK drivers to stop`.
+pub(super) fn shutdown(f: &mut Finding, msg: &str) {
+    let m = msg.trim().trim_matches('"');
+    let phase = m
+        .split_once("in phase '")
+        .or_else(|| m.split_once("in phase \\'"))
+        .and_then(|(_, p)| p.split('\'').next())
+        .map(|p| p.trim_end_matches('\\').to_string());
+    let what = m.split(" timed out").next().unwrap_or("Shutdown");
+    let ms = number_after(m, "Total ");
+    if let Some(log) = m.split_once("ms:").map(|(_, l)| l.trim()) {
+        if !log.is_empty() {
+            f.evidence
+                .push(Evidence::fact(format!("halt log: {}", shorten(log, 200))));
+        }
+    }
+    f.title = match phase {
+        Some(p) => format!(
+            "{what} timed out in phase '{p}'{}",
+            ms.map(|ms| format!(" after {ms} ms")).unwrap_or_default()
+        ),
+        None => format!("Shutdown/restart timed out: {}", shorten(m, 100)),
+    };
 }
