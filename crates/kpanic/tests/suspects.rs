@@ -281,6 +281,20 @@ fn a_bundle_the_message_names_is_a_suspect() {
         .contains("is named by the panic message"));
 }
 
+/// "AppleIntelFramebuffer::setPowerState(0x… : 0x…, 1 -> 0) timed out after 45938 ms"
+/// (IOServicePM.cpp): the driver that did not acknowledge is named by its IOService name. The
+/// `%p : %p` form is the one release macOS prints only for Apple's drivers.
+#[test]
+fn the_driver_of_a_power_state_timeout_is_named_as_apple_s() {
+    let d = run("x86-text-setpowerstate-timeout-intelfb-PARTIAL-01.txt");
+    assert_eq!(first(&d), "AppleIntelFramebuffer");
+    let s = &d.suspects[0];
+    assert_eq!(s.role, SuspectRole::Named);
+    assert!(!s.third_party);
+    never_removed(&d, "AppleIntelFramebuffer");
+    assert!(!names(&d).contains(&"kernel_task"));
+}
+
 /// The Intel HD 4000 page fault with its innermost kext renamed to Lilu: Lilu's frames sit in
 /// backtraces by design, so it is context and the Apple graphics driver under it stays first.
 /// Move the trap address into Lilu's range and Lilu faulted in its own code: now it is first.

@@ -2,6 +2,7 @@
 //! code that faulted, the code that called panic(), the names in the panic message, the
 //! panicked process and whether its thread came from user space.
 
+use kpanic_common::RuntimeAddr;
 use kpanic_report::Arch;
 
 use super::names::{is_dext_name, looks_like_bundle_id, message_words};
@@ -101,10 +102,22 @@ fn distinctive(short: &str) -> bool {
             .any(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
+/// A kext, dext or driver the panic message names.
+pub(super) struct Named {
+    /// Its bundle id, or the driver's IOService name when the log lists no kext for it.
+    pub name: String,
+    /// Kext or dext.
+    pub kind: SuspectKind,
+    /// Apple's for sure, whatever the name says (a driver IOServicePM only panics for when it
+    /// is Apple's).
+    pub apple: bool,
+}
+
 /// The kexts and dexts the panic message names: a bundle id the log lists, the last part of one
-/// (`IOUSBHostFamily`), or a reverse-DNS bundle id the log does not list (a dext, or a kext of
-/// a cut log). Words of the source location are not the message and are not read.
-pub(super) fn named_in_message(ctx: &Ctx) -> Vec<(String, SuspectKind)> {
+/// (`IOUSBHostFamily`), a reverse-DNS bundle id the log does not list (a dext, or a kext of a
+/// cut log), or the driver of a power-management timeout. Words of the source location are not
+/// the message and are not read.
+pub(super) fn named_in_message(ctx: &Ctx) -> Vec<Named> {
     let Some(p) = &ctx.report.panic else {
         return Vec::new();
     };
@@ -114,12 +127,36 @@ pub(super) fn named_in_message(ctx: &Ctx) -> Vec<(String, SuspectKind)> {
         &p.reason
     };
     let ids = log_bundle_ids(ctx);
-    let mut out: Vec<(String, SuspectKind)> = Vec::new();
-    let mut push = |name: &str, kind: SuspectKind| {
-        if !out.iter().any(|(n, _)| n == name) {
-            out.push((name.to_string(), kind));
+    let mut out: Vec<Named> = Vec::new();
+    let mut push = |name: &str, kind: SuspectKind, apple: bool| {
+        if !out.iter().any(|n| n.name == name) {
+            out.push(Named {
+                name: name.to_string(),
+                kind,
+                apple,
+            });
         }
     };
+    if let Some(pm) = power_timeout_driver(msg) {
+        let by_address = pm.function.and_then(|a| ctx.kext_at(RuntimeAddr(a)));
+        let by_name: Vec<&&str> = ids
+            .iter()
+            .filter(|id| {
+                id.rsplit('.')
+                    .next()
+                    .is_some_and(|short| short == pm.driver || short.starts_with(&pm.driver))
+            })
+            .collect();
+        if let Some(k) = by_address {
+            push(&k.bundle_id, SuspectKind::Kext, false);
+        } else if !by_name.is_empty() {
+            for id in by_name {
+                push(id, SuspectKind::Kext, false);
+            }
+        } else {
+            push(&pm.driver, SuspectKind::Kext, pm.apple);
+        }
+    }
     for w in message_words(msg) {
         let kind = if is_dext_name(w) {
             SuspectKind::Dext
@@ -127,16 +164,65 @@ pub(super) fn named_in_message(ctx: &Ctx) -> Vec<(String, SuspectKind)> {
             SuspectKind::Kext
         };
         if let Some(id) = ids.iter().find(|id| id.eq_ignore_ascii_case(w)) {
-            push(id, SuspectKind::Kext);
+            push(id, SuspectKind::Kext, false);
         } else if distinctive(w) && !w.contains('.') {
             for id in ids.iter().filter(|id| id.rsplit('.').next() == Some(w)) {
-                push(id, SuspectKind::Kext);
+                push(id, SuspectKind::Kext, false);
             }
         } else if looks_like_bundle_id(w) {
-            push(w, kind);
+            push(w, kind, false);
         }
     }
     out
+}
+
+/// The driver a power-management acknowledgement timeout names.
+struct PowerTimeout {
+    /// Its IOService name (usually its class: `AppleIntelFramebuffer`).
+    driver: String,
+    /// The address of its setPowerState, when the message gives it.
+    function: Option<u64>,
+    /// Apple's: xnu prints the address only for Apple's drivers, and Apple's driver classes
+    /// start with `Apple` or `IO`.
+    apple: bool,
+}
+
+/// IOServicePM's timeouts name the driver that did not acknowledge by its IOService name:
+/// "%s::setPowerState(%p, %lu -> %lu) timed out after %d ms", on release macOS (which panics
+/// only for Apple's drivers) "%s::setPowerState(%p : %p, %lu -> %lu) …" with the address of
+/// the driver's setPowerState, and "%s::powerState%sChangeTo(…) timed out" for interested
+/// drivers (iokit/Kernel/IOServicePM.cpp).
+fn power_timeout_driver(msg: &str) -> Option<PowerTimeout> {
+    if !msg.contains("timed out") {
+        return None;
+    }
+    let at = msg
+        .find("::setPowerState(")
+        .or_else(|| msg.find("::powerState"))?;
+    let driver: String = msg[..at]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect::<Vec<char>>()
+        .into_iter()
+        .rev()
+        .collect();
+    if driver.is_empty() {
+        return None;
+    }
+    let args = &msg[at..];
+    let args = &args[..args.find(')').unwrap_or(args.len())];
+    let function = args.split_once(" : ").and_then(|(_, rest)| {
+        let hex = rest.trim_start().strip_prefix("0x")?;
+        let digits: String = hex.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        u64::from_str_radix(&digits, 16).ok()
+    });
+    let apple = function.is_some() || driver.starts_with("Apple") || driver.starts_with("IO");
+    Some(PowerTimeout {
+        driver,
+        function,
+        apple,
+    })
 }
 
 /// The panicked process and its pid (`Panicked task … pid N: name`, or Intel's `BSD process
