@@ -1,7 +1,7 @@
 //! Suspects ranked as a kernel engineer would rank them, on the corpus logs whose reading is
 //! known (testdata/corpus; the reasons are in each test), on variants of them that move a
-//! frame or the trap into a Hackintosh hook, and the names that do and do not make a process a
-//! deliberate trigger.
+//! frame or the trap into a Hackintosh hook, the names that do and do not make a process a
+//! deliberate trigger, and the fault facts (syndromes, PAC and poison patterns, lock owners).
 
 use std::path::PathBuf;
 
@@ -399,4 +399,55 @@ fn trigger_names_are_words_not_substrings() {
             "{name} is not a trigger"
         );
     }
+}
+
+/// Evidence texts of a finding.
+fn evidence(f: &Finding) -> Vec<&str> {
+    f.evidence.iter().map(|e| e.text.as_str()).collect()
+}
+
+/// The fault facts of corpus logs, checked against the ARM ARM and xnu by hand.
+#[test]
+fn fault_facts_of_the_corpus() {
+    // far 0xbfffffe4cb03aee4 and x16 0xbfffffe4cb03aee0: a kernel pointer whose bits 62:61
+    // hold 0b01, the error code of a failed key-A authentication (no FEAT_FPAC).
+    let d = run("ios-text-dataabort-pacptr-corellium-PARTIAL-01.txt");
+    let f = finding(&d, "pac_failed_pointer").expect("PAC failure");
+    assert!(f.explanation.contains("key A"));
+    assert!(evidence(f)
+        .iter()
+        .any(|e| e.contains("x16 = 0xbfffffe4cb03aee0")));
+    // "Mutex … is unexpectedly owned by thread …": xnu passes current_thread().
+    let d = run("arm64-ips-mutex-perfmon-OCR-FRAGMENT-01.txt");
+    let f = finding(&d, "lock_state").expect("lock facts");
+    assert_eq!(
+        f.title,
+        "Mutex 0xfffffe00167da448: already owned by the panicking thread 0xfffffe29ea6c9030"
+    );
+    // "iss=0xf" of an instruction fetch abort: IFSC 0b001111, permission fault level 3.
+    let d = run("ios-text-instrabort-ios9-paniclog5-01.txt");
+    let f = finding(&d, "abort_syndrome").expect("syndrome");
+    assert!(
+        f.title.ends_with("permission fault, level 3"),
+        "{}",
+        f.title
+    );
+    assert!(f.explanation.contains("not executable"));
+    // The coprocessor's "Exception class=0x25 iss=0x4f": its own data abort, a write.
+    let d = run("arm64-ips-coproc-dataabort-anon-FRAGMENT-01.txt");
+    let f = finding(&d, "abort_syndrome").expect("syndrome");
+    assert!(f.title.contains("in the coprocessor's firmware"));
+    assert!(f.title.ends_with("permission fault, level 3, on a write"));
+    // The IOMFB PoC's scalar 0x41414141 in x3, x9 and x11.
+    let d = run("ios-ips-dataabort-clcd-ios14-PARTIAL-01.ips");
+    let f = finding(&d, "poisoned_pointer").expect("poisoned registers");
+    assert!(f.title.contains("x3, x9, x11"), "{}", f.title);
+    // 0x4141414142424242 + 0x14 handed to OSIncrementAtomic.
+    let d = run("ios-ips-dataabort-unaligned-iomfb-PARTIAL-01.ips");
+    assert!(finding(&d, "poisoned_pointer").is_some());
+    // rootsh: "Error code: 0x0000000000000000" with CR2 0x20.
+    let d = run("x86-text-pagefault-null-osunserialize-vmware-PARTIAL-01.txt");
+    assert!(evidence(&d.findings[0])
+        .iter()
+        .any(|e| e.ends_with("page not present, read in kernel mode")));
 }

@@ -234,6 +234,8 @@ string_enum! {
         PacFailedPointer = "pac_failed_pointer",
         /// A lock panic: the lock, its owner thread, the owner's CPU and the rw-lock mode as the message states them (and as xnu means them).
         LockState = "lock_state",
+        /// An abort whose syndrome only the message gives (`iss=`, `Exception class=`: old iOS kernels, coprocessor firmware), decoded.
+        AbortSyndrome = "abort_syndrome",
     }
 }
 

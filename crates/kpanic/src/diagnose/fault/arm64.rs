@@ -20,11 +20,11 @@ pub fn exception_class(ec: u64) -> Option<&'static str> {
         0x19 => "trapped SVE access",
         0x1c => "pointer authentication failure (FPAC)",
         0x1d => "trapped SME access",
-        0x20 => "instruction abort from user mode (a lower exception level)",
-        0x21 => "instruction abort taken in the kernel",
+        0x20 => "instruction abort from a lower exception level (user mode)",
+        0x21 => "instruction abort at the same exception level (in the kernel)",
         0x22 => "PC alignment fault",
-        0x24 => "data abort from user mode (a lower exception level)",
-        0x25 => "data abort taken in the kernel",
+        0x24 => "data abort from a lower exception level (user mode)",
+        0x25 => "data abort at the same exception level (in the kernel)",
         0x26 => "SP alignment fault",
         0x28 => "trapped floating-point exception (AArch32)",
         0x2c => "trapped floating-point exception (AArch64)",
@@ -209,12 +209,12 @@ mod tests {
         // arm64-text-dataabort-01.txt: EC 0x25, ISS 0x06 = DFSC translation level 2, WnR 0.
         assert_eq!(
             decode_esr(0x96000006),
-            "data abort taken in the kernel, translation fault, level 2 (no mapping), on a read"
+            "data abort at the same exception level (in the kernel), translation fault, level 2 (no mapping), on a read"
         );
         // ios-text-dataabort-paniclog11-PARTIAL-01.txt: DFSC 0x07, WnR 1.
         assert_eq!(
             decode_esr(0x96000047),
-            "data abort taken in the kernel, translation fault, level 3 (no mapping), on a write"
+            "data abort at the same exception level (in the kernel), translation fault, level 3 (no mapping), on a write"
         );
         // ios-text-dataabort-pacptr-corellium-PARTIAL-01.txt: DFSC 0x04 level 0, WnR 1.
         assert!(
@@ -227,7 +227,7 @@ mod tests {
         // instruction fetch from a non-executable page).
         assert_eq!(
             decode_esr((0x21 << 26) | 0xf),
-            "instruction abort taken in the kernel, permission fault, level 3"
+            "instruction abort at the same exception level (in the kernel), permission fault, level 3"
         );
         // MTE: DFSC 0x11.
         assert!(decode_esr(0x96000011).contains("tag check fault"));

@@ -26,7 +26,7 @@ pub struct LockFacts {
 /// A hexadecimal number right after `key` (case-insensitive), `0x` or OCR's `Ox` first. A
 /// pointer OCR split with spaces (`0xf ff ffe29ea6c9030`) is joined when the digits make a full
 /// 64-bit value.
-fn hex_after(msg: &str, key: &str) -> Option<u64> {
+pub(super) fn hex_after(msg: &str, key: &str) -> Option<u64> {
     let lower = msg.to_ascii_lowercase();
     let at = lower.find(&key.to_ascii_lowercase())? + key.len();
     let rest = lower[at..].trim_start();

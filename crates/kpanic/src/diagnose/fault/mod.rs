@@ -20,7 +20,7 @@ pub use locks::{lock_facts, LockFacts};
 pub use x86::{decode_pf_error, protection_meaning};
 
 use super::ids::FaultId;
-use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
+use super::{ClassFamily, Confidence, Ctx, Evidence, Finding, PanicClass};
 
 /// What a pointer value looks like.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,7 +165,12 @@ pub fn classify_pointer(a: u64, r: &PanicReport) -> PointerKind {
 type Rule = fn(&Ctx, PanicClass) -> Option<Finding>;
 
 /// The fault rules, in the order their findings are emitted.
-static RULES: &[Rule] = &[faulting_address, bad_registers, lock_state];
+static RULES: &[Rule] = &[
+    faulting_address,
+    bad_registers,
+    lock_state,
+    message_syndrome,
+];
 
 /// Findings about the faulting address and register values.
 pub fn findings(ctx: &Ctx, class: PanicClass) -> Vec<Finding> {
@@ -296,15 +301,81 @@ fn faulting_address(ctx: &Ctx, class: PanicClass) -> Option<Finding> {
     }
 }
 
-/// A lock panic: the lock, its owner and the owner's CPU as the message states them.
-fn lock_state(ctx: &Ctx, _class: PanicClass) -> Option<Finding> {
+/// The panic message without its source location.
+fn message<'a>(ctx: &Ctx<'a>) -> Option<&'a str> {
     let p = ctx.report.panic.as_ref()?;
-    let msg = if p.reason.trim().is_empty() {
+    Some(if p.reason.trim().is_empty() {
         &p.message
     } else {
         &p.reason
+    })
+}
+
+/// An abort whose syndrome only the message gives: old iOS kernels print "Kernel instruction
+/// fetch abort: pc=%p iss=0x%x far=%p" (no register dump), coprocessor firmware "DATA ABORT …
+/// Exception class=0x%x iss=0x%x far=…". The exception class is the message's, else the one
+/// the kind of abort implies (0x21 instruction abort, 0x25 data abort, both at the same exception level).
+fn message_syndrome(ctx: &Ctx, class: PanicClass) -> Option<Finding> {
+    if ctx.report.register("esr").is_some() {
+        return None;
+    }
+    let msg = message(ctx)?;
+    let lower = msg.to_ascii_lowercase();
+    let iss = locks::hex_after(msg, "iss=")?;
+    let ec = locks::hex_after(msg, "exception class=").or_else(|| {
+        if lower.contains("instruction fetch abort") || lower.contains("instruction abort") {
+            Some(0x21)
+        } else if lower.contains("data abort") {
+            Some(0x25)
+        } else {
+            None
+        }
+    })?;
+    if ec > 0x3f || iss > 0x1ff_ffff {
+        return None;
+    }
+    let firmware = class.family() == ClassFamily::Coprocessor;
+    let mut decoded = decode_esr((ec << 26) | iss);
+    if firmware {
+        decoded = decoded.replace("(in the kernel)", "(in the coprocessor's firmware)");
+    }
+    let mut explanation = if firmware {
+        "The syndrome is the coprocessor's own: its firmware took this exception, not the kernel."
+            .to_string()
+    } else {
+        "The message gives the exception syndrome (ISS) of the abort; decoded by the ARM ARM's ESR layout."
+            .to_string()
     };
-    let l = lock_facts(msg)?;
+    if matches!(ec, 0x20 | 0x21) && (0x0c..=0x0f).contains(&(iss & 0x3f)) {
+        explanation.push_str(
+            " A permission fault on an instruction fetch means the code jumped into memory that is \
+             mapped but not executable: a function or vtable pointer that points into data.",
+        );
+    }
+    let f = Finding::new(
+        FaultId::AbortSyndrome,
+        Confidence::High,
+        450,
+        format!(
+            "{}: {decoded}",
+            if firmware {
+                "Coprocessor abort syndrome"
+            } else {
+                "Abort syndrome"
+            }
+        ),
+        explanation,
+    )
+    .evidence(Evidence::fact(format!(
+        "exception class {ec:#x}, iss {iss:#x}: {decoded}"
+    )));
+    Some(f)
+}
+
+/// A lock panic: the lock, its owner and the owner's CPU as the message states them.
+fn lock_state(ctx: &Ctx, _class: PanicClass) -> Option<Finding> {
+    let p = ctx.report.panic.as_ref()?;
+    let l = lock_facts(message(ctx)?)?;
     let title = format!(
         "{}{}: {}",
         l.kind[..1].to_ascii_uppercase() + &l.kind[1..],
