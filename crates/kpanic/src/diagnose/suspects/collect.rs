@@ -207,15 +207,23 @@ fn role(
         SuspectRole::Trigger
     } else if s.event_seconds_before_panic.is_some() {
         SuspectRole::RecentEvent
-    } else if on_thread
-        || s.threads > 0
-        || s.was_seen_in(SeenIn::Dependency)
-        || s.was_seen_in(SeenIn::PanickedProcess)
-    {
+    } else if near_the_panic(s, d) || s.category == SuspectCategory::Hackintosh {
+        // Hackintosh infrastructure merely loaded is context too: it is loaded on every
+        // panic of the machine.
         SuspectRole::Context
     } else {
         SuspectRole::Loaded
     }
+}
+
+/// On the panicked thread, on other threads' stacks, a dependency of a kext in the backtrace,
+/// or the panicked process: somewhere near the panic, implicated or not.
+fn near_the_panic(s: &Suspect, d: &Draft) -> bool {
+    s.in_panicked_backtrace
+        || d.top_frame
+        || s.threads > 0
+        || s.was_seen_in(SeenIn::Dependency)
+        || s.was_seen_in(SeenIn::PanickedProcess)
 }
 
 /// Third-party code and triggers stay on the list whatever their tie. Apple's kexts stay
@@ -259,7 +267,7 @@ fn score(s: &Suspect, d: &Draft) -> u32 {
                 + if s.kind == SuspectKind::Dext { 20 } else { 0 }
         }
         SuspectRole::RecentEvent if s.third_party => 400 + if unloaded { 20 } else { 0 },
-        SuspectRole::Context if s.third_party => 300 + detail,
+        SuspectRole::Context if s.third_party && near_the_panic(s, d) => 300 + detail,
         SuspectRole::Loaded | SuspectRole::Context if s.category == SuspectCategory::Hackintosh => {
             150
         }

@@ -46,6 +46,11 @@ fn what(s: &Suspect) -> &'static str {
     }
 }
 
+/// The last part of a bundle id (`IOGPUFamily` of `com.apple.iokit.IOGPUFamily`).
+fn short_name(bundle_id: &str) -> &str {
+    bundle_id.rsplit('.').next().unwrap_or(bundle_id)
+}
+
 /// The log's "Kernel Extensions in backtrace" line of a kext.
 fn backtrace_line(ctx: &Ctx, s: &Suspect) -> Option<Evidence> {
     ctx.report
@@ -242,14 +247,21 @@ fn apple_kext(ctx: &Ctx, suspects: &[Suspect], class: PanicClass) -> Option<Find
         .iter()
         .find(|s| !s.third_party && s.kind == SuspectKind::Kext && s.implicated())
     {
+        let short = short_name(&s.bundle_id);
         let mut f = Finding::new(
             SuspectId::AppleKextInPanic,
             Confidence::Medium,
             390,
-            format!("In Apple's {}: it {}", s.bundle_id, s.tie_phrase()),
-            "The code that went wrong belongs to macOS itself: an Apple bug, or the hardware this Apple \
-             driver runs misbehaving. Apple's kexts ship with macOS; the fix comes from a macOS update or \
-             from Apple.",
+            if short == s.bundle_id {
+                format!("In Apple's {short}: it {}", s.tie_phrase())
+            } else {
+                format!("In Apple's {short} ({}): it {}", s.bundle_id, s.tie_phrase())
+            },
+            format!(
+                "The code that went wrong is in Apple's {short}, part of macOS: an Apple bug, or the \
+                 hardware this Apple driver runs misbehaving. Apple's kexts ship with macOS; the fix comes \
+                 from a macOS update or from Apple."
+            ),
         );
         f.evidence.extend(backtrace_line(ctx, s));
         f.evidence.extend(ties_evidence(s));
@@ -284,15 +296,18 @@ fn apple_kext(ctx: &Ctx, suspects: &[Suspect], class: PanicClass) -> Option<Find
         ),
         if blame == ThreadBlame::Messenger {
             format!(
-                "{} called panic() to report what it saw (hardware, firmware, a timeout, a button held); \
-                 in a {class} panic the code that reports is not the code that failed.",
-                k.bundle_id
+                "The panic was reported by {} (Apple's {}): it called panic() to report what it saw \
+                 (hardware, firmware, a timeout, a button held); in a {class} panic the code that \
+                 reports is not the code that failed.",
+                k.bundle_id,
+                short_name(&k.bundle_id)
             )
         } else {
             format!(
-                "{} called panic() when it found state that other code had damaged earlier: it is the \
-                 witness of this {class} panic, not the culprit.",
-                k.bundle_id
+                "The panic was reported by {} (Apple's {}): it called panic() when it found state that \
+                 other code had damaged earlier; it is the witness of this {class} panic, not the culprit.",
+                k.bundle_id,
+                short_name(&k.bundle_id)
             )
         },
     );

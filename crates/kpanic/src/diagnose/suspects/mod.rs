@@ -150,8 +150,9 @@ string_enum! {
         /// The panicked process (or dext), in a class where a user process triggers the kernel
         /// path: it made the call that went wrong; the bug is in the code it called.
         Trigger = "trigger",
-        /// There by design or as a bystander: a Hackintosh hook in the backtrace, a kext on the
-        /// thread of a watchdog or hardware panic, a dependency, a stack of another thread.
+        /// There by design or as a bystander: a Hackintosh hook in the backtrace, Hackintosh
+        /// infrastructure merely loaded, a kext on the thread of a watchdog or hardware panic, a
+        /// dependency, a stack of another thread.
         Context = "context",
         /// Started, loaded or unloaded within 120 s of the panic.
         RecentEvent = "recent_event",
