@@ -9,11 +9,13 @@
 //!
 //! - [`ids`]: the stable identifiers of findings ([`PanicClass`], [`FindingId`]).
 //! - [`catalogue`]: the panic classes (what the panic string and the log say happened).
-//! - [`fault`]: the faulting address of aborts and traps (NULL, poisoned, corrupt pointers).
+//! - [`fault`]: the fault facts of aborts and traps (syndromes, the faulting address: NULL,
+//!   poisoned, PAC-failed, corrupt pointers) and the lock owners of lock panics.
 //! - [`suspects`]: the kexts, dexts and processes to suspect, ranked by how the panic implicates them.
 //! - [`memory`]: pages, compressor, swap, pressure.
 //! - [`threads`]: full panics: thread states, where threads wait, lock owners, busy processes.
-//! - [`system`]: the machine itself (Hackintosh, virtual machine, modified boot, partial log).
+//! - [`system`]: the machine itself (Hackintosh, virtual machine, modified boot, a test program,
+//!   partial log).
 //! - The text output is [`crate::output::diagnosis`]; the JSON, [`crate::output::json`].
 //!
 //! Works without symbols; with a [`Symbolication`] it names the functions threads wait in and
