@@ -276,6 +276,12 @@ string_enum! {
         CorruptPointer = "corrupt_pointer",
         /// The kernel faulted on a user-space address.
         UserAddressInKernel = "user_address_in_kernel",
+        /// arm64: the faulting address is a kernel pointer carrying the error code of a failed pointer authentication (a corrupted or forged signed pointer).
+        PacFailedPointer = "pac_failed_pointer",
+        /// A lock panic: the lock, its owner thread, the owner's CPU and the rw-lock mode as the message states them (and as xnu means them).
+        LockState = "lock_state",
+        /// An abort whose syndrome only the message gives (`iss=`, `Exception class=`: old iOS kernels, coprocessor firmware), decoded.
+        AbortSyndrome = "abort_syndrome",
     }
 }
 
@@ -290,6 +296,14 @@ string_enum! {
         KnownKextsLoaded = "known_kexts_loaded",
         /// A kext was started/loaded/unloaded within 120 s of the panic.
         RecentKextEvent = "recent_kext_event",
+        /// The panic message names a third-party kext or dext (its bundle id, or the last part of it).
+        KextNamedInPanic = "kext_named_in_panic",
+        /// A third-party kext is in the panicked backtrace without being implicated: a Hackintosh hook (Lilu, its plugins, VirtualSMC/FakeSMC) there by design, or a bystander on the thread of a watchdog, reset, hardware or coprocessor panic.
+        ContextKextInBacktrace = "context_kext_in_backtrace",
+        /// Apple's kext where the panic happened: the subsystem whose code went wrong, or the driver that reported a hardware/firmware failure (named, never to remove).
+        AppleKextInPanic = "apple_kext_in_panic",
+        /// The panicked process (or a DriverKit extension) made the call into the kernel that went wrong: the trigger, not the bug.
+        PanickedProcess = "panicked_process",
     }
 }
 

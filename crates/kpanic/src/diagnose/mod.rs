@@ -9,11 +9,13 @@
 //!
 //! - [`ids`]: the stable identifiers of findings ([`PanicClass`], [`FindingId`]).
 //! - [`catalogue`]: the panic classes (what the panic string and the log say happened).
-//! - [`fault`]: the faulting address of aborts and traps (NULL, poisoned, corrupt pointers).
-//! - [`suspects`]: third-party and known kexts, in the backtrace, in thread stacks, loaded.
+//! - [`fault`]: the fault facts of aborts and traps (syndromes, the faulting address: NULL,
+//!   poisoned, PAC-failed, corrupt pointers) and the lock owners of lock panics.
+//! - [`suspects`]: the kexts, dexts and processes to suspect, ranked by how the panic implicates them.
 //! - [`memory`]: pages, compressor, swap, pressure.
 //! - [`threads`]: full panics: thread states, where threads wait, lock owners, busy processes.
-//! - [`system`]: the machine itself (Hackintosh, virtual machine, modified boot, partial log).
+//! - [`system`]: the machine itself (Hackintosh, virtual machine, modified boot, a test program,
+//!   partial log).
 //! - The text output is [`crate::output::diagnosis`]; the JSON, [`crate::output::json`].
 //!
 //! Works without symbols; with a [`Symbolication`] it names the functions threads wait in and
@@ -55,7 +57,7 @@ pub struct Diagnosis {
     /// Ranked, most important first. The first is always the panic class (`kind`
     /// `panic_class`).
     pub findings: Vec<Finding>,
-    /// Kexts worth suspecting, most suspicious first.
+    /// Kexts, DriverKit extensions and processes worth suspecting, most suspicious first.
     pub suspects: Vec<Suspect>,
     /// Memory state, when the log has `memoryStatus` or a `Compressor Info` line.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -355,10 +357,10 @@ pub fn human_bytes(b: u64) -> String {
 pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis {
     let ctx = Ctx::new(report, sym);
     let threads = threads::analyse(&ctx);
-    let suspects = suspects::collect(&ctx, threads.as_ref());
+    let class = catalogue::detect(&ctx);
+    let suspects = suspects::collect(&ctx, threads.as_ref(), class);
     let memory = memory::analyse(report);
 
-    let class = catalogue::detect(&ctx);
     let class_finding = catalogue::classify(&ctx, class, &suspects);
 
     let mut rest: Vec<Finding> = Vec::new();

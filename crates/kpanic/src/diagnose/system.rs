@@ -2,7 +2,7 @@
 //! kernel, a test/exploit program as the panicked process, an incomplete log.
 
 use super::ids::SystemId;
-use super::suspects::{Suspect, SuspectCategory};
+use super::suspects::{deliberate_trigger, thread_blame, Suspect, SuspectCategory, ThreadBlame};
 use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
 
 /// Boot-args only Hackintosh setups use (Lilu/WhateverGreen/AppleALC and OpenCore/Clover
@@ -87,7 +87,8 @@ fn hackintosh(ctx: &Ctx, suspects: &[Suspect], _class: PanicClass) -> Option<Fin
         "The machine runs macOS on non-Apple hardware with patching and emulation kexts (Lilu and its \
          plugins, VirtualSMC/FakeSMC, VoodooI2C…) and bootloader patches. Panics there often come from \
          the patches, the ACPI tables or hardware macOS was never written for (third-party NVMe SSDs, \
-         USB controllers, Wi-Fi) rather than from macOS itself.",
+         USB controllers, Wi-Fi) rather than from macOS itself. Lilu and its plugins and the SMC \
+         emulators sit in backtraces by design: they are the cause only when the fault is in their own code.",
     );
     for s in hk.iter().take(8) {
         f.evidence.push(Evidence::fact(format!(
@@ -253,20 +254,13 @@ fn development_kernel(ctx: &Ctx, _suspects: &[Suspect], _class: PanicClass) -> O
     Some(f)
 }
 
-/// Name fragments (lower case) of test, proof-of-concept, fuzzer and instrumentation
-/// programs, with what they make the panicked process; the first match wins.
-static TEST_PROGRAMS: &[(&str, &str)] = &[
-    ("poc", "a test or proof-of-concept program"),
-    ("exploi", "a test or proof-of-concept program"),
-    ("fuzz", "a fuzzer"),
-    ("syz-", "a fuzzer"),
-    ("uaftester", "a test or proof-of-concept program"),
-    ("frida", "an instrumentation tool (Frida)"),
-    ("test", "a test or proof-of-concept program"),
-];
-
-/// The panicked process is a test / PoC / fuzzer / instrumentation.
-fn test_program(ctx: &Ctx, _suspects: &[Suspect], _class: PanicClass) -> Option<Finding> {
+/// The panicked process is a test, proof of concept, fuzzer, exploit or instrumentation tool,
+/// by the words of its name (see [`deliberate_trigger`]).
+fn test_program(ctx: &Ctx, _suspects: &[Suspect], class: PanicClass) -> Option<Finding> {
+    // A watchdog's or a reset's panicked thread is whatever ran when it fired.
+    if thread_blame(ctx, class) == ThreadBlame::Messenger {
+        return None;
+    }
     let r = ctx.report;
     let p = r
         .panicked_task
@@ -277,8 +271,7 @@ fn test_program(ctx: &Ctx, _suspects: &[Suspect], _class: PanicClass) -> Option<
                 .as_ref()
                 .and_then(|t| t.process_name.clone())
         })?;
-    let l = p.to_ascii_lowercase();
-    let (_, what) = TEST_PROGRAMS.iter().find(|(k, _)| l.contains(k))?;
+    let what = deliberate_trigger(&p)?;
     Some(
         Finding::new(
             SystemId::TestProgram,

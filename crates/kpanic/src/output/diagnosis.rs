@@ -178,13 +178,10 @@ fn suspects(out: &mut Out) {
             line.push_str(&format!(" — {k}"));
         }
         line.push_str(&format!(
-            " [{}{}]",
-            if s.third_party {
-                "third-party, "
-            } else {
-                "Apple, "
-            },
-            s.category
+            " [{}, {}, {}]",
+            s.origin_label(),
+            s.category,
+            s.role
         ));
         let mut where_: Vec<String> = Vec::new();
         if s.backtrace_frames > 0 {

@@ -169,9 +169,10 @@ pub fn classify(ctx: &Ctx, id: PanicClass, suspects: &[Suspect]) -> Finding {
         f.evidence.push(ctx.quote(p.line, &p.message));
     }
     let proc_ = process_phrase(ctx);
-    let top_suspect = suspects
-        .iter()
-        .find(|s| s.in_panicked_backtrace && s.third_party);
+    // Third-party code the panic implicates (its code faulted, called panic(), is named, ran on
+    // the panicked thread or on the stalled ones): never a kext merely loaded, a Hackintosh hook
+    // there by design, or a bystander of a watchdog or hardware panic.
+    let top_suspect = suspects.iter().find(|s| s.is_third_party_culprit());
 
     use PanicClass::*;
     match id {
@@ -259,15 +260,19 @@ pub fn classify(ctx: &Ctx, id: PanicClass, suspects: &[Suspect]) -> Finding {
     f.next_steps
         .extend(info.next_steps.iter().map(|s| s.to_string()));
     if let Some(s) = top_suspect {
-        if id != PanicClass::ForcedReset {
-            f.next_steps.insert(
-                0,
-                format!(
-                    "Third-party kext {} is in the panicked backtrace: update or remove it first, then see whether the panic returns.",
-                    s.bundle_id
-                ),
-            );
-        }
+        f.next_steps.insert(
+            0,
+            format!(
+                "{} {} {}: update or remove it first, then see whether the panic returns.",
+                if s.kind == super::suspects::SuspectKind::Dext {
+                    "DriverKit extension"
+                } else {
+                    "Third-party kext"
+                },
+                s.bundle_id,
+                s.tie_phrase()
+            ),
+        );
     }
     f
 }

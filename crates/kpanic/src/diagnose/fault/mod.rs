@@ -1,10 +1,26 @@
-//! The faulting address of aborts and traps: NULL plus an offset, a fill/poison pattern, a
-//! corrupt (non-canonical) pointer, a user address, a heap address.
+//! The fault facts of aborts and traps: the faulting address (NULL plus an offset, a
+//! fill/poison pattern, a pointer a failed pointer authentication poisoned, a corrupt
+//! non-canonical value, a user address, a heap address), registers holding such values, and the
+//! lock and owner a lock panic names.
+//!
+//! - `arm64`: ESR_EL1 (exception class, fault status, read/write), PAC error bits, MTE tags.
+//! - `x86`: the page-fault error code.
+//! - `locks`: the lock, owner thread, owner CPU and rw mode of xnu's lock panics.
+
+mod arm64;
+mod locks;
+mod x86;
 
 use kpanic_report::{Arch, PanicReport};
 
+pub use arm64::{
+    brk_comment, decode_esr, exception_class, fault_status, mte_tag, pac_failure, PacKey,
+};
+pub use locks::{lock_facts, LockFacts};
+pub use x86::{decode_pf_error, protection_meaning};
+
 use super::ids::FaultId;
-use super::{Confidence, Ctx, Evidence, Finding, PanicClass};
+use super::{ClassFamily, Confidence, Ctx, Evidence, Finding, PanicClass};
 
 /// What a pointer value looks like.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -13,6 +29,9 @@ pub enum PointerKind {
     Null(u64),
     /// A fill or poison pattern (`0x4141…`, `0xdeadbeef`, `0xc0ffee…`).
     Poisoned(&'static str),
+    /// A kernel pointer whose top bits hold the error code a failed pointer authentication
+    /// leaves (ARMv8.3 without FPAC): a signed pointer that was corrupted or forged.
+    PacFailure(PacKey),
     /// Neither a user nor a kernel address: corrupt.
     NonCanonical,
     /// A user-space address dereferenced by the kernel.
@@ -30,10 +49,17 @@ impl PointerKind {
             PointerKind::Null(0) => "NULL pointer".to_string(),
             PointerKind::Null(_) => format!("NULL pointer + {a:#x} (a field of a NULL object)"),
             PointerKind::Poisoned(p) => format!("fill/poison pattern {p}"),
+            PointerKind::PacFailure(k) => format!(
+                "a kernel pointer poisoned by a failed pointer authentication (key {}, error code in its top bits)",
+                match k {
+                    PacKey::A => "A",
+                    PacKey::B => "B",
+                }
+            ),
             PointerKind::NonCanonical => "non-canonical value (a corrupt pointer)".to_string(),
             PointerKind::User => "a user-space address".to_string(),
-            PointerKind::Heap(z) => format!("a kernel heap address (zone map, {z})"),
-            PointerKind::Kernel => "a kernel address".to_string(),
+            PointerKind::Heap(z) => format!("a kernel heap address (zone map, {z}){}", tag_words(a)),
+            PointerKind::Kernel => format!("a kernel address{}", tag_words(a)),
         }
     }
 
@@ -41,9 +67,26 @@ impl PointerKind {
     pub fn is_bad(&self) -> bool {
         matches!(
             self,
-            PointerKind::Null(_) | PointerKind::Poisoned(_) | PointerKind::NonCanonical
+            PointerKind::Null(_)
+                | PointerKind::Poisoned(_)
+                | PointerKind::PacFailure(_)
+                | PointerKind::NonCanonical
         )
     }
+}
+
+/// The MTE tag of a tagged arm64 kernel pointer, in words (empty when untagged).
+fn tag_words(a: u64) -> String {
+    mte_tag(a)
+        .map(|t| format!(", MTE tag {t:#x}"))
+        .unwrap_or_default()
+}
+
+/// Four equal bytes of an ASCII capital letter (`0x41414141`, 'AAAA'): the values test and
+/// exploit programs spray.
+fn ascii_fill(half: u64) -> bool {
+    let b = half.to_le_bytes();
+    half >> 32 == 0 && b[..4].iter().all(|x| *x == b[0]) && (0x41..=0x5a).contains(&b[0])
 }
 
 /// A recognised fill/poison pattern in `a`.
@@ -61,6 +104,12 @@ pub fn poison_pattern(a: u64) -> Option<&'static str> {
     }
     let lo = a & 0xffff_ffff;
     let hi = a >> 32;
+    if ascii_fill(hi) {
+        return Some("an ASCII fill in its high half ('AAAA'-style test/exploit data)");
+    }
+    if hi == 0 && ascii_fill(lo) {
+        return Some("an ASCII fill value ('AAAA'-style test/exploit value)");
+    }
     if lo == 0xdeadbeef || hi == 0xdeadbeef {
         return Some("0xdeadbeef (xnu's free-element poison)");
     }
@@ -82,6 +131,9 @@ pub fn classify_pointer(a: u64, r: &PanicReport) -> PointerKind {
         return PointerKind::Poisoned(p);
     }
     let arm = r.arch != Some(Arch::X86_64);
+    if let Some(k) = pac_failure(a).filter(|_| arm) {
+        return PointerKind::PacFailure(k);
+    }
     // arm64 ignores the top byte (MTE tag / TBI): kernel addresses have bits 41..55 set
     // (macOS 0xfffffe…, iOS 0xffffffe…/0xfffffff…); x86_64 kernel addresses are canonical-high.
     let untagged = if arm { a | 0xff00_0000_0000_0000 } else { a };
@@ -109,75 +161,16 @@ pub fn classify_pointer(a: u64, r: &PanicReport) -> PointerKind {
     PointerKind::NonCanonical
 }
 
-/// ESR_EL1 in words: exception class, read/write, fault status.
-pub fn decode_esr(esr: u64) -> String {
-    let ec = (esr >> 26) & 0x3f;
-    let iss = esr & 0x1ff_ffff;
-    let class = match ec {
-        0x25 => "data abort taken in the kernel",
-        0x24 => "data abort from user mode",
-        0x21 => "instruction abort taken in the kernel",
-        0x20 => "instruction abort from user mode",
-        0x3c => "BRK instruction (assertion / ptrauth trap)",
-        0x00 => "unknown reason (undefined instruction)",
-        0x22 => "PC alignment fault",
-        0x26 => "SP alignment fault",
-        _ => "exception",
-    };
-    if !matches!(ec, 0x20 | 0x21 | 0x24 | 0x25) {
-        return format!("EC {ec:#x} = {class}");
-    }
-    let dfsc = iss & 0x3f;
-    let level = dfsc & 3;
-    let status = match dfsc {
-        0x00..=0x03 => format!("address size fault, level {level}"),
-        0x04..=0x07 => format!("translation fault, level {level} (no mapping)"),
-        0x08..=0x0b => format!("access flag fault, level {level}"),
-        0x0c..=0x0f => format!("permission fault, level {level}"),
-        0x10 => "synchronous external abort (bus error)".to_string(),
-        0x11 => "tag check fault (MTE)".to_string(),
-        0x21 => "alignment fault".to_string(),
-        0x30 => "TLB conflict".to_string(),
-        _ => format!("fault status {dfsc:#x}"),
-    };
-    let rw = if matches!(ec, 0x24 | 0x25) {
-        if iss & (1 << 6) != 0 {
-            ", on a write"
-        } else {
-            ", on a read"
-        }
-    } else {
-        ""
-    };
-    format!("{class}, {status}{rw}")
-}
-
-/// Intel page-fault error code in words.
-pub fn decode_pf_error(ec: u64) -> String {
-    let present = if ec & 1 != 0 {
-        "protection violation on a present page"
-    } else {
-        "page not present"
-    };
-    let rw = if ec & 2 != 0 { "write" } else { "read" };
-    let mode = if ec & 4 != 0 {
-        "user mode"
-    } else {
-        "kernel mode"
-    };
-    let fetch = if ec & 16 != 0 {
-        ", instruction fetch"
-    } else {
-        ""
-    };
-    format!("{present}, {rw} in {mode}{fetch}")
-}
-
 /// A fault rule: one finding or none.
 type Rule = fn(&Ctx, PanicClass) -> Option<Finding>;
 
 /// The fault rules, in the order their findings are emitted.
-static RULES: &[Rule] = &[faulting_address, bad_registers];
+static RULES: &[Rule] = &[
+    faulting_address,
+    bad_registers,
+    lock_state,
+    message_syndrome,
+];
 
 /// Findings about the faulting address and register values.
 pub fn findings(ctx: &Ctx, class: PanicClass) -> Vec<Finding> {
@@ -248,8 +241,43 @@ fn faulting_address(ctx: &Ctx, class: PanicClass) -> Option<Finding> {
             .evidence(Evidence::fact(format!("{label} {a:#018x}")))
             .step("Find where the pointer was loaded from (symbolicate pc and the previous frame) and what overwrote it."),
         ),
-        PointerKind::User => Some(
-            Finding::new(
+        PointerKind::PacFailure(k) => {
+            let regs: Vec<String> = r
+                .registers
+                .iter()
+                .filter(|reg| reg.name != "far" && pac_failure(reg.value.get()).is_some())
+                .map(|reg| format!("{} = {:#018x}", reg.name, reg.value.get()))
+                .collect();
+            let mut f = Finding::new(
+                FaultId::PacFailedPointer,
+                Confidence::High,
+                640,
+                format!("Pointer authentication failed: {label} = {a:#x} carries the error code of a failed check"),
+                format!(
+                    "The top bits of {label} are a kernel pointer's with the two-bit error code an AUT \
+                     instruction leaves when the signature does not match (key {}); any use of it faults. A \
+                     signed pointer was overwritten or forged: kernel memory corruption caught by pointer \
+                     authentication.",
+                    match k {
+                        PacKey::A => "A: IA or DA",
+                        PacKey::B => "B: IB or DB",
+                    }
+                ),
+            )
+            .evidence(Evidence::fact(format!("{label} {a:#018x}")));
+            if !regs.is_empty() {
+                f.evidence.push(Evidence::fact(format!(
+                    "registers with the same failed-authentication pattern: {}",
+                    regs.join(", ")
+                )));
+            }
+            f.next_steps.push(
+                "Find where the signed pointer was stored and what overwrote it (an overflow or use-after-free of the object holding it).".into(),
+            );
+            Some(f)
+        }
+        PointerKind::User => {
+            let mut f = Finding::new(
                 FaultId::UserAddressInKernel,
                 Confidence::Medium,
                 450,
@@ -257,10 +285,115 @@ fn faulting_address(ctx: &Ctx, class: PanicClass) -> Option<Finding> {
                 "Kernel code dereferenced a user address directly instead of using copyin/copyout, or \
                  a kernel pointer was replaced by a user-controlled value.",
             )
-            .evidence(Evidence::fact(format!("{label} {a:#018x}"))),
-        ),
+            .evidence(Evidence::fact(format!("{label} {a:#018x}")));
+            if let Some(m) = r
+                .intel_fault
+                .as_ref()
+                .and_then(|x| x.error_code)
+                .and_then(|ec| protection_meaning(ec.get(), a))
+                .filter(|_| label == "CR2")
+            {
+                f.evidence.push(Evidence::fact(m));
+            }
+            Some(f)
+        }
         _ => None,
     }
+}
+
+/// The panic message without its source location.
+fn message<'a>(ctx: &Ctx<'a>) -> Option<&'a str> {
+    let p = ctx.report.panic.as_ref()?;
+    Some(if p.reason.trim().is_empty() {
+        &p.message
+    } else {
+        &p.reason
+    })
+}
+
+/// An abort whose syndrome only the message gives: old iOS kernels print "Kernel instruction
+/// fetch abort: pc=%p iss=0x%x far=%p" (no register dump), coprocessor firmware "DATA ABORT …
+/// Exception class=0x%x iss=0x%x far=…". The exception class is the message's, else the one
+/// the kind of abort implies (0x21 instruction abort, 0x25 data abort, both at the same exception level).
+fn message_syndrome(ctx: &Ctx, class: PanicClass) -> Option<Finding> {
+    if ctx.report.register("esr").is_some() {
+        return None;
+    }
+    let msg = message(ctx)?;
+    let lower = msg.to_ascii_lowercase();
+    let iss = locks::hex_after(msg, "iss=")?;
+    let ec = locks::hex_after(msg, "exception class=").or_else(|| {
+        if lower.contains("instruction fetch abort") || lower.contains("instruction abort") {
+            Some(0x21)
+        } else if lower.contains("data abort") {
+            Some(0x25)
+        } else {
+            None
+        }
+    })?;
+    if ec > 0x3f || iss > 0x1ff_ffff {
+        return None;
+    }
+    let firmware = class.family() == ClassFamily::Coprocessor;
+    let mut decoded = decode_esr((ec << 26) | iss);
+    if firmware {
+        decoded = decoded.replace("(in the kernel)", "(in the coprocessor's firmware)");
+    }
+    let mut explanation = if firmware {
+        "The syndrome is the coprocessor's own: its firmware took this exception, not the kernel."
+            .to_string()
+    } else {
+        "The message gives the exception syndrome (ISS) of the abort; decoded by the ARM ARM's ESR layout."
+            .to_string()
+    };
+    if matches!(ec, 0x20 | 0x21) && (0x0c..=0x0f).contains(&(iss & 0x3f)) {
+        explanation.push_str(
+            " A permission fault on an instruction fetch means the code jumped into memory that is \
+             mapped but not executable: a function or vtable pointer that points into data.",
+        );
+    }
+    let f = Finding::new(
+        FaultId::AbortSyndrome,
+        Confidence::High,
+        450,
+        format!(
+            "{}: {decoded}",
+            if firmware {
+                "Coprocessor abort syndrome"
+            } else {
+                "Abort syndrome"
+            }
+        ),
+        explanation,
+    )
+    .evidence(Evidence::fact(format!(
+        "exception class {ec:#x}, iss {iss:#x}: {decoded}"
+    )));
+    Some(f)
+}
+
+/// A lock panic: the lock, its owner and the owner's CPU as the message states them.
+fn lock_state(ctx: &Ctx, _class: PanicClass) -> Option<Finding> {
+    let p = ctx.report.panic.as_ref()?;
+    let l = lock_facts(message(ctx)?)?;
+    let title = format!(
+        "{}{}: {}",
+        l.kind[..1].to_ascii_uppercase() + &l.kind[1..],
+        l.lock.map(|a| format!(" {a:#x}")).unwrap_or_default(),
+        l.headline
+    );
+    let mut f = Finding::new(
+        FaultId::LockState,
+        Confidence::High,
+        500,
+        title,
+        "What the lock panic says about the lock and its owner, read as xnu means it. The owner's \
+         thread and CPU point at the code that held the lock; the lock's address at the object that \
+         holds it.",
+    );
+    f.evidence.push(ctx.quote(p.line, &p.message));
+    f.evidence.extend(l.facts.into_iter().map(Evidence::fact));
+    Some(f)
 }
 
 /// Registers with a fill/poison pattern or a non-canonical value: on a GP fault the bad
