@@ -238,6 +238,14 @@ pub(crate) fn register_line(
     is_name: fn(&str) -> bool,
 ) -> Option<Vec<crate::model::Register>> {
     let cleaned = line.replace(',', " ");
+    strict_registers(&cleaned, is_name).or_else(|| abridged_registers(&cleaned, is_name))
+}
+
+/// Every word a `name: 0x…` pair, as xnu prints them.
+fn strict_registers(
+    cleaned: &str,
+    is_name: fn(&str) -> bool,
+) -> Option<Vec<crate::model::Register>> {
     let mut words = cleaned.split_whitespace();
     let mut out = Vec::new();
     while let Some(name) = words.next() {
@@ -251,11 +259,32 @@ pub(crate) fn register_line(
             value: Hex(value),
         });
     }
-    if out.is_empty() {
-        None
-    } else {
-        Some(out)
+    (!out.is_empty()).then_some(out)
+}
+
+/// A register line a paste abridged (`lr 0x… ... esr: 0x…  far: 0x…`): the `name: 0x…` pairs
+/// it still has, when one of them is the fault's `esr:` or `far:` (the registers a diagnosis
+/// needs, and words no other line of a panic prints).
+fn abridged_registers(
+    cleaned: &str,
+    is_name: fn(&str) -> bool,
+) -> Option<Vec<crate::model::Register>> {
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    if !words.iter().any(|w| *w == "esr:" || *w == "far:") {
+        return None;
     }
+    let out: Vec<crate::model::Register> = words
+        .windows(2)
+        .filter_map(|w| {
+            let name = w[0].strip_suffix(':')?;
+            let value = parse_0x(w[1])?;
+            is_name(name).then(|| crate::model::Register {
+                name: name.to_string(),
+                value: Hex(value),
+            })
+        })
+        .collect();
+    (!out.is_empty()).then_some(out)
 }
 
 /// `Panicked task 0x…: 35305 pages, 458 threads: pid 0: kernel_task` (arm64) or

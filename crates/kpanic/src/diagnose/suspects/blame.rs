@@ -63,8 +63,25 @@ pub fn thread_blame(ctx: &Ctx, class: PanicClass) -> ThreadBlame {
         ClassFamily::Zone => ThreadBlame::Witness,
         ClassFamily::Lock if class == PanicClass::SpinlockTimeout || damage => ThreadBlame::Witness,
         ClassFamily::Fault | ClassFamily::Intel | ClassFamily::Lock => ThreadBlame::Culprit,
-        ClassFamily::Other if damage => ThreadBlame::Witness,
-        ClassFamily::Other => ThreadBlame::Culprit,
+        // A corrupt wait queue, message or list is found by whoever walks it next.
+        ClassFamily::DataStructure => ThreadBlame::Witness,
+        // Memory ran out for everyone: the thread that asked last only reports it. And the
+        // VM's sanity checks (a page in the wrong state, a pmap or compressor inconsistency)
+        // catch state another path left wrong.
+        ClassFamily::Vm
+            if matches!(
+                class,
+                PanicClass::OutOfMemory
+                    | PanicClass::KmemAllocFailure
+                    | PanicClass::VmPageStatePanic
+                    | PanicClass::PmapPanic
+                    | PanicClass::CompressorCorruption
+            ) =>
+        {
+            ThreadBlame::Witness
+        }
+        ClassFamily::Other | ClassFamily::Vm if damage => ThreadBlame::Witness,
+        ClassFamily::Other | ClassFamily::Vm => ThreadBlame::Culprit,
     }
 }
 
