@@ -129,7 +129,7 @@ fn unusable_input_exits_2_naming_the_file() {
 }
 
 #[test]
-fn a_folder_that_is_not_a_kdk_is_a_warning_said_once() {
+fn a_folder_that_is_not_a_kdk_is_an_error_said_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = kpanic(&[
         "symbolicate",
@@ -138,7 +138,8 @@ fn a_folder_that_is_not_a_kdk_is_a_warning_said_once() {
         "--kdk",
         dir.path().to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0));
+    // Unusable, so exit status 2; both panics are still symbolicated.
+    assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text.matches("Frames: 0 of 24 resolved").count(),

@@ -29,6 +29,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
     let want_symbols = !s.kdks.is_empty() || !s.symbols.is_empty() || s.kernelcache.is_some();
     let lib = (want_symbols || cfg!(target_os = "macos")).then(|| s.library());
     let lib = lib.filter(|l| want_symbols || !l.is_empty());
+    let sources = lib.as_ref().map_or(0, super::symbolicate::report_sources);
     let width = text_width();
     let status = for_each_panic(&args.files, |name, report| {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
@@ -42,11 +43,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
         }
         Ok(Rendered::Text(text))
     })?;
-    // Said once per run, not once per panic.
-    for w in lib.iter().flat_map(|l| l.warnings()) {
-        eprintln!("kpanic: warning: {w}");
-    }
-    Ok(status)
+    Ok(status.max(sources))
 }
 
 /// The width the text wraps to: the terminal's when stdout is one, else a fixed width so

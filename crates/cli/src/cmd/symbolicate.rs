@@ -66,6 +66,8 @@ pub struct SymbolicateArgs {
 
 pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let lib = args.symbols.library();
+    // Before the output, where a user reading the first screen sees it.
+    let sources = report_sources(&lib);
     let status = for_each_panic(&args.files, |name, report| {
         let sym = symbolicate(report, &lib);
         if args.json {
@@ -83,9 +85,22 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
         }
         Ok(Rendered::Text(text))
     })?;
-    // Said once per run, not once per panic.
-    for w in lib.warnings() {
+    Ok(status.max(sources))
+}
+
+/// Says once per run (not once per panic) what is wrong with the symbol sources; the exit status
+/// 2 when any named source is unusable (README, `--help`).
+pub fn report_sources(lib: &SymbolLibrary) -> i32 {
+    for p in lib.problems() {
+        eprintln!("kpanic: error: {p}");
+    }
+    // `warnings` repeats the problems first, as text for JSON.
+    for w in lib.warnings().iter().skip(lib.problems().len()) {
         eprintln!("kpanic: warning: {w}");
     }
-    Ok(status)
+    if lib.problems().is_empty() {
+        0
+    } else {
+        2
+    }
 }
