@@ -41,7 +41,14 @@ fn readme_says_how_to_install_first() {
 #[test]
 fn bash_completions_are_a_valid_script_that_knows_the_subcommands() {
     let script = String::from_utf8(stdout_ok(&["completions", "bash"])).unwrap();
-    for word in ["symbolicate", "diagnose", "atos", "index", "--kdk"] {
+    for word in [
+        "symbolicate",
+        "diagnose",
+        "atos",
+        "index",
+        "--kdk",
+        "--jsonl",
+    ] {
         assert!(script.contains(word), "{word} missing");
     }
     // `bash -n` parses without running: the script must at least be bash.

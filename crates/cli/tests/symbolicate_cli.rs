@@ -28,11 +28,16 @@ fn readme_example_command() {
         .iter()
         .position(|l| l.contains("lr: 0xfffffe001e6a8dc0"))
         .expect("the kext frame line is echoed");
+    // Innermost first, each line as `atos -i` prints it (atos.rs checks atos against
+    // llvm-symbolizer on the same fixtures).
     assert_eq!(
         lines[i + 1].trim(),
-        "-> fxdriver_handle_interrupt (in com.example.driver.FxDriver) (kext.c:11)"
+        "-> fxdriver_check (in com.example.driver.FxDriver) (kext.c:7) [inlined]"
     );
-    assert_eq!(lines[i + 2].trim(), "inlined fxdriver_check (kext.c:7)");
+    assert_eq!(
+        lines[i + 2].trim(),
+        "fxdriver_handle_interrupt (in com.example.driver.FxDriver) (kext.c:11)"
+    );
     assert!(text.contains("Frames: 22 of 24 resolved"), "{text}");
     assert!(text.contains("Panic path check: passed"));
     assert!(

@@ -1,5 +1,5 @@
 //! `kpanic symbolicate PANIC... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE]
-//! [--all-threads] [--json]`
+//! [--all-threads] [--brief] [--json | --jsonl]`
 
 use std::path::PathBuf;
 
@@ -62,15 +62,18 @@ pub struct SymbolicateArgs {
     /// The report plus every symbolicated frame, as JSON.
     #[arg(long)]
     pub json: bool,
+    /// One compact JSON document per panic per line, written as each is done (JSON Lines).
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
 }
 
 pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let lib = args.symbols.library();
     // Before the output, where a user reading the first screen sees it.
     let sources = report_sources(&lib);
-    let status = for_each_panic(&args.files, |name, report| {
+    let status = for_each_panic(&args.files, args.jsonl, |name, report| {
         let sym = symbolicate(report, &lib);
-        if args.json {
+        if args.json || args.jsonl {
             return Rendered::json(&symbolicate_document(name, report, &sym));
         }
         let mut text = render_text(

@@ -20,7 +20,6 @@ pub struct RenderOptions {
 }
 
 const MARK: &str = "    -> ";
-const INLINE: &str = "         ";
 
 /// Writes `report` with `sym`'s answers under each frame line.
 pub fn write_text(
@@ -114,13 +113,28 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
                     let _ = writeln!(out, "{l}");
                 }
             }
-            for (i, f) in t.kernel_frames.iter().enumerate() {
+            // `[A, 0]` only marks where the walk stopped; Apple's tools do not print it.
+            let frames = t.kernel_frames.iter().enumerate().filter(|(_, f)| {
+                !matches!(
+                    f.unresolved(),
+                    Some(crate::unresolved::Unresolved::EndOfStack)
+                )
+            });
+            for (i, f) in frames {
                 let _ = writeln!(out, "  {i:>3} {}", frame_ref(f));
                 for l in frame_lines(None, f) {
                     let _ = writeln!(out, "{l}");
                 }
             }
         }
+    }
+
+    if opts.all_threads && report.spindump.is_none() {
+        // Said, so that the option is not thought ignored.
+        out.push_str(
+            "\n--all-threads: this panic has no stackshot (no other thread was recorded); the \
+             backtrace above is all there is\n",
+        );
     }
 
     out.push_str(&render_summary(report, sym));
@@ -134,15 +148,35 @@ fn frame_ref(f: &Frame) -> String {
     }
 }
 
-/// The answer lines for one frame: the owning function, then each inlined frame indented.
+/// The answer lines for one frame, innermost first as `atos -i` prints them: each inlined
+/// frame (`[inlined]`), then the function that owns the address.
 fn frame_lines(label: Option<&str>, f: &Frame) -> Vec<String> {
     let label = label.map(|l| format!("{l}: ")).unwrap_or_default();
-    let mut v = vec![format!("{MARK}{label}{}", f.describe())];
-    for i in f.inlined() {
-        v.push(format!("{INLINE}{i}"));
-    }
+    let first = format!("{MARK}{label}");
+    let pad = " ".repeat(first.len());
+    let symbols = f.symbol_frames();
+    let inlined = symbols.len().saturating_sub(1);
+    let mut v: Vec<String> = symbols[..inlined]
+        .iter()
+        .map(|s| {
+            let mut line = s.function.clone().unwrap_or_else(|| "??".into());
+            if let Some(img) = &f.image {
+                line.push_str(&format!(" (in {img})"));
+            }
+            if let (Some(file), Some(n)) = (&s.file, s.line) {
+                line.push_str(&format!(
+                    " ({}:{n})",
+                    file.rsplit('/').next().unwrap_or(file)
+                ));
+            }
+            line + " [inlined]"
+        })
+        .chain(std::iter::once(f.describe()))
+        .enumerate()
+        .map(|(i, line)| format!("{}{line}", if i == 0 { &first } else { &pad }))
+        .collect();
     if let Some(c) = &f.caveat {
-        v.push(format!("{INLINE}(uncertain: {c})"));
+        v.push(format!("{pad}(uncertain: {c})"));
     }
     v
 }
