@@ -47,7 +47,7 @@ enum Command {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cmd::atos::atos_spellings(std::env::args_os().collect()));
     let result = match &cli.command {
         Command::Symbolicate(a) => cmd::symbolicate::run(a),
         Command::Diagnose(a) => cmd::diagnose::run(a),
