@@ -225,3 +225,50 @@ fn dot_panic_json_gives_the_same_frames_as_the_text() {
         "passed"
     );
 }
+
+/// The image summary has one line per image: a kext that the backtrace names by bundle id and
+/// the stackshot by index is one image (one UUID), its frames added up; counts say "1 frame".
+/// The SEP keystore panic's kext AppleSEPKeyStore [282C8F8F-…] has one backtrace frame and six
+/// stackshot frames `[3, …]` (read from the log), once listed as 1 and 6.
+#[test]
+fn image_summary_has_one_line_per_image() {
+    let log = common::corpus("ios-ips-full-mte-keystore-01.ips");
+    let out = kpanic(&["symbolicate", &log]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = &text[text.rfind("== kpanic ==").unwrap()..];
+    let lines: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.contains("SEPKeyStore"))
+        .collect();
+    assert_eq!(
+        lines,
+        ["  com.apple.driver.AppleSEPKeyStore [282C8F8F-E408-3BEC-8010-CECA92DC9A6A] no symbols (7 frames)"]
+    );
+    for name in common::corpus_logs() {
+        let out = kpanic(&["symbolicate", &common::corpus(&name)]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let Some(at) = text.rfind("\nImages:\n") else {
+            continue;
+        };
+        let images: Vec<&str> = text[at..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("  ") && l.contains(" ["))
+            .collect();
+        let mut uuids: Vec<&str> = images
+            .iter()
+            .filter_map(|l| l.split(" [").nth(1)?.split(']').next())
+            .filter(|u| *u != "no UUID")
+            .collect();
+        let n = uuids.len();
+        uuids.sort();
+        uuids.dedup();
+        assert_eq!(uuids.len(), n, "{name}: an image listed twice: {images:#?}");
+        for l in &images {
+            assert!(
+                !l.ends_with("(1 frames)") && !l.ends_with("(0 frames)"),
+                "{name}: {l}"
+            );
+        }
+    }
+}

@@ -141,6 +141,11 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
     out
 }
 
+/// "1 frame", "2 frames".
+fn frames(n: usize) -> String {
+    format!("{n} frame{}", if n == 1 { "" } else { "s" })
+}
+
 fn frame_ref(f: &Frame) -> String {
     match f.frame {
         Some([i, o]) => format!("[{i}, {o:#x}] {}", address(f)),
@@ -209,14 +214,14 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
             Ok(file) => {
                 let _ = writeln!(
                     out,
-                    "  {} [{uuid}] UUID ok: {}{} ({} frames)",
+                    "  {} [{uuid}] UUID ok: {}{} ({})",
                     i.image,
                     file.path.display(),
                     file.note
                         .as_ref()
                         .map(|n| format!(" ({n})"))
                         .unwrap_or_default(),
-                    i.frames
+                    frames(i.frames)
                 );
             }
             Err(why) => {
@@ -230,7 +235,7 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
                     | Unavailable::ImageWithoutUuid { .. } => "no symbols".to_string(),
                     _ => format!("no symbols: {why}"),
                 };
-                let _ = writeln!(out, "  {} [{uuid}] {what} ({} frames)", i.image, i.frames);
+                let _ = writeln!(out, "  {} [{uuid}] {what} ({})", i.image, frames(i.frames));
             }
         }
     }
