@@ -272,3 +272,38 @@ fn image_summary_has_one_line_per_image() {
         }
     }
 }
+
+/// `--brief`: the panic line, the panicked thread's symbolicated backtrace and the summary,
+/// each as the full output has it; not the loaded kext list, the other CPUs or the rest of the
+/// log.
+#[test]
+fn brief_keeps_the_essentials_only() {
+    for args in [
+        vec![EXAMPLE, "--kdk", KDK],
+        vec!["testdata/corpus/arm64-text-endpointsecurity-01.txt"],
+    ] {
+        let full = kpanic(&[&["symbolicate"][..], &args].concat());
+        let brief = kpanic(&[&["symbolicate", "--brief"][..], &args].concat());
+        assert_eq!(brief.status.code(), Some(0));
+        let full = String::from_utf8(full.stdout).unwrap();
+        let brief = String::from_utf8(brief.stdout).unwrap();
+        let summary = |t: &str| t[t.rfind("== kpanic ==").unwrap()..].to_string();
+        assert_eq!(summary(&brief), summary(&full));
+        let first = full.lines().find(|l| l.starts_with("panic(")).unwrap();
+        assert_eq!(brief.lines().next(), Some(first), "{args:?}");
+        // Every backtrace frame line and its answer, in order.
+        let frames = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.trim_start().starts_with("lr: 0x"))
+                .map(str::to_string)
+                .collect()
+        };
+        assert!(!frames(&full).is_empty());
+        assert_eq!(frames(&brief), frames(&full), "{args:?}");
+        for gone in ["loaded kexts:", "CORE 1:", "Zone info:", "Kernel version:"] {
+            assert!(full.contains(gone), "{gone} is in the full output");
+            assert!(!brief.contains(gone), "{args:?}: {gone} in --brief");
+        }
+        assert!(brief.lines().count() * 3 < full.lines().count(), "{brief}");
+    }
+}

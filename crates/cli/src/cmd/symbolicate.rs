@@ -59,6 +59,10 @@ pub struct SymbolicateArgs {
     /// has all).
     #[arg(long)]
     pub all_threads: bool,
+    /// The essentials only: the panic line, the panicked thread's symbolicated backtrace and
+    /// the image summary (not the rest of the log, such as the loaded kext list).
+    #[arg(long, conflicts_with = "all_threads")]
+    pub brief: bool,
     /// The report plus every symbolicated frame, as JSON.
     #[arg(long)]
     pub json: bool,
@@ -81,6 +85,7 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
             &sym,
             RenderOptions {
                 all_threads: args.all_threads,
+                brief: args.brief,
             },
         );
         for w in &report.warnings {

@@ -17,6 +17,9 @@ use crate::symbolicate::{ImageStatus, PanicPathResult, Symbolication, ThreadFram
 pub struct RenderOptions {
     /// Every spindump thread, not only the panicked one.
     pub all_threads: bool,
+    /// The essentials only: the panic line, the panicked thread's symbolicated backtrace and
+    /// the summary; not the rest of the log (the loaded kext list, memory and zone tables).
+    pub brief: bool,
 }
 
 const MARK: &str = "    -> ";
@@ -65,8 +68,12 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
         }
     }
 
+    let kept = opts.brief.then(|| brief_lines(report, sym, &lines, &notes));
     let mut out = String::new();
     for (i, line) in lines.iter().enumerate() {
+        if kept.as_ref().is_some_and(|k| !k.contains(&i)) {
+            continue;
+        }
         out.push_str(line);
         out.push('\n');
         if let Some(n) = notes.get(&i) {
@@ -77,10 +84,16 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
         }
     }
 
+    // Brief: the stackshot's panicked thread only when the log has no backtrace of its own.
+    let has_backtrace = report
+        .backtrace
+        .as_ref()
+        .is_some_and(|b| !b.frames.is_empty());
     let shown: Vec<&ThreadFrames> = sym
         .threads
         .iter()
         .filter(|t| opts.all_threads || t.panicked)
+        .filter(|_| !(opts.brief && has_backtrace))
         .collect();
     if !shown.is_empty() {
         let _ = writeln!(
@@ -88,7 +101,7 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
             "\n== Stackshot kernel frames ({} of {} threads{}) ==",
             shown.len(),
             sym.threads.len(),
-            if opts.all_threads {
+            if opts.all_threads || opts.brief {
                 ""
             } else {
                 "; --all-threads for every thread"
@@ -144,6 +157,32 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
 /// "1 frame", "2 frames".
 fn frames(n: usize) -> String {
     format!("{n} frame{}", if n == 1 { "" } else { "s" })
+}
+
+/// The lines `--brief` keeps: the panic line and the register dump under it, the panicked
+/// thread's header and backtrace frames (with the line that introduces them); not the other
+/// CPUs' `CORE n` lines, nor the rest of the log.
+fn brief_lines(
+    report: &PanicReport,
+    sym: &Symbolication,
+    lines: &[&str],
+    notes: &BTreeMap<usize, Vec<String>>,
+) -> std::collections::BTreeSet<usize> {
+    let mut kept: std::collections::BTreeSet<usize> = notes.keys().copied().collect();
+    for c in &sym.cores {
+        kept.remove(&c.line);
+    }
+    kept.extend(report.panic.as_ref().map(|p| p.line));
+    kept.extend(report.panicked_thread.as_ref().and_then(|t| t.line));
+    if let Some(bt) = &report.backtrace {
+        kept.extend(bt.frames.iter().map(|f| f.line));
+        // "Backtrace (CPU 0), Frame : Return Address" or "Panicked thread: …, backtrace: …".
+        if let Some(first) = bt.frames.first().and_then(|f| f.line.checked_sub(1)) {
+            kept.insert(first);
+        }
+    }
+    kept.retain(|&i| i < lines.len());
+    kept
 }
 
 fn frame_ref(f: &Frame) -> String {
