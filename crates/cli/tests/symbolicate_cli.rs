@@ -307,3 +307,53 @@ fn brief_keeps_the_essentials_only() {
         assert!(brief.lines().count() * 3 < full.lines().count(), "{brief}");
     }
 }
+
+/// KDKs given, none holding the panic's kernel: the summary says, once, why each does not fit
+/// (its build and kernels against the panic's), beside which KDK the panic needs.
+#[test]
+fn a_kdk_that_does_not_fit_is_explained_once() {
+    // The log: "OS version: 22G91", "RELEASE_ARM64_T6000", "Kernel UUID: E88B0B04-…".
+    let log = "testdata/corpus/arm64-text-endpointsecurity-01.txt";
+    let out = kpanic(&["symbolicate", log, "--kdk", KDK]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("do not fit").count(), 1, "{text}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("examples/KDK_15.4_24E248.kdk: "))
+            .collect::<Vec<_>>(),
+        ["    examples/KDK_15.4_24E248.kdk: build 24E248, not 22G91; no kernel.release.t6000 (it has kernel.release.t8112)"]
+    );
+
+    // The KDK of the right build and kernel name, but the panic's kernel has another UUID.
+    let dir = tempfile::tempdir().unwrap();
+    let panic = dir.path().join("other-uuid.txt");
+    let example = std::fs::read_to_string(common::root().join(EXAMPLE)).unwrap();
+    let edited = example.replace(
+        "Kernel UUID: 4C4C4476-5555-3144-A173-5886237C20ED",
+        "Kernel UUID: 11111111-2222-3333-4444-555555555555",
+    );
+    assert_ne!(edited, example);
+    std::fs::write(&panic, edited).unwrap();
+    let out = kpanic(&["symbolicate", panic.to_str().unwrap(), "--kdk", KDK]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("do not fit").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "    examples/KDK_15.4_24E248.kdk: its kernel.release.t8112 is \
+         4C4C4476-5555-3144-A173-5886237C20ED, the panic's kernel \
+         11111111-2222-3333-4444-555555555555\n"
+        ),
+        "{text}"
+    );
+    // Said there once: the image line points to it, frames say only "UUID mismatch".
+    assert_eq!(
+        text.matches("4C4C4476-5555-3144-A173-5886237C20ED").count(),
+        1
+    );
+
+    // With the right KDK, nothing to explain.
+    let out = kpanic(&["symbolicate", EXAMPLE, "--kdk", KDK]);
+    assert!(!String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("do not fit"));
+}

@@ -48,6 +48,18 @@ struct UuidIndex {
     dsyms: HashMap<Uuid, PathBuf>,
 }
 
+/// A Kernel Debug Kit's kernels as their load commands give them: what a panic's kernel is
+/// compared with when no KDK holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KdkKernels {
+    /// The KDK's folder.
+    pub root: PathBuf,
+    /// The OS build it is for, from its folder name.
+    pub build: Option<String>,
+    /// Each kernel binary's file name and the UUIDs of its slices, by name.
+    pub kernels: Vec<(String, Vec<Uuid>)>,
+}
+
 /// (path, UUID, dSYM) of an opened symbol file.
 type OpenKey = (PathBuf, Option<Uuid>, Option<PathBuf>);
 
@@ -58,6 +70,7 @@ pub struct SymbolLibrary {
     symbol_paths: Vec<PathBuf>,
     index: OnceLock<UuidIndex>,
     kdk_kext_uuids: OnceLock<HashMap<Uuid, PathBuf>>,
+    kdk_kernels: OnceLock<Vec<KdkKernels>>,
     /// Every Mach-O file of `symbol_paths`, found when the paths were checked.
     symbol_files: Vec<PathBuf>,
     kernelcache: Option<Symbols>,
@@ -137,6 +150,7 @@ impl SymbolLibrary {
             symbol_files,
             index: OnceLock::new(),
             kdk_kext_uuids: OnceLock::new(),
+            kdk_kernels: OnceLock::new(),
             kernelcache,
             opened: Mutex::new(HashMap::new()),
             index_options,
@@ -159,6 +173,27 @@ impl SymbolLibrary {
     /// The Kernel Debug Kits found.
     pub fn kdks(&self) -> &[Kdk] {
         &self.kdks
+    }
+
+    /// Every KDK's kernels with their UUIDs, read once per run.
+    pub fn kdk_kernels(&self) -> &[KdkKernels] {
+        self.kdk_kernels.get_or_init(|| {
+            self.kdks
+                .iter()
+                .map(|k| KdkKernels {
+                    root: k.root().to_path_buf(),
+                    build: k.build().map(str::to_string),
+                    kernels: k
+                        .kernels()
+                        .into_iter()
+                        .filter_map(|p| {
+                            let name = p.file_name()?.to_string_lossy().into_owned();
+                            Some((name, uuids_of(&p)))
+                        })
+                        .collect(),
+                })
+                .collect()
+        })
     }
 
     /// The kernelcache, when one was given and opened.

@@ -154,6 +154,60 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
     out
 }
 
+/// Why `kdk` does not hold the kernel `need` describes: its build, and its kernel of that name
+/// (with its UUID) or the kernels it has instead.
+fn kdk_misfit(kdk: &crate::library::KdkKernels, need: &crate::needed::SymbolsNeeded) -> String {
+    let mut why = Vec::new();
+    match (&kdk.build, &need.build) {
+        (Some(have), Some(want)) if have != want => why.push(format!("build {have}, not {want}")),
+        (None, Some(want)) => why.push(format!(
+            "no build in its folder name (the panic's is {want})"
+        )),
+        _ => {}
+    }
+    let uuids = |u: &[kpanic_common::Uuid]| {
+        let v: Vec<String> = u.iter().map(ToString::to_string).collect();
+        if v.is_empty() {
+            "no UUID".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    match &need.kernel {
+        Some(name) => match kdk.kernels.iter().find(|(n, _)| n == name) {
+            Some((_, have)) => {
+                let want = need
+                    .kernel_uuid
+                    .map_or_else(|| "unknown".to_string(), |u| u.to_string());
+                why.push(format!(
+                    "its {name} is {}, the panic's kernel {want}",
+                    uuids(have)
+                ));
+            }
+            None => {
+                let names: Vec<&str> = kdk.kernels.iter().map(|(n, _)| n.as_str()).collect();
+                why.push(format!(
+                    "no {name} (it has {})",
+                    if names.is_empty() {
+                        "no kernel".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            }
+        },
+        None => why.push(format!(
+            "none of its kernels ({}) has the panic's kernel UUID",
+            kdk.kernels
+                .iter()
+                .map(|(n, u)| format!("{n} {}", uuids(u)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+    why.join("; ")
+}
+
 /// "1 frame", "2 frames".
 fn frames(n: usize) -> String {
     format!("{n} frame{}", if n == 1 { "" } else { "s" })
@@ -265,7 +319,17 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
             }
             Err(why) => {
                 let what = match why {
-                    _ if i.status() == ImageStatus::UuidMismatch => format!("UUID MISMATCH: {why}"),
+                    // The KDKs' kernels are listed below the images, once.
+                    _ if i.status() == ImageStatus::UuidMismatch
+                        && !i.kdks_without_it.is_empty() =>
+                    {
+                        "UUID MISMATCH with the KDK's kernel (see below)".to_string()
+                    }
+                    _ if i.status() == ImageStatus::UuidMismatch => {
+                        let why = why.to_string();
+                        let why = why.strip_prefix("UUID mismatch: ").unwrap_or(&why);
+                        format!("UUID MISMATCH: {why}")
+                    }
                     // The line names the image and its UUID already.
                     Unavailable::NoSourcesForKernel
                     | Unavailable::NoKernel { .. }
@@ -291,6 +355,18 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
         // commonest reason the kernel has no symbols.
         let need = crate::needed::SymbolsNeeded::of(report);
         let _ = writeln!(out, "  The kernel needs {}.", need.advice);
+        let given = sym.images.iter().flat_map(|i| &i.kdks_without_it);
+        for (n, kdk) in given.enumerate() {
+            if n == 0 {
+                out.push_str("  Why the Kernel Debug Kits given do not fit:\n");
+            }
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                kdk.root.display(),
+                kdk_misfit(kdk, &need)
+            );
+        }
     }
     if sym.images.iter().any(|i| i.symbols.is_err()) {
         out.push_str(

@@ -105,11 +105,21 @@ impl Symbolicator<'_> {
             if s.frames == 0 && *key != ImageKey::Kernel {
                 continue;
             }
+            let kernel_not_found = *key == ImageKey::Kernel
+                && matches!(
+                    s.symbols,
+                    Err(Unavailable::NoKernel { .. } | Unavailable::KernelUuidMismatch { .. })
+                );
             let m = ImageMatch {
                 image: s.name.clone(),
                 uuid: s.uuid,
                 symbols: s.symbols.as_ref().map(symbol_file).map_err(Clone::clone),
                 frames: s.frames,
+                kdks_without_it: if kernel_not_found {
+                    self.lib.kdk_kernels().to_vec()
+                } else {
+                    Vec::new()
+                },
             };
             let same = m
                 .uuid
