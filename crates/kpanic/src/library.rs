@@ -399,11 +399,11 @@ pub fn symbol_files(root: &Path) -> Vec<PathBuf> {
 
 fn build_index(files: &[PathBuf]) -> UuidIndex {
     let mut index = UuidIndex::default();
-    for path in files.iter().cloned() {
+    for path in files {
         let in_dsym = path
             .ancestors()
             .any(|a| a.extension().is_some_and(|e| e == "dSYM"));
-        let Ok(file) = MachOFile::open(&path) else {
+        let Ok(file) = MachOFile::open(path) else {
             continue;
         };
         for i in file.distinct_slices() {

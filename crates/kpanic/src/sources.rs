@@ -198,10 +198,11 @@ pub fn archive_kind(path: &Path) -> Option<Archive> {
     }
     // UDIF ends with a 512-byte trailer that starts with `koly`.
     let mut trailer = [0u8; 4];
-    if file.seek(SeekFrom::End(-512)).is_ok() && file.read_exact(&mut trailer).is_ok() {
-        if &trailer == b"koly" {
-            return Some(Archive::DiskImage);
-        }
+    if file.seek(SeekFrom::End(-512)).is_ok()
+        && file.read_exact(&mut trailer).is_ok()
+        && &trailer == b"koly"
+    {
+        return Some(Archive::DiskImage);
     }
     by_name
 }

@@ -55,7 +55,7 @@ where
     };
     // Set when stdout is gone (`| head`): the panics not started yet are skipped.
     let stop = AtomicBool::new(false);
-    let (tx, rx) = mpsc::channel::<(usize, Result<(String, Rendered), String>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Done)>();
     std::thread::scope(|scope| {
         let (stdin, stop, render) = (&stdin, &stop, &render);
         scope.spawn(move || {
@@ -85,9 +85,12 @@ where
     })
 }
 
+/// One file done: its display name and output, or what is wrong with it.
+type Done = Result<(String, Rendered), String>;
+
 /// Writes each panic's output in command-line order as it arrives; returns the exit status.
 fn write_in_order(
-    rx: mpsc::Receiver<(usize, Result<(String, Rendered), String>)>,
+    rx: mpsc::Receiver<(usize, Done)>,
     files: usize,
     json_lines: bool,
 ) -> anyhow::Result<i32> {
