@@ -35,8 +35,8 @@ if [[ ! -x $A2L ]]; then
   cargo install addr2line --version ^0.27 --features bin --locked --root "$TOOLS" -q
 fi
 
-echo "== cargo build --release -p kpanic-cli"
-(cd "$ROOT" && cargo build --release -q -p kpanic-cli)
+echo "== cargo build --release -p kpanic"
+(cd "$ROOT" && cargo build --release -q -p kpanic)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 [[ $TARGET = /* ]] || TARGET=$ROOT/$TARGET
 KPANIC=$TARGET/release/kpanic

@@ -71,7 +71,11 @@ fn lookups(sym: &Symbolizer) -> Vec<(u64, Vec<kpanic_symbols::SymFrame>)> {
     for a in probes(sym.slice()) {
         for kind in [AddrKind::Exact, AddrKind::ReturnAddress] {
             let l = sym.lookup(SymbolAddr(a), kind);
-            let _ = kpanic_symbols::atos::atos_lines("0x0", sym.image_name(), &l, true);
+            let style = kpanic_symbols::atos::AtosStyle {
+                inlines: true,
+                full_path: true,
+            };
+            let _ = kpanic_symbols::atos::atos_lines("0x0", sym.image_name(), &l, style);
             let _ = kpanic_symbols::atos::json_frame("0x0", None, Some(a), &l);
             out.push((a, l.frames));
         }

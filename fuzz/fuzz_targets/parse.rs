@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = kpanic_report::summary::render(&report);
-    let doc = kpanic::output::json::parse_document(&report);
+    let doc = kpanic::output::json::parse_document("fuzz", &report);
     let text = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(&doc))
         .expect("a parsed report serializes");
     if let Some(raw) = kpanic_report::RawJson::from_json_text(text) {

@@ -41,7 +41,14 @@ fn kdk() -> &'static SymbolLibrary {
 
 fn run(report: &kpanic_report::PanicReport, lib: &SymbolLibrary) {
     let sym = symbolicate(report, lib);
-    let _ = render_text(report, &sym, RenderOptions { all_threads: true });
+    let _ = render_text(
+        report,
+        &sym,
+        RenderOptions {
+            all_threads: true,
+            brief: false,
+        },
+    );
     let _ = render_summary(report, &sym);
     let doc = kpanic::output::json::symbolicate_document("fuzz", report, &sym);
     let _ = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(&doc))

@@ -28,11 +28,16 @@ fn readme_example_command() {
         .iter()
         .position(|l| l.contains("lr: 0xfffffe001e6a8dc0"))
         .expect("the kext frame line is echoed");
+    // Innermost first, each line as `atos -i` prints it (atos.rs checks atos against
+    // llvm-symbolizer on the same fixtures).
     assert_eq!(
         lines[i + 1].trim(),
-        "-> fxdriver_handle_interrupt (in com.example.driver.FxDriver) (kext.c:11)"
+        "-> fxdriver_check (in com.example.driver.FxDriver) (kext.c:7) [inlined]"
     );
-    assert_eq!(lines[i + 2].trim(), "inlined fxdriver_check (kext.c:7)");
+    assert_eq!(
+        lines[i + 2].trim(),
+        "fxdriver_handle_interrupt (in com.example.driver.FxDriver) (kext.c:11)"
+    );
     assert!(text.contains("Frames: 22 of 24 resolved"), "{text}");
     assert!(text.contains("Panic path check: passed"));
     assert!(
@@ -129,7 +134,7 @@ fn unusable_input_exits_2_naming_the_file() {
 }
 
 #[test]
-fn a_folder_that_is_not_a_kdk_is_a_warning_said_once() {
+fn a_folder_that_is_not_a_kdk_is_an_error_said_once() {
     let dir = tempfile::tempdir().unwrap();
     let out = kpanic(&[
         "symbolicate",
@@ -138,7 +143,8 @@ fn a_folder_that_is_not_a_kdk_is_a_warning_said_once() {
         "--kdk",
         dir.path().to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(0));
+    // Unusable, so exit status 2; both panics are still symbolicated.
+    assert_eq!(out.status.code(), Some(2));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text.matches("Frames: 0 of 24 resolved").count(),
@@ -218,4 +224,136 @@ fn dot_panic_json_gives_the_same_frames_as_the_text() {
         from_panic["symbolication"]["summary"]["panic_path"]["result"],
         "passed"
     );
+}
+
+/// The image summary has one line per image: a kext that the backtrace names by bundle id and
+/// the stackshot by index is one image (one UUID), its frames added up; counts say "1 frame".
+/// The SEP keystore panic's kext AppleSEPKeyStore [282C8F8F-…] has one backtrace frame and six
+/// stackshot frames `[3, …]` (read from the log), once listed as 1 and 6.
+#[test]
+fn image_summary_has_one_line_per_image() {
+    let log = common::corpus("ios-ips-full-mte-keystore-01.ips");
+    let out = kpanic(&["symbolicate", &log]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summary = &text[text.rfind("== kpanic ==").unwrap()..];
+    let lines: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.contains("SEPKeyStore"))
+        .collect();
+    assert_eq!(
+        lines,
+        ["  com.apple.driver.AppleSEPKeyStore [282C8F8F-E408-3BEC-8010-CECA92DC9A6A] no symbols (7 frames)"]
+    );
+    for name in common::corpus_logs() {
+        let out = kpanic(&["symbolicate", &common::corpus(&name)]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        let Some(at) = text.rfind("\nImages:\n") else {
+            continue;
+        };
+        let images: Vec<&str> = text[at..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with("  ") && l.contains(" ["))
+            .collect();
+        let mut uuids: Vec<&str> = images
+            .iter()
+            .filter_map(|l| l.split(" [").nth(1)?.split(']').next())
+            .filter(|u| *u != "no UUID")
+            .collect();
+        let n = uuids.len();
+        uuids.sort();
+        uuids.dedup();
+        assert_eq!(uuids.len(), n, "{name}: an image listed twice: {images:#?}");
+        for l in &images {
+            assert!(
+                !l.ends_with("(1 frames)") && !l.ends_with("(0 frames)"),
+                "{name}: {l}"
+            );
+        }
+    }
+}
+
+/// `--brief`: the panic line, the panicked thread's symbolicated backtrace and the summary,
+/// each as the full output has it; not the loaded kext list, the other CPUs or the rest of the
+/// log.
+#[test]
+fn brief_keeps_the_essentials_only() {
+    for args in [
+        vec![EXAMPLE, "--kdk", KDK],
+        vec!["testdata/corpus/arm64-text-endpointsecurity-01.txt"],
+    ] {
+        let full = kpanic(&[&["symbolicate"][..], &args].concat());
+        let brief = kpanic(&[&["symbolicate", "--brief"][..], &args].concat());
+        assert_eq!(brief.status.code(), Some(0));
+        let full = String::from_utf8(full.stdout).unwrap();
+        let brief = String::from_utf8(brief.stdout).unwrap();
+        let summary = |t: &str| t[t.rfind("== kpanic ==").unwrap()..].to_string();
+        assert_eq!(summary(&brief), summary(&full));
+        let first = full.lines().find(|l| l.starts_with("panic(")).unwrap();
+        assert_eq!(brief.lines().next(), Some(first), "{args:?}");
+        // Every backtrace frame line and its answer, in order.
+        let frames = |t: &str| -> Vec<String> {
+            t.lines()
+                .filter(|l| l.trim_start().starts_with("lr: 0x"))
+                .map(str::to_string)
+                .collect()
+        };
+        assert!(!frames(&full).is_empty());
+        assert_eq!(frames(&brief), frames(&full), "{args:?}");
+        for gone in ["loaded kexts:", "CORE 1:", "Zone info:", "Kernel version:"] {
+            assert!(full.contains(gone), "{gone} is in the full output");
+            assert!(!brief.contains(gone), "{args:?}: {gone} in --brief");
+        }
+        assert!(brief.lines().count() * 3 < full.lines().count(), "{brief}");
+    }
+}
+
+/// KDKs given, none holding the panic's kernel: the summary says, once, why each does not fit
+/// (its build and kernels against the panic's), beside which KDK the panic needs.
+#[test]
+fn a_kdk_that_does_not_fit_is_explained_once() {
+    // The log: "OS version: 22G91", "RELEASE_ARM64_T6000", "Kernel UUID: E88B0B04-…".
+    let log = "testdata/corpus/arm64-text-endpointsecurity-01.txt";
+    let out = kpanic(&["symbolicate", log, "--kdk", KDK]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("do not fit").count(), 1, "{text}");
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("examples/KDK_15.4_24E248.kdk: "))
+            .collect::<Vec<_>>(),
+        ["    examples/KDK_15.4_24E248.kdk: build 24E248, not 22G91; no kernel.release.t6000 (it has kernel.release.t8112)"]
+    );
+
+    // The KDK of the right build and kernel name, but the panic's kernel has another UUID.
+    let dir = tempfile::tempdir().unwrap();
+    let panic = dir.path().join("other-uuid.txt");
+    let example = std::fs::read_to_string(common::root().join(EXAMPLE)).unwrap();
+    let edited = example.replace(
+        "Kernel UUID: 4C4C4476-5555-3144-A173-5886237C20ED",
+        "Kernel UUID: 11111111-2222-3333-4444-555555555555",
+    );
+    assert_ne!(edited, example);
+    std::fs::write(&panic, edited).unwrap();
+    let out = kpanic(&["symbolicate", panic.to_str().unwrap(), "--kdk", KDK]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.matches("do not fit").count(), 1, "{text}");
+    assert!(
+        text.contains(
+            "    examples/KDK_15.4_24E248.kdk: its kernel.release.t8112 is \
+         4C4C4476-5555-3144-A173-5886237C20ED, the panic's kernel \
+         11111111-2222-3333-4444-555555555555\n"
+        ),
+        "{text}"
+    );
+    // Said there once: the image line points to it, frames say only "UUID mismatch".
+    assert_eq!(
+        text.matches("4C4C4476-5555-3144-A173-5886237C20ED").count(),
+        1
+    );
+
+    // With the right KDK, nothing to explain.
+    let out = kpanic(&["symbolicate", EXAMPLE, "--kdk", KDK]);
+    assert!(!String::from_utf8(out.stdout)
+        .unwrap()
+        .contains("do not fit"));
 }

@@ -5,7 +5,8 @@
 //! - [`images`]: the panic's images as the log identifies them, resolved once.
 //! - [`place`]: where each address of the log lives (DESIGN.md's address table), from the log
 //!   alone.
-//! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID.
+//! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID;
+//!   [`sources`] says what is wrong with one that cannot be used.
 //! - [`symbolicate()`]: every frame of a panic, resolved or with the reason it is not.
 //! - [`output`]: text and JSON, made from the typed results at the edge.
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@ pub mod library;
 pub mod needed;
 pub mod output;
 pub mod place;
+pub mod sources;
 pub mod symbolicate;
 pub mod unresolved;
 mod walk;

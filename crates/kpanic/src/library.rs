@@ -14,7 +14,8 @@ use kpanic_symbols::{
     Uuid,
 };
 
-use crate::kdk::{Kdk, KdkError};
+use crate::kdk::Kdk;
+use crate::sources::SourceProblem;
 use crate::walk::walk_files;
 
 /// Where to look for symbols.
@@ -47,6 +48,18 @@ struct UuidIndex {
     dsyms: HashMap<Uuid, PathBuf>,
 }
 
+/// A Kernel Debug Kit's kernels as their load commands give them: what a panic's kernel is
+/// compared with when no KDK holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KdkKernels {
+    /// The KDK's folder.
+    pub root: PathBuf,
+    /// The OS build it is for, from its folder name.
+    pub build: Option<String>,
+    /// Each kernel binary's file name and the UUIDs of its slices, by name.
+    pub kernels: Vec<(String, Vec<Uuid>)>,
+}
+
 /// (path, UUID, dSYM) of an opened symbol file.
 type OpenKey = (PathBuf, Option<Uuid>, Option<PathBuf>);
 
@@ -57,37 +70,42 @@ pub struct SymbolLibrary {
     symbol_paths: Vec<PathBuf>,
     index: OnceLock<UuidIndex>,
     kdk_kext_uuids: OnceLock<HashMap<Uuid, PathBuf>>,
-    kernelcache: Option<Result<Symbols, String>>,
+    kdk_kernels: OnceLock<Vec<KdkKernels>>,
+    /// Every Mach-O file of `symbol_paths`, found when the paths were checked.
+    symbol_files: Vec<PathBuf>,
+    kernelcache: Option<Symbols>,
     opened: Mutex<HashMap<OpenKey, Result<Symbols, Unavailable>>>,
     index_options: IndexOptions,
+    problems: Vec<SourceProblem>,
     warnings: Vec<String>,
 }
 
 impl SymbolLibrary {
-    /// Opens the KDKs and the kernelcache; `--symbols` folders are indexed on first use.
-    /// Problems (a folder that is not a KDK, an unreadable kernelcache) become warnings: the
-    /// panic is still symbolicated with what remains.
+    /// Opens the KDKs and the kernelcache, and lists the `--symbols` files (opened on first
+    /// use). A source that cannot be used (a folder that is not a KDK, a `.dmg`, a kernelcache
+    /// that is not one) is a [`Self::problems`] entry: the panic is still symbolicated with what
+    /// remains.
     pub fn new(opts: &SymbolOptions) -> SymbolLibrary {
-        let mut warnings = Vec::new();
+        let mut problems = Vec::new();
         let mut kdks = Vec::new();
-        let mut kdk_dirs = opts.kdks.clone();
-        if kdk_dirs.is_empty() && opts.system_kdks && Path::new(crate::kdk::SYSTEM_KDK_DIR).is_dir()
-        {
-            kdk_dirs.push(PathBuf::from(crate::kdk::SYSTEM_KDK_DIR));
-        }
-        for dir in &kdk_dirs {
-            match Kdk::open_all(dir) {
+        for dir in &opts.kdks {
+            match crate::sources::open_kdks(dir) {
                 Ok(found) => kdks.extend(found),
-                Err(e @ KdkError::NotAKdk { .. }) | Err(e @ KdkError::Io { .. }) => {
-                    warnings.push(format!("--kdk {e}"))
-                }
+                Err(p) => problems.push(p),
             }
         }
+        // The system folder is a default, not something the user named: no problem to report.
+        if opts.kdks.is_empty() && opts.system_kdks {
+            kdks.extend(Kdk::open_all(Path::new(crate::kdk::SYSTEM_KDK_DIR)).unwrap_or_default());
+        }
+        let mut symbol_files = Vec::new();
         for p in &opts.symbols {
-            if !p.exists() {
-                warnings.push(format!("--symbols {}: no such file or folder", p.display()));
+            match crate::sources::symbol_files(p) {
+                Ok(files) => symbol_files.extend(files),
+                Err(p) => problems.push(p),
             }
         }
+        let mut warnings = Vec::new();
         let mut index_options = opts.index.clone();
         if matches!(index_options.mode, IndexMode::Build | IndexMode::Rebuild) {
             // Said once, here, rather than for every image.
@@ -102,42 +120,52 @@ impl SymbolLibrary {
                 index_options.mode = IndexMode::UseExisting;
             }
         }
-        let kernelcache = opts.kernelcache.as_ref().map(|p| {
-            let opts = SymbolizerOptions {
-                index: index_options.clone(),
-                ..Default::default()
-            };
-            let opened = Symbolizer::open(p, &opts)
-                .map_err(|e| format!("kernelcache {e}"))
-                .and_then(|s| {
-                    if s.slice().is_fileset() {
-                        Ok(Arc::new(s))
-                    } else {
-                        Err(format!(
-                            "{}: not an MH_FILESET kernelcache (filetype {:#x})",
-                            p.display(),
-                            s.slice().filetype()
-                        ))
-                    }
-                });
-            if let Err(e) = &opened {
-                warnings.push(format!("--kernelcache {e}"));
-            }
-            opened
+        let kernelcache = opts.kernelcache.as_ref().and_then(|p| {
+            let opened = crate::sources::check_kernelcache(p).and_then(|()| {
+                let opts = SymbolizerOptions {
+                    index: index_options.clone(),
+                    ..Default::default()
+                };
+                match Symbolizer::open(p, &opts) {
+                    Ok(s) if s.slice().is_fileset() => Ok(Arc::new(s)),
+                    Ok(s) => Err(crate::sources::kernelcache_problem(
+                        p,
+                        None,
+                        s.slice().filetype(),
+                    )),
+                    Err(e) => Err(crate::sources::kernelcache_problem(p, Some(&e), 0)),
+                }
+            });
+            opened.map_err(|e| problems.push(e)).ok()
         });
+        // JSON keeps every problem with each panic, as text.
+        let warnings = problems
+            .iter()
+            .map(ToString::to_string)
+            .chain(warnings)
+            .collect();
         SymbolLibrary {
             kdks,
             symbol_paths: opts.symbols.clone(),
+            symbol_files,
             index: OnceLock::new(),
             kdk_kext_uuids: OnceLock::new(),
+            kdk_kernels: OnceLock::new(),
             kernelcache,
             opened: Mutex::new(HashMap::new()),
             index_options,
+            problems,
             warnings,
         }
     }
 
-    /// Problems met while opening the sources.
+    /// The symbol sources given that cannot be used, each with what to do; the others are used.
+    pub fn problems(&self) -> &[SourceProblem] {
+        &self.problems
+    }
+
+    /// Problems met while opening the sources, as text: every [`Self::problems`], then the
+    /// rest (an index cache that cannot be written).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
@@ -147,9 +175,30 @@ impl SymbolLibrary {
         &self.kdks
     }
 
+    /// Every KDK's kernels with their UUIDs, read once per run.
+    pub fn kdk_kernels(&self) -> &[KdkKernels] {
+        self.kdk_kernels.get_or_init(|| {
+            self.kdks
+                .iter()
+                .map(|k| KdkKernels {
+                    root: k.root().to_path_buf(),
+                    build: k.build().map(str::to_string),
+                    kernels: k
+                        .kernels()
+                        .into_iter()
+                        .filter_map(|p| {
+                            let name = p.file_name()?.to_string_lossy().into_owned();
+                            Some((name, uuids_of(&p)))
+                        })
+                        .collect(),
+                })
+                .collect()
+        })
+    }
+
     /// The kernelcache, when one was given and opened.
     pub fn kernelcache(&self) -> Option<&Symbols> {
-        self.kernelcache.as_ref().and_then(|k| k.as_ref().ok())
+        self.kernelcache.as_ref()
     }
 
     /// True when any source of symbols was given at all.
@@ -263,7 +312,7 @@ impl SymbolLibrary {
     }
 
     fn by_symbols_uuid(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {
-        let index = self.index.get_or_init(|| build_index(&self.symbol_paths));
+        let index = self.index.get_or_init(|| build_index(&self.symbol_files));
         match (index.binaries.get(&uuid), index.dsyms.get(&uuid)) {
             (Some(bin), dsym) => Some(self.open(bin, Some(uuid), dsym.cloned())),
             (None, Some(dsym)) => Some(self.open(dsym, Some(uuid), None)),
@@ -348,13 +397,13 @@ pub fn symbol_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn build_index(paths: &[PathBuf]) -> UuidIndex {
+fn build_index(files: &[PathBuf]) -> UuidIndex {
     let mut index = UuidIndex::default();
-    for path in paths.iter().flat_map(|root| symbol_files(root)) {
+    for path in files {
         let in_dsym = path
             .ancestors()
             .any(|a| a.extension().is_some_and(|e| e == "dSYM"));
-        let Ok(file) = MachOFile::open(&path) else {
+        let Ok(file) = MachOFile::open(path) else {
             continue;
         };
         for i in file.distinct_slices() {

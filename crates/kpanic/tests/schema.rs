@@ -1,7 +1,7 @@
 //! The published JSON Schemas (docs/schema/) are the ones kpanic's types generate.
 //!
 //! After a change to the JSON output's types, regenerate them with
-//! `KPANIC_UPDATE_SCHEMA=1 cargo test -p kpanic --test schema` and commit the files.
+//! `KPANIC_UPDATE_SCHEMA=1 cargo test -p kpanic-engine --test schema` and commit the files.
 
 use std::path::PathBuf;
 
@@ -30,7 +30,7 @@ fn committed_schemas_are_generated() {
     assert!(
         stale.is_empty(),
         "{} differ from what kpanic's types generate; regenerate them with \
-         `KPANIC_UPDATE_SCHEMA=1 cargo test -p kpanic --test schema` and commit them",
+         `KPANIC_UPDATE_SCHEMA=1 cargo test -p kpanic-engine --test schema` and commit them",
         stale.join(", ")
     );
 }

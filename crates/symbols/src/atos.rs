@@ -8,21 +8,36 @@ fn basename(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-fn describe(function: Option<&str>, image: &str, loc: Option<&SymFrame>) -> String {
+/// How atos lines are written: its `-i` and `-fullPath`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AtosStyle {
+    /// One line per inlined frame, innermost first (atos `-i`).
+    pub inlines: bool,
+    /// Source files as DWARF names them, not their base names (atos `-fullPath`).
+    pub full_path: bool,
+}
+
+fn describe(
+    function: Option<&str>,
+    image: &str,
+    loc: Option<&SymFrame>,
+    style: AtosStyle,
+) -> String {
     let func = function.unwrap_or("??");
+    let file = |f: &str| if style.full_path { f } else { basename(f) }.to_string();
     match loc.and_then(|f| Some((f.file.as_deref()?, f.line))) {
-        Some((file, Some(line))) => format!("{func} (in {image}) ({}:{line})", basename(file)),
-        Some((file, None)) => format!("{func} (in {image}) ({})", basename(file)),
+        Some((f, Some(line))) => format!("{func} (in {image}) ({}:{line})", file(f)),
+        Some((f, None)) => format!("{func} (in {image}) ({})", file(f)),
         None => format!("{func} (in {image})"),
     }
 }
 
 /// The lines atos prints for one address, `input` being the address as the user wrote it:
-/// - `func (in image) (file:line)` with debug info; with `inlines`, one line per frame,
+/// - `func (in image) (file:line)` with debug info; with `style.inlines`, one line per frame,
 ///   innermost first; without, the owning function with the innermost file:line (as atos does);
 /// - `func (in image) + off` (decimal) from the symbol table alone;
 /// - the address itself when nothing is known.
-pub fn atos_lines(input: &str, image: &str, lookup: &Lookup, inlines: bool) -> Vec<String> {
+pub fn atos_lines(input: &str, image: &str, lookup: &Lookup, style: AtosStyle) -> Vec<String> {
     let Some(outer) = lookup.frames.last() else {
         return vec![input.to_string()];
     };
@@ -33,17 +48,18 @@ pub fn atos_lines(input: &str, image: &str, lookup: &Lookup, inlines: bool) -> V
             outer.function.as_deref().unwrap_or("??")
         )];
     }
-    if inlines {
+    if style.inlines {
         lookup
             .frames
             .iter()
-            .map(|f| describe(f.function.as_deref(), image, Some(f)))
+            .map(|f| describe(f.function.as_deref(), image, Some(f), style))
             .collect()
     } else {
         vec![describe(
             outer.function.as_deref(),
             image,
             lookup.frames.first(),
+            style,
         )]
     }
 }
@@ -139,16 +155,28 @@ mod tests {
             fileset_entry: None,
             unresolved_reason: None,
         };
+        let inlines = AtosStyle {
+            inlines: true,
+            full_path: false,
+        };
         assert_eq!(
-            atos_lines("0x614", "libfx.dylib", &l, true),
+            atos_lines("0x614", "libfx.dylib", &l, inlines),
             [
                 "fx_inner (in libfx.dylib) (fx.h:9)",
                 "vm_fault (in libfx.dylib) (vm_fault.c:11)"
             ]
         );
         assert_eq!(
-            atos_lines("0x614", "libfx.dylib", &l, false),
+            atos_lines("0x614", "libfx.dylib", &l, AtosStyle::default()),
             ["vm_fault (in libfx.dylib) (fx.h:9)"]
+        );
+        let full = AtosStyle {
+            inlines: false,
+            full_path: true,
+        };
+        assert_eq!(
+            atos_lines("0x614", "libfx.dylib", &l, full),
+            ["vm_fault (in libfx.dylib) (/fixtures/src/fx.h:9)"]
         );
         let s = Lookup {
             frames: vec![SymFrame {
@@ -161,14 +189,14 @@ mod tests {
             source: Some(LookupSource::SymbolTable),
             ..l.clone()
         };
-        assert_eq!(atos_lines("0x614", "k", &s, true), ["panic (in k) + 12"]);
+        assert_eq!(atos_lines("0x614", "k", &s, inlines), ["panic (in k) + 12"]);
         let u = Lookup {
             frames: vec![],
             source: None,
             unresolved_reason: Some("x".into()),
             ..l
         };
-        assert_eq!(atos_lines("0xDEAD", "k", &u, true), ["0xDEAD"]);
+        assert_eq!(atos_lines("0xDEAD", "k", &u, inlines), ["0xDEAD"]);
         let j = serde_json::to_value(json_frame("0xDEAD", Some("k"), Some(0x10), &u)).unwrap();
         assert_eq!(
             j,

@@ -3,29 +3,38 @@
 //!
 //! ```text
 //! kpanic atos -o BINARY_OR_DSYM [--arch ARCH] [--uuid UUID]
-//!             [-l LOAD | -s SLIDE | --text-exec-address ADDR]
-//!             [-i] [--return-addresses] [--json] [ADDR...]
+//!             [-l LOAD | -s SLIDE | --text-exec-address ADDR | --offset]
+//!             [-i] [--full-path] [--return-addresses] [--json] [-f FILE | ADDR...]
 //! ```
-//! Addresses come from the arguments, or from stdin (whitespace separated) when there are none.
+//! Addresses come from the arguments, from `-f FILE`, or from stdin (whitespace separated) when
+//! there are none. atos's own spellings `-arch`, `-fullPath` and `-offset` work too (see
+//! [`atos_spellings`]).
 
-use anyhow::Context as _;
-use kpanic_symbols::atos::{atos_lines, json_frame};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use kpanic_symbols::atos::{atos_lines, json_frame, AtosStyle};
 use kpanic_symbols::slide::{runtime_to_symbol, slide_for, Anchor};
 use kpanic_symbols::{
     AddrKind, Arch, DsymStatus, IndexMode, IndexOptions, SliceSelector, SymbolAddr, Symbolizer,
     SymbolizerOptions, Uuid,
 };
-use std::io::{Read, Write};
-use std::path::PathBuf;
 
 /// Symbolicate addresses of one binary, as atos does.
 #[derive(clap::Args, Debug, Clone)]
+#[command(
+    after_help = "atos spellings work too: -arch ARCH, -fullPath, -offset.\n\
+Addresses on stdin are answered line by line, each answer flushed before the next line is \
+read: kpanic atos can run as a co-process. With --json the array is written at the end."
+)]
 pub struct AtosArgs {
     /// The binary (its dSYM beside it is used), a .dSYM bundle, or a dSYM's DWARF file.
     #[arg(short = 'o', value_name = "BINARY_OR_DSYM")]
     pub object: PathBuf,
 
-    /// Slice of a universal file: arm64e, arm64 or x86_64.
+    /// Slice of a universal file: arm64e, arm64 or x86_64 (atos: -arch).
     #[arg(long, value_name = "ARCH")]
     pub arch: Option<Arch>,
 
@@ -35,22 +44,31 @@ pub struct AtosArgs {
 
     /// Runtime address of the binary's __TEXT (atos -l).
     #[arg(short = 'l', value_name = "LOAD", value_parser = parse_hex,
-          conflicts_with_all = ["slide", "text_exec_address"])]
+          conflicts_with_all = ["slide", "text_exec_address", "offset"])]
     pub load: Option<u64>,
 
     /// Slide: runtime minus the binary's own vmaddrs (atos -s).
     #[arg(short = 's', value_name = "SLIDE", value_parser = parse_hex,
-          conflicts_with = "text_exec_address")]
+          conflicts_with_all = ["text_exec_address", "offset"])]
     pub slide: Option<u64>,
 
     /// Runtime address of the binary's first __TEXT_EXEC: an arm64 panic's "Kernel text exec
     /// base", or a kext's @start. The distance to __TEXT is read from the binary.
-    #[arg(long, value_name = "ADDR", value_parser = parse_hex)]
+    #[arg(long, value_name = "ADDR", value_parser = parse_hex, conflicts_with = "offset")]
     pub text_exec_address: Option<u64>,
+
+    /// The addresses are offsets from the start of the binary's __TEXT (its load address), as
+    /// a panic's `image + 0x…` or a full panic's `[image, offset]` gives them (atos -offset).
+    #[arg(long)]
+    pub offset: bool,
 
     /// Print every inlined frame, innermost first.
     #[arg(short = 'i', long = "inline")]
     pub inline: bool,
+
+    /// Source files with their full path as DWARF names them (atos -fullPath).
+    #[arg(long, alias = "fullPath")]
+    pub full_path: bool,
 
     /// The addresses are return addresses (lr, a caller's saved pc): look up address − 1 for
     /// file, line and inlines, print the address as given.
@@ -61,9 +79,43 @@ pub struct AtosArgs {
     #[arg(long)]
     pub json: bool,
 
+    /// Read the addresses from FILE (whitespace separated) instead of the arguments (atos -f).
+    #[arg(short = 'f', value_name = "FILE", conflicts_with = "addresses")]
+    pub file: Option<PathBuf>,
+
     /// Addresses (hex); read from stdin when none are given.
     #[arg(value_name = "ADDR")]
     pub addresses: Vec<String>,
+}
+
+/// atos writes its long options with one dash (`-arch arm64`, `-fullPath`, `-offset`); clap
+/// reads one dash as short options. The words after `atos` are given their two-dash names.
+pub fn atos_spellings(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(at) = args
+        .iter()
+        .skip(1)
+        .position(|a| !a.to_string_lossy().starts_with('-'))
+    else {
+        return args;
+    };
+    if args[at + 1] != "atos" {
+        return args;
+    }
+    args.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i <= at + 1 {
+                return a;
+            }
+            match a.to_str() {
+                Some("-arch") => "--arch".into(),
+                Some("-fullPath") => "--full-path".into(),
+                Some("-offset") => "--offset".into(),
+                Some(s) if s.starts_with("-arch=") => format!("-{s}").into(),
+                _ => a,
+            }
+        })
+        .collect()
 }
 
 fn parse_hex(s: &str) -> Result<u64, String> {
@@ -75,8 +127,101 @@ fn parse_addr(s: &str) -> Option<u64> {
     kpanic_common::parse_hex(&s.replace('`', ""))
 }
 
+/// What `-o` must be, for the "what to do" half of an error.
+const OBJECT_WANTED: &str = "-o wants a Mach-O binary, a .dSYM bundle, or a dSYM's DWARF file";
+
+/// Everything an answer needs, fixed for the run.
+struct Answerer<'a> {
+    args: &'a AtosArgs,
+    sym: &'a Symbolizer,
+    slide: Option<u64>,
+    /// The binary's __TEXT (or first segment): where `--offset` counts from, and what PAC bits
+    /// are judged against.
+    image_base: Option<u64>,
+    kind: AddrKind,
+}
+
+impl Answerer<'_> {
+    /// The address in the symbol file's own space.
+    fn symbol_addr(&self, value: u64) -> SymbolAddr {
+        let base = self.image_base.unwrap_or(0);
+        if self.args.offset {
+            return SymbolAddr(base.wrapping_add(value));
+        }
+        match self.slide {
+            // PAC bits are judged against the runtime __TEXT (or first segment).
+            Some(s) => runtime_to_symbol(value, s, base.wrapping_add(s)),
+            None => SymbolAddr(value),
+        }
+    }
+
+    /// Answers `inputs` in order: atos lines to `out`, or JSON frames pushed to `frames`.
+    fn answer(
+        &self,
+        inputs: &[&str],
+        out: &mut impl Write,
+        frames: &mut Vec<serde_json::Value>,
+    ) -> anyhow::Result<()> {
+        let sym = self.sym;
+        let addrs: Vec<Option<SymbolAddr>> = inputs
+            .iter()
+            .map(|input| parse_addr(input).map(|v| self.symbol_addr(v)))
+            .collect();
+        let batch: Vec<(SymbolAddr, AddrKind)> =
+            addrs.iter().flatten().map(|&a| (a, self.kind)).collect();
+        // From an index, lookups are cheap: blocks keep the answers in memory few (and
+        // reused); from DWARF, one batch lets `lookup_many` read the DWARF chunk by chunk.
+        let block = if sym.index().is_some() {
+            4096
+        } else {
+            batch.len().max(1)
+        };
+        let mut lookups = batch.chunks(block).flat_map(|c| sym.lookup_many(c));
+        let style = AtosStyle {
+            inlines: self.args.inline,
+            full_path: self.args.full_path,
+        };
+        for (input, addr) in inputs.iter().zip(addrs) {
+            let Some(_) = addr else {
+                if self.args.json {
+                    frames.push(serde_json::json!({
+                        "address": input, "image": null, "image_offset": null, "symbols": [],
+                        "unresolved_reason": "not a hex address",
+                    }));
+                } else {
+                    writeln!(out, "{input}")?;
+                }
+                continue;
+            };
+            let lookup = lookups.next().expect("one lookup per address");
+            let image = lookup.fileset_entry.as_deref().unwrap_or(sym.image_name());
+            if self.args.json {
+                let entry_text = lookup
+                    .fileset_entry
+                    .as_deref()
+                    .and_then(|id| sym.slice().fileset_entry(id))
+                    .and_then(|e| e.image.text_vmaddr());
+                let offset = entry_text
+                    .or(self.image_base)
+                    .map(|b| lookup.addr.0.wrapping_sub(b));
+                frames.push(serde_json::to_value(json_frame(
+                    input,
+                    Some(image),
+                    offset,
+                    &lookup,
+                ))?);
+            } else {
+                for line in atos_lines(input, image, &lookup, style) {
+                    writeln!(out, "{line}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Run `kpanic atos`. Exit code 0 when the symbol file could be used (also when some
-/// addresses stay unresolved), 2 when it could not.
+/// addresses stay unresolved), 2 when it or the address file could not.
 pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
     let opts = SymbolizerOptions {
         selector: SliceSelector {
@@ -91,10 +236,29 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
         },
         ..Default::default()
     };
+    if let Some(why) = folder_problem(&args.object) {
+        eprintln!(
+            "kpanic: error: {}: {why}; {OBJECT_WANTED}",
+            args.object.display()
+        );
+        return Ok(2);
+    }
     let sym = match Symbolizer::open(&args.object, &opts) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("kpanic atos: {e}");
+            // The message starts with the path; this one says what to do already.
+            if let kpanic_symbols::Error::AmbiguousArch { .. } = e {
+                eprintln!("kpanic: error: {e} (or --uuid)");
+                return Ok(2);
+            }
+            let todo = match e {
+                kpanic_symbols::Error::ArchNotFound { .. }
+                | kpanic_symbols::Error::UuidNotFound { .. } => {
+                    "choose a slice the file has with --arch or --uuid"
+                }
+                _ => OBJECT_WANTED,
+            };
+            eprintln!("kpanic: error: {e}; {todo}");
             return Ok(2);
         }
     };
@@ -104,9 +268,9 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
             .unwrap_or_else(|| "none".into());
         let d: Vec<String> = dsym.iter().map(|u| u.to_string()).collect();
         eprintln!(
-            "kpanic atos: warning: {} does not match {} (binary UUID {b}, dSYM UUIDs {}): not used",
+            "kpanic: warning: {}: its UUIDs ({}) are not the binary's ({b}); not used, the \
+             symbol table answers instead",
             path.display(),
-            args.object.display(),
             d.join(", ")
         );
     }
@@ -117,95 +281,60 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
         (_, _, Some(t)) => Some(Anchor::TextExecAddress(t)),
         _ => None,
     };
-    let text = sym.slice().text_vmaddr();
     let slide = match anchor {
-        Some(a) => match slide_for(a, text, sym.slice().text_exec_vmaddr()) {
+        Some(a) => match slide_for(a, sym.slice().text_vmaddr(), sym.slice().text_exec_vmaddr()) {
             Ok(s) => Some(s),
             Err(e) => {
-                eprintln!("kpanic atos: {}: {e}", args.object.display());
+                eprintln!(
+                    "kpanic: error: {}: {e}; give -l or -s instead",
+                    args.object.display()
+                );
                 return Ok(2);
             }
         },
         None => None,
     };
-
-    let mut stdin_text = String::new();
-    let inputs: Vec<&str> = if args.addresses.is_empty() {
-        std::io::stdin()
-            .read_to_string(&mut stdin_text)
-            .context("reading addresses from stdin")?;
-        stdin_text.split_whitespace().collect()
-    } else {
-        args.addresses.iter().map(String::as_str).collect()
+    let answerer = Answerer {
+        args,
+        sym: &sym,
+        slide,
+        image_base: sym
+            .slice()
+            .text_vmaddr()
+            .or(sym.slice().vm_range().map(|r| r.0)),
+        kind: if args.return_addresses {
+            AddrKind::ReturnAddress
+        } else {
+            AddrKind::Exact
+        },
     };
 
-    let kind = if args.return_addresses {
-        AddrKind::ReturnAddress
-    } else {
-        AddrKind::Exact
-    };
-    let image_base = sym
-        .slice()
-        .text_vmaddr()
-        .or(sym.slice().vm_range().map(|r| r.0));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    // Every lookup first, in one batch (in parallel, see `Symbolizer::lookup_many`), then the
-    // output in input order.
-    let addrs: Vec<Option<SymbolAddr>> = inputs
-        .iter()
-        .map(|input| {
-            let value = parse_addr(input)?;
-            Some(match slide {
-                // PAC bits are judged against the runtime __TEXT (or first segment).
-                Some(s) => runtime_to_symbol(value, s, image_base.unwrap_or(0).wrapping_add(s)),
-                None => SymbolAddr(value),
-            })
-        })
-        .collect();
-    let batch: Vec<(SymbolAddr, AddrKind)> = addrs.iter().flatten().map(|&a| (a, kind)).collect();
-    // From an index, lookups are cheap: blocks keep the answers in memory few (and reused);
-    // from DWARF, one batch lets `lookup_many` read the DWARF chunk by chunk.
-    let block = if sym.index().is_some() {
-        4096
-    } else {
-        batch.len().max(1)
-    };
-    let mut lookups = batch.chunks(block).flat_map(|c| sym.lookup_many(c));
     let mut frames = Vec::new();
-    for (input, addr) in inputs.into_iter().zip(addrs) {
-        let Some(_) = addr else {
-            if args.json {
-                frames.push(serde_json::json!({
-                    "address": input, "image": null, "image_offset": null, "symbols": [],
-                    "unresolved_reason": "not a hex address",
-                }));
-            } else {
-                writeln!(out, "{input}")?;
-            }
-            continue;
+    if !args.addresses.is_empty() {
+        let inputs: Vec<&str> = args.addresses.iter().map(String::as_str).collect();
+        answerer.answer(&inputs, &mut out, &mut frames)?;
+    } else {
+        let reader: Box<dyn BufRead + Send> = match &args.file {
+            Some(path) => match std::fs::File::open(path) {
+                Ok(f) => Box::new(std::io::BufReader::new(f)),
+                Err(e) => {
+                    eprintln!(
+                        "kpanic: error: {}: {e}; -f wants a file of addresses",
+                        path.display()
+                    );
+                    return Ok(2);
+                }
+            },
+            None => Box::new(std::io::BufReader::new(std::io::stdin())),
         };
-        let lookup = lookups.next().expect("one lookup per address");
-        let image = lookup.fileset_entry.as_deref().unwrap_or(sym.image_name());
-        if args.json {
-            let entry_text = lookup
-                .fileset_entry
-                .as_deref()
-                .and_then(|id| sym.slice().fileset_entry(id))
-                .and_then(|e| e.image.text_vmaddr());
-            let offset = entry_text
-                .or(image_base)
-                .map(|b| lookup.addr.0.wrapping_sub(b));
-            frames.push(serde_json::to_value(json_frame(
-                input,
-                Some(image),
-                offset,
-                &lookup,
-            ))?);
-        } else {
-            for line in atos_lines(input, image, &lookup, args.inline) {
-                writeln!(out, "{line}")?;
-            }
+        for batch in batches(reader) {
+            let text = batch.map_err(|e| anyhow::anyhow!("reading addresses: {e}"))?;
+            let inputs: Vec<&str> = text.split_whitespace().collect();
+            answerer.answer(&inputs, &mut out, &mut frames)?;
+            // A co-process waits for this answer before it writes its next line.
+            out.flush()?;
         }
     }
     if args.json {
@@ -214,6 +343,58 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
     }
     out.flush()?;
     Ok(0)
+}
+
+/// Why `path` is a folder that cannot be opened as a symbol file (`None` when it is not a
+/// folder, or is a dSYM bundle).
+fn folder_problem(path: &Path) -> Option<&'static str> {
+    if !path.is_dir() || path.join("Contents/Resources/DWARF").is_dir() {
+        return None;
+    }
+    Some("a folder, not a binary or .dSYM bundle")
+}
+
+/// How long input may pause before what came so far is answered. A co-process that waits for
+/// an answer is answered after this; a pipe that keeps flowing is answered in large batches,
+/// which `lookup_many` reads DWARF for far faster than address by address.
+const PAUSE: Duration = Duration::from_millis(10);
+
+/// The lines of `reader`, gathered into batches: a batch ends when the input pauses (or ends).
+fn batches(reader: Box<dyn BufRead + Send>) -> impl Iterator<Item = std::io::Result<String>> {
+    let (tx, rx) = mpsc::channel::<std::io::Result<String>>();
+    std::thread::spawn(move || {
+        for line in reader.lines() {
+            let failed = line.is_err();
+            if tx.send(line).is_err() || failed {
+                return;
+            }
+        }
+    });
+    // A read error (input that is not UTF-8) ends the input after what came before it.
+    let mut failed: Option<std::io::Error> = None;
+    std::iter::from_fn(move || {
+        if let Some(e) = failed.take() {
+            return Some(Err(e));
+        }
+        let mut batch = match rx.recv() {
+            Ok(Ok(line)) => line,
+            Ok(Err(e)) => return Some(Err(e)),
+            Err(_) => return None,
+        };
+        loop {
+            match rx.recv_timeout(PAUSE) {
+                Ok(Ok(line)) => {
+                    batch.push('\n');
+                    batch.push_str(&line);
+                }
+                Ok(Err(e)) => {
+                    failed = Some(e);
+                    return Some(Ok(batch));
+                }
+                Err(_) => return Some(Ok(batch)),
+            }
+        }
+    })
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `kpanic diagnose PANIC... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE] [--json]`
+//! `kpanic diagnose PANIC... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE] [--json | --jsonl]`
 //!
 //! Reads the whole report and says what most likely happened, why, and what to do next. Works
 //! without symbols; with them, thread stacks and faulting code get function names.
@@ -21,6 +21,9 @@ pub struct DiagnoseArgs {
     /// The diagnosis as JSON (documented in docs/diagnose.md).
     #[arg(long)]
     pub json: bool,
+    /// One compact JSON document per panic per line, written as each is done (JSON Lines).
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
 }
 
 pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
@@ -29,11 +32,12 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
     let want_symbols = !s.kdks.is_empty() || !s.symbols.is_empty() || s.kernelcache.is_some();
     let lib = (want_symbols || cfg!(target_os = "macos")).then(|| s.library());
     let lib = lib.filter(|l| want_symbols || !l.is_empty());
+    let sources = lib.as_ref().map_or(0, super::symbolicate::report_sources);
     let width = text_width();
-    let status = for_each_panic(&args.files, |name, report| {
+    let status = for_each_panic(&args.files, args.jsonl, |name, report| {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
         let d = diagnose(report, sym.as_ref());
-        if args.json {
+        if args.json || args.jsonl {
             return Rendered::json(&kpanic::output::json::diagnose_document(name, &d));
         }
         let mut text = render_text_width(&d, width);
@@ -42,11 +46,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
         }
         Ok(Rendered::Text(text))
     })?;
-    // Said once per run, not once per panic.
-    for w in lib.iter().flat_map(|l| l.warnings()) {
-        eprintln!("kpanic: warning: {w}");
-    }
-    Ok(status)
+    Ok(status.max(sources))
 }
 
 /// The width the text wraps to: the terminal's when stdout is one, else a fixed width so

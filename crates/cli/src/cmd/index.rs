@@ -83,34 +83,38 @@ fn human(bytes: u64) -> String {
 
 pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
     let Some(cache) = args.cache.clone().or_else(crate::cache::cache_dir) else {
-        eprintln!("kpanic index: no cache folder: set KPANIC_CACHE or pass --cache");
+        eprintln!("kpanic: error: no cache folder (no KPANIC_CACHE, no HOME); pass --cache DIR");
         return Ok(2);
     };
     if let Err(why) = check_writable(&cache) {
-        eprintln!("kpanic index: the cache folder is not writable: {why}");
+        // `why` starts with the folder.
+        eprintln!("kpanic: error: {why}; pass --cache DIR with a folder you can write");
         return Ok(2);
     }
     if args.symbols.is_empty() && args.kdks.is_empty() {
-        eprintln!("kpanic index: nothing to index: give --symbols PATH or --kdk DIR");
+        eprintln!("kpanic: error: nothing to index; give --symbols PATH or --kdk DIR");
         return Ok(2);
     }
+    // An unusable source is said (as `symbolicate` says it) and the others are indexed.
     let mut files = Vec::new();
-    for p in &args.symbols {
-        if !p.exists() {
-            eprintln!(
-                "kpanic index: --symbols {}: no such file or folder",
-                p.display()
-            );
-            return Ok(2);
+    let mut problems = 0;
+    let checked = args
+        .symbols
+        .iter()
+        .map(|p| kpanic::sources::symbol_files(p))
+        .chain(
+            args.kdks
+                .iter()
+                .map(|k| kpanic::sources::open_kdks(k).map(|_| kpanic::library::symbol_files(k))),
+        );
+    for c in checked {
+        match c {
+            Ok(found) => files.extend(found),
+            Err(p) => {
+                eprintln!("kpanic: error: {p}");
+                problems += 1;
+            }
         }
-        files.extend(kpanic::library::symbol_files(p));
-    }
-    for k in &args.kdks {
-        if !k.is_dir() {
-            eprintln!("kpanic index: --kdk {}: not a folder", k.display());
-            return Ok(2);
-        }
-        files.extend(kpanic::library::symbol_files(k));
     }
     // dSYMs first: a binary then finds its UUID done.
     files.sort_by_key(|f| {
@@ -209,5 +213,11 @@ pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
         "{built} built, {fresh} up to date, {failed} failed; cache: {}",
         cache.display()
     )?;
-    Ok(if failed > 0 { 1 } else { 0 })
+    Ok(if problems > 0 {
+        2
+    } else if failed > 0 {
+        1
+    } else {
+        0
+    })
 }

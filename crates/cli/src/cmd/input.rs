@@ -2,17 +2,21 @@
 //! subcommands that take panics (`parse`, `symbolicate`, `diagnose`).
 //!
 //! Files are read, parsed and rendered in parallel (a fleet's folder of panics uses every
-//! core); output keeps the order of the command line.
+//! core); output keeps the order of the command line and streams.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use kpanic_report::{PanicReport, ParseError, RawJson};
 use rayon::prelude::*;
 
 /// One panic's output.
 pub enum Rendered {
-    /// With `--json`: printed alone for one file, in an array for several. Kept as compact
+    /// With `--json`: printed alone for one file, in an array for several; with `--jsonl`, one
+    /// compact line per panic. Kept as compact
     /// text and printed as its `serde_json::Value` would be (pretty, keys sorted), without
     /// building that tree: a report's unknown `.ips` keys can be millions of tiny values.
     Json(RawJson),
@@ -33,7 +37,12 @@ impl Rendered {
 
 /// Parses every file and renders each panic with `render`. Unusable files are reported on
 /// stderr (naming the file and the problem) and make the status 2; the others go on.
-pub fn for_each_panic<F>(files: &[PathBuf], render: F) -> anyhow::Result<i32>
+///
+/// Panics are worked on in parallel and written in command-line order as soon as each one and
+/// those before it are done, so a long run streams. With `json_lines`, each JSON document is
+/// written compact on one line and flushed (`--jsonl`); otherwise JSON documents are gathered
+/// and printed pretty at the end (alone for one file, an array for several).
+pub fn for_each_panic<F>(files: &[PathBuf], json_lines: bool, render: F) -> anyhow::Result<i32>
 where
     F: Fn(&str, &PanicReport) -> anyhow::Result<Rendered> + Sync,
 {
@@ -44,40 +53,87 @@ where
     } else {
         None
     };
-    let results: Vec<Result<(String, Rendered), String>> = files
-        .par_iter()
-        .map(|f| {
-            let (name, report) = read_one(f, stdin.as_ref()).map_err(|e| e.to_string())?;
-            let out = render(&name, &report).map_err(|e| format!("{name}: {e:#}"))?;
-            Ok((name, out))
-        })
-        .collect();
+    // Set when stdout is gone (`| head`): the panics not started yet are skipped.
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel::<(usize, Done)>();
+    std::thread::scope(|scope| {
+        let (stdin, stop, render) = (&stdin, &stop, &render);
+        scope.spawn(move || {
+            files
+                .par_iter()
+                .enumerate()
+                .for_each_with(tx, |tx, (i, f)| {
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let result = read_one(f, stdin.as_ref())
+                        .map_err(|e| e.to_string())
+                        .and_then(|(name, report)| {
+                            let out =
+                                render(&name, &report).map_err(|e| format!("{name}: {e:#}"))?;
+                            Ok((name, out))
+                        });
+                    // The receiver only goes away on a write error, when nothing more is wanted.
+                    let _ = tx.send((i, result));
+                });
+        });
+        let written = write_in_order(rx, files.len(), json_lines);
+        if written.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        written
+    })
+}
 
+/// One file done: its display name and output, or what is wrong with it.
+type Done = Result<(String, Rendered), String>;
+
+/// Writes each panic's output in command-line order as it arrives; returns the exit status.
+fn write_in_order(
+    rx: mpsc::Receiver<(usize, Done)>,
+    files: usize,
+    json_lines: bool,
+) -> anyhow::Result<i32> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut status = 0;
     let mut json = Vec::new();
     let mut texts = 0;
-    for r in results {
-        match r {
-            Ok((_, Rendered::Json(v))) => json.push(v),
-            Ok((name, Rendered::Text(t))) => {
-                if files.len() > 1 {
-                    writeln!(out, "{}==> {name} <==", if texts > 0 { "\n" } else { "" })?;
+    let mut pending = BTreeMap::new();
+    let mut next = 0;
+    for (i, result) in rx {
+        pending.insert(i, result);
+        while let Some(result) = pending.remove(&next) {
+            next += 1;
+            match result {
+                Ok((_, Rendered::Json(v))) if json_lines => {
+                    serde_json::to_writer(&mut out, &v)?;
+                    writeln!(out)?;
                 }
-                out.write_all(t.as_bytes())?;
-                texts += 1;
+                Ok((_, Rendered::Json(v))) => json.push(v),
+                Ok((name, Rendered::Text(t))) => {
+                    if files > 1 {
+                        writeln!(out, "{}==> {name} <==", if texts > 0 { "\n" } else { "" })?;
+                    }
+                    out.write_all(t.as_bytes())?;
+                    texts += 1;
+                }
+                Err(e) => {
+                    // What came before goes out first, so stderr and stdout stay in order.
+                    out.flush()?;
+                    eprintln!("kpanic: error: {e}");
+                    status = 2;
+                }
             }
-            Err(e) => {
-                eprintln!("kpanic: {e}");
-                status = 2;
-            }
+            out.flush()?;
         }
     }
-    if files.len() == 1 && json.len() == 1 {
+    if json_lines {
+        // Nothing more to say: no array to close.
+    } else if files == 1 && json.len() == 1 {
         serde_json::to_writer_pretty(&mut out, &json[0])?;
         writeln!(out)?;
-    } else if !json.is_empty() || (files.len() > 1 && texts == 0 && status == 0) {
+    } else if !json.is_empty() || (files > 1 && texts == 0 && status == 0) {
         serde_json::to_writer_pretty(&mut out, &json)?;
         writeln!(out)?;
     }

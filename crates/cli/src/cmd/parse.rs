@@ -1,4 +1,4 @@
-//! `kpanic parse PANIC... [--json]`: read panics in any format and print what was found.
+//! `kpanic parse PANIC... [--json | --jsonl]`: read panics in any format and print what was found.
 
 use anyhow::Result;
 use std::path::PathBuf;
@@ -13,13 +13,16 @@ pub struct ParseArgs {
     /// Print the whole report as JSON (an array when several files are given).
     #[arg(long)]
     pub json: bool,
+    /// One compact JSON document per panic per line, written as each is done (JSON Lines).
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
 }
 
 /// Exit code: 0 when every file parsed, 2 when any was unusable (each named on stderr).
 pub fn run(args: &ParseArgs) -> Result<i32> {
-    for_each_panic(&args.files, |_, report| {
-        Ok(if args.json {
-            Rendered::json(&kpanic::output::json::parse_document(report))?
+    for_each_panic(&args.files, args.jsonl, |name, report| {
+        Ok(if args.json || args.jsonl {
+            Rendered::json(&kpanic::output::json::parse_document(name, report))?
         } else {
             Rendered::Text(kpanic_report::summary::render(report))
         })

@@ -1,5 +1,5 @@
 //! `kpanic symbolicate PANIC... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE]
-//! [--all-threads] [--json]`
+//! [--all-threads] [--brief] [--json | --jsonl]`
 
 use std::path::PathBuf;
 
@@ -59,16 +59,25 @@ pub struct SymbolicateArgs {
     /// has all).
     #[arg(long)]
     pub all_threads: bool,
+    /// The essentials only: the panic line, the panicked thread's symbolicated backtrace and
+    /// the image summary (not the rest of the log, such as the loaded kext list).
+    #[arg(long, conflicts_with = "all_threads")]
+    pub brief: bool,
     /// The report plus every symbolicated frame, as JSON.
     #[arg(long)]
     pub json: bool,
+    /// One compact JSON document per panic per line, written as each is done (JSON Lines).
+    #[arg(long, conflicts_with = "json")]
+    pub jsonl: bool,
 }
 
 pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let lib = args.symbols.library();
-    let status = for_each_panic(&args.files, |name, report| {
+    // Before the output, where a user reading the first screen sees it.
+    let sources = report_sources(&lib);
+    let status = for_each_panic(&args.files, args.jsonl, |name, report| {
         let sym = symbolicate(report, &lib);
-        if args.json {
+        if args.json || args.jsonl {
             return Rendered::json(&symbolicate_document(name, report, &sym));
         }
         let mut text = render_text(
@@ -76,6 +85,7 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
             &sym,
             RenderOptions {
                 all_threads: args.all_threads,
+                brief: args.brief,
             },
         );
         for w in &report.warnings {
@@ -83,9 +93,22 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
         }
         Ok(Rendered::Text(text))
     })?;
-    // Said once per run, not once per panic.
-    for w in lib.warnings() {
+    Ok(status.max(sources))
+}
+
+/// Says once per run (not once per panic) what is wrong with the symbol sources; the exit status
+/// 2 when any named source is unusable (README, `--help`).
+pub fn report_sources(lib: &SymbolLibrary) -> i32 {
+    for p in lib.problems() {
+        eprintln!("kpanic: error: {p}");
+    }
+    // `warnings` repeats the problems first, as text for JSON.
+    for w in lib.warnings().iter().skip(lib.problems().len()) {
         eprintln!("kpanic: warning: {w}");
     }
-    Ok(status)
+    if lib.problems().is_empty() {
+        0
+    } else {
+        2
+    }
 }

@@ -93,15 +93,20 @@ pub struct ParseDocument<'a> {
     schema_version: u32,
     /// The kpanic that wrote the document.
     kpanic_version: &'static str,
+    /// The panic file as given on the command line (`<stdin>` for stdin): what tells the
+    /// documents of several files apart, in an array or in JSON Lines.
+    file: &'a str,
     #[serde(flatten)]
     report: &'a PanicReport,
 }
 
-/// `kpanic parse --json` for one panic: the report itself, with the version fields.
-pub fn parse_document(report: &PanicReport) -> ParseDocument<'_> {
+/// `kpanic parse --json` for one panic: the report itself, with the version fields and the
+/// file it came from.
+pub fn parse_document<'a>(file: &'a str, report: &'a PanicReport) -> ParseDocument<'a> {
     ParseDocument {
         schema_version: SCHEMA_VERSION,
         kpanic_version: KPANIC_VERSION,
+        file,
         report,
     }
 }

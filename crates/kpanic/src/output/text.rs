@@ -17,10 +17,12 @@ use crate::symbolicate::{ImageStatus, PanicPathResult, Symbolication, ThreadFram
 pub struct RenderOptions {
     /// Every spindump thread, not only the panicked one.
     pub all_threads: bool,
+    /// The essentials only: the panic line, the panicked thread's symbolicated backtrace and
+    /// the summary; not the rest of the log (the loaded kext list, memory and zone tables).
+    pub brief: bool,
 }
 
 const MARK: &str = "    -> ";
-const INLINE: &str = "         ";
 
 /// Writes `report` with `sym`'s answers under each frame line.
 pub fn write_text(
@@ -66,8 +68,12 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
         }
     }
 
+    let kept = opts.brief.then(|| brief_lines(report, sym, &lines, &notes));
     let mut out = String::new();
     for (i, line) in lines.iter().enumerate() {
+        if kept.as_ref().is_some_and(|k| !k.contains(&i)) {
+            continue;
+        }
         out.push_str(line);
         out.push('\n');
         if let Some(n) = notes.get(&i) {
@@ -78,10 +84,16 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
         }
     }
 
+    // Brief: the stackshot's panicked thread only when the log has no backtrace of its own.
+    let has_backtrace = report
+        .backtrace
+        .as_ref()
+        .is_some_and(|b| !b.frames.is_empty());
     let shown: Vec<&ThreadFrames> = sym
         .threads
         .iter()
         .filter(|t| opts.all_threads || t.panicked)
+        .filter(|_| !(opts.brief && has_backtrace))
         .collect();
     if !shown.is_empty() {
         let _ = writeln!(
@@ -89,7 +101,7 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
             "\n== Stackshot kernel frames ({} of {} threads{}) ==",
             shown.len(),
             sym.threads.len(),
-            if opts.all_threads {
+            if opts.all_threads || opts.brief {
                 ""
             } else {
                 "; --all-threads for every thread"
@@ -114,7 +126,14 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
                     let _ = writeln!(out, "{l}");
                 }
             }
-            for (i, f) in t.kernel_frames.iter().enumerate() {
+            // `[A, 0]` only marks where the walk stopped; Apple's tools do not print it.
+            let frames = t.kernel_frames.iter().enumerate().filter(|(_, f)| {
+                !matches!(
+                    f.unresolved(),
+                    Some(crate::unresolved::Unresolved::EndOfStack)
+                )
+            });
+            for (i, f) in frames {
                 let _ = writeln!(out, "  {i:>3} {}", frame_ref(f));
                 for l in frame_lines(None, f) {
                     let _ = writeln!(out, "{l}");
@@ -123,8 +142,101 @@ pub fn render_text(report: &PanicReport, sym: &Symbolication, opts: RenderOption
         }
     }
 
+    if opts.all_threads && report.spindump.is_none() {
+        // Said, so that the option is not thought ignored.
+        out.push_str(
+            "\n--all-threads: this panic has no stackshot (no other thread was recorded); the \
+             backtrace above is all there is\n",
+        );
+    }
+
     out.push_str(&render_summary(report, sym));
     out
+}
+
+/// Why `kdk` does not hold the kernel `need` describes: its build, and its kernel of that name
+/// (with its UUID) or the kernels it has instead.
+fn kdk_misfit(kdk: &crate::library::KdkKernels, need: &crate::needed::SymbolsNeeded) -> String {
+    let mut why = Vec::new();
+    match (&kdk.build, &need.build) {
+        (Some(have), Some(want)) if have != want => why.push(format!("build {have}, not {want}")),
+        (None, Some(want)) => why.push(format!(
+            "no build in its folder name (the panic's is {want})"
+        )),
+        _ => {}
+    }
+    let uuids = |u: &[kpanic_common::Uuid]| {
+        let v: Vec<String> = u.iter().map(ToString::to_string).collect();
+        if v.is_empty() {
+            "no UUID".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    match &need.kernel {
+        Some(name) => match kdk.kernels.iter().find(|(n, _)| n == name) {
+            Some((_, have)) => {
+                let want = need
+                    .kernel_uuid
+                    .map_or_else(|| "unknown".to_string(), |u| u.to_string());
+                why.push(format!(
+                    "its {name} is {}, the panic's kernel {want}",
+                    uuids(have)
+                ));
+            }
+            None => {
+                let names: Vec<&str> = kdk.kernels.iter().map(|(n, _)| n.as_str()).collect();
+                why.push(format!(
+                    "no {name} (it has {})",
+                    if names.is_empty() {
+                        "no kernel".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            }
+        },
+        None => why.push(format!(
+            "none of its kernels ({}) has the panic's kernel UUID",
+            kdk.kernels
+                .iter()
+                .map(|(n, u)| format!("{n} {}", uuids(u)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+    why.join("; ")
+}
+
+/// "1 frame", "2 frames".
+fn frames(n: usize) -> String {
+    format!("{n} frame{}", if n == 1 { "" } else { "s" })
+}
+
+/// The lines `--brief` keeps: the panic line and the register dump under it, the panicked
+/// thread's header and backtrace frames (with the line that introduces them); not the other
+/// CPUs' `CORE n` lines, nor the rest of the log.
+fn brief_lines(
+    report: &PanicReport,
+    sym: &Symbolication,
+    lines: &[&str],
+    notes: &BTreeMap<usize, Vec<String>>,
+) -> std::collections::BTreeSet<usize> {
+    let mut kept: std::collections::BTreeSet<usize> = notes.keys().copied().collect();
+    for c in &sym.cores {
+        kept.remove(&c.line);
+    }
+    kept.extend(report.panic.as_ref().map(|p| p.line));
+    kept.extend(report.panicked_thread.as_ref().and_then(|t| t.line));
+    if let Some(bt) = &report.backtrace {
+        kept.extend(bt.frames.iter().map(|f| f.line));
+        // "Backtrace (CPU 0), Frame : Return Address" or "Panicked thread: …, backtrace: …".
+        if let Some(first) = bt.frames.first().and_then(|f| f.line.checked_sub(1)) {
+            kept.insert(first);
+        }
+    }
+    kept.retain(|&i| i < lines.len());
+    kept
 }
 
 fn frame_ref(f: &Frame) -> String {
@@ -134,15 +246,35 @@ fn frame_ref(f: &Frame) -> String {
     }
 }
 
-/// The answer lines for one frame: the owning function, then each inlined frame indented.
+/// The answer lines for one frame, innermost first as `atos -i` prints them: each inlined
+/// frame (`[inlined]`), then the function that owns the address.
 fn frame_lines(label: Option<&str>, f: &Frame) -> Vec<String> {
     let label = label.map(|l| format!("{l}: ")).unwrap_or_default();
-    let mut v = vec![format!("{MARK}{label}{}", f.describe())];
-    for i in f.inlined() {
-        v.push(format!("{INLINE}{i}"));
-    }
+    let first = format!("{MARK}{label}");
+    let pad = " ".repeat(first.len());
+    let symbols = f.symbol_frames();
+    let inlined = symbols.len().saturating_sub(1);
+    let mut v: Vec<String> = symbols[..inlined]
+        .iter()
+        .map(|s| {
+            let mut line = s.function.clone().unwrap_or_else(|| "??".into());
+            if let Some(img) = &f.image {
+                line.push_str(&format!(" (in {img})"));
+            }
+            if let (Some(file), Some(n)) = (&s.file, s.line) {
+                line.push_str(&format!(
+                    " ({}:{n})",
+                    file.rsplit('/').next().unwrap_or(file)
+                ));
+            }
+            line + " [inlined]"
+        })
+        .chain(std::iter::once(f.describe()))
+        .enumerate()
+        .map(|(i, line)| format!("{}{line}", if i == 0 { &first } else { &pad }))
+        .collect();
     if let Some(c) = &f.caveat {
-        v.push(format!("{INLINE}(uncertain: {c})"));
+        v.push(format!("{pad}(uncertain: {c})"));
     }
     v
 }
@@ -175,19 +307,29 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
             Ok(file) => {
                 let _ = writeln!(
                     out,
-                    "  {} [{uuid}] UUID ok: {}{} ({} frames)",
+                    "  {} [{uuid}] UUID ok: {}{} ({})",
                     i.image,
                     file.path.display(),
                     file.note
                         .as_ref()
                         .map(|n| format!(" ({n})"))
                         .unwrap_or_default(),
-                    i.frames
+                    frames(i.frames)
                 );
             }
             Err(why) => {
                 let what = match why {
-                    _ if i.status() == ImageStatus::UuidMismatch => format!("UUID MISMATCH: {why}"),
+                    // The KDKs' kernels are listed below the images, once.
+                    _ if i.status() == ImageStatus::UuidMismatch
+                        && !i.kdks_without_it.is_empty() =>
+                    {
+                        "UUID MISMATCH with the KDK's kernel (see below)".to_string()
+                    }
+                    _ if i.status() == ImageStatus::UuidMismatch => {
+                        let why = why.to_string();
+                        let why = why.strip_prefix("UUID mismatch: ").unwrap_or(&why);
+                        format!("UUID MISMATCH: {why}")
+                    }
                     // The line names the image and its UUID already.
                     Unavailable::NoSourcesForKernel
                     | Unavailable::NoKernel { .. }
@@ -196,7 +338,7 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
                     | Unavailable::ImageWithoutUuid { .. } => "no symbols".to_string(),
                     _ => format!("no symbols: {why}"),
                 };
-                let _ = writeln!(out, "  {} [{uuid}] {what} ({} frames)", i.image, i.frames);
+                let _ = writeln!(out, "  {} [{uuid}] {what} ({})", i.image, frames(i.frames));
             }
         }
     }
@@ -213,6 +355,18 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
         // commonest reason the kernel has no symbols.
         let need = crate::needed::SymbolsNeeded::of(report);
         let _ = writeln!(out, "  The kernel needs {}.", need.advice);
+        let given = sym.images.iter().flat_map(|i| &i.kdks_without_it);
+        for (n, kdk) in given.enumerate() {
+            if n == 0 {
+                out.push_str("  Why the Kernel Debug Kits given do not fit:\n");
+            }
+            let _ = writeln!(
+                out,
+                "    {}: {}",
+                kdk.root.display(),
+                kdk_misfit(kdk, &need)
+            );
+        }
     }
     if sym.images.iter().any(|i| i.symbols.is_err()) {
         out.push_str(

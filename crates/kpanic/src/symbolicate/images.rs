@@ -95,16 +95,53 @@ impl Symbolicator<'_> {
         }
     }
 
+    /// One entry per image. A kext that the backtrace names by bundle id and a full panic's
+    /// stackshot by image index is one image (one UUID): its frames are added up, under its
+    /// bundle id. An image opened only on the way to another (a `U` kernelcache image whose
+    /// frames go to the kernel) counted no frame and is left out; the kernel never is.
     pub(super) fn image_matches(&self) -> Vec<ImageMatch> {
-        self.images
-            .values()
-            .map(|s| ImageMatch {
+        let mut out: Vec<ImageMatch> = Vec::new();
+        for (key, s) in &self.images {
+            if s.frames == 0 && *key != ImageKey::Kernel {
+                continue;
+            }
+            let kernel_not_found = *key == ImageKey::Kernel
+                && matches!(
+                    s.symbols,
+                    Err(Unavailable::NoKernel { .. } | Unavailable::KernelUuidMismatch { .. })
+                );
+            let m = ImageMatch {
                 image: s.name.clone(),
                 uuid: s.uuid,
                 symbols: s.symbols.as_ref().map(symbol_file).map_err(Clone::clone),
                 frames: s.frames,
-            })
-            .collect()
+                kdks_without_it: if kernel_not_found {
+                    self.lib.kdk_kernels().to_vec()
+                } else {
+                    Vec::new()
+                },
+            };
+            let same = m
+                .uuid
+                .and_then(|u| out.iter_mut().find(|o| o.uuid == Some(u)));
+            match same {
+                Some(o) => merge(o, m),
+                None => out.push(m),
+            }
+        }
+        out
+    }
+}
+
+/// `b` into `a`, both the same image: the frames add up; a name and symbols win over none.
+fn merge(a: &mut ImageMatch, b: ImageMatch) {
+    a.frames += b.frames;
+    let unnamed = |m: &ImageMatch| m.image.starts_with("image ");
+    if unnamed(a) && !unnamed(&b) {
+        a.image = b.image;
+    }
+    if a.symbols.is_err() && b.symbols.is_ok() {
+        a.symbols = b.symbols;
     }
 }
 

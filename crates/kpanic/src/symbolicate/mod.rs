@@ -179,6 +179,9 @@ pub struct ImageMatch {
     pub symbols: Result<SymbolFile, Unavailable>,
     /// How many frames fell in this image.
     pub frames: usize,
+    /// The kernel, when KDKs were given and none holds it: each KDK's build and kernels, to
+    /// say why it does not fit. Empty otherwise.
+    pub kdks_without_it: Vec<crate::library::KdkKernels>,
 }
 
 impl ImageMatch {
