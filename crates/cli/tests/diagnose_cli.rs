@@ -189,7 +189,7 @@ fn text_output_several_files_and_stdin() {
         "{text}"
     );
     assert!(
-        text.contains("[watchdogd_timeout · high confidence]"),
+        text.contains("class watchdogd_timeout (high confidence)"),
         "{text}"
     );
     assert!(
