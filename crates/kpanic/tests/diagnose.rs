@@ -520,15 +520,16 @@ fn keystore_thread_counts() {
 }
 
 #[test]
-fn low_memory_is_flagged_with_the_page_size_of_the_log() {
+fn memory_is_read_with_the_page_size_of_the_log() {
     let d = run("ios-ips-full-ipad-dataabort-U-01.ips");
     let m = d.memory.as_ref().unwrap();
     assert_eq!(m.page_size, 16384);
     assert_eq!(m.page_size_source, PageSizeSource::Log);
     assert_eq!(m.pages[&PageKind::Free], 1756);
-    assert!(m.has(MemoryFlag::LowFreeMemory));
-    assert!(m.has(MemoryFlag::MemoryPressure));
+    // 0.69 % free is how iOS runs (free + pagesWanted 244 = its 2000-page free target): not
+    // flagged (tests/stall.rs has the platform thresholds).
     assert!(m.free_percent.unwrap() < 1.0);
+    assert!(!m.has(MemoryFlag::LowFreeMemory) && !m.has(MemoryFlag::MemoryPressure));
     // Intel text logs: 4 KiB by default, compressor line parsed.
     let d = run("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt");
     let m = d.memory.as_ref().unwrap();
