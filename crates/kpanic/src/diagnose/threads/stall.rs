@@ -3,10 +3,12 @@
 //! event they wait on, with their wait types, how long they have not run, and the kexts on
 //! their stacks.
 //!
-//! Every full panic has a few dozen such threads: kernel_task's own daemons, each asleep on its
-//! own event until there is work. They are left out of the stall unless they share their event
-//! with another blocked thread or wait in the VM; threads of other processes always count, as
-//! a process's thread blocked inside the kernel is not idle.
+//! Every full panic has a few dozen such threads: kernel_task's own daemons and worker pools,
+//! asleep on their events until there is work, some for hours. A kernel thread counts in the
+//! stall only when it waits for something held — in the VM (a busy page, the compressor, a
+//! pager) or on a kernel lock — as an idle pool never does. Threads of other processes always
+//! count: a process's thread blocked uninterruptibly inside the kernel waits for I/O, memory or
+//! a lock, not for work (idle user threads wait interruptibly, or parked).
 //!
 //! How long: a stackshot thread's `lastRunTime` is the seconds since it last ran, counted back
 //! from the stackshot — in the corpus's full panics the runnable threads have about 0.04 s and
@@ -39,7 +41,8 @@ const MAX_COMMON_FRAMES: usize = 3;
 pub struct StallReport {
     /// Threads in TH_WAIT|TH_UNINT with a kernel stack and no continuation, baseline included.
     pub uninterruptible_with_stack: usize,
-    /// Of those, the stall: all but kernel_task threads alone on their event outside the VM.
+    /// Of those, the stall: every one outside kernel_task, and kernel_task's that wait in the
+    /// VM or on a kernel lock.
     pub threads: usize,
     /// Processes with a thread in the stall.
     pub processes: usize,
@@ -176,16 +179,9 @@ pub(super) fn find(input: &Input) -> Option<StallReport> {
             }
         })
         .collect();
-    let mut per_event: HashMap<(u64, u64), usize> = HashMap::new();
-    for b in &blocked {
-        if let Some(e) = b.event {
-            *per_event.entry(key(&e)).or_default() += 1;
-        }
-    }
-    let shared = |b: &Blocked| b.event.is_some_and(|e| per_event[&key(&e)] >= 2);
     let stall: Vec<&Blocked> = blocked
         .iter()
-        .filter(|b| b.pid != 0 || shared(b) || b.in_vm)
+        .filter(|b| b.pid != 0 || b.in_vm || b.wait_type.is_some_and(is_kernel_lock))
         .collect();
     if stall.is_empty() {
         return None;
@@ -223,6 +219,17 @@ fn is_blocked(sd: &Spindump, t: &Thread) -> bool {
         && has_state(t, ThreadState::Unint)
         && t.continuation.is_none()
         && !kernel_stack(sd, t).is_empty()
+}
+
+/// A kernel mutex or rwlock: held by a thread, never an idle wait.
+fn is_kernel_lock(w: WaitType) -> bool {
+    matches!(
+        w,
+        WaitType::KernelMutex
+            | WaitType::KernelRwLockRead
+            | WaitType::KernelRwLockWrite
+            | WaitType::KernelRwLockUpgrade
+    )
 }
 
 fn key(f: &StackFrame) -> (u64, u64) {
