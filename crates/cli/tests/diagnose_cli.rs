@@ -87,7 +87,8 @@ fn json_has_the_documented_fields() {
         .map(|f| f["class"].as_str().unwrap())
         .collect();
     assert!(classes.contains(&"null_pointer_dereference"), "{classes:?}");
-    assert!(classes.contains(&"low_free_memory"), "{classes:?}");
+    // iOS runs at its free-page target by design: 1756 free pages is not low memory there.
+    assert!(!classes.contains(&"low_free_memory"), "{classes:?}");
 
     let m = &d["memory"];
     has(

@@ -395,16 +395,12 @@ const CASES: &[Case] = &[
         .class(PanicClass::AopPanic)
         .findings(&["thread_summary"])
         .title_has(&["AOP", "OUTBOX3"]),
-    // Data abort in TestPOC, far 0x38 (NULL + 0x38); 1756 free pages of ~254k (0.69%) and
-    // pagesWanted 244; pongoOS iBoot = jailbroken boot.
+    // Data abort in TestPOC, far 0x38 (NULL + 0x38); pongoOS iBoot = jailbroken boot. 1756 free
+    // pages of ~254k and pagesWanted 244 is iOS running at its free target (2000 pages), as it
+    // does by design: not low memory.
     Case::file("ios-ips-full-ipad-dataabort-U-01.ips")
         .class(PanicClass::KernelDataAbort)
-        .findings(&[
-            "null_pointer_dereference",
-            "low_free_memory",
-            "modified_boot",
-            "test_program",
-        ])
+        .findings(&["null_pointer_dereference", "modified_boot", "test_program"])
         .title_has(&["TestPOC", "0x38"]),
     // "Kernel tag check fault" in UAFTester, AppleSEPKeyStore in the backtrace.
     Case::file("ios-ips-full-mte-keystore-01.ips")
@@ -417,10 +413,10 @@ const CASES: &[Case] = &[
         .findings(&["test_program"])
         .title_has(&["TestPOC", "com.apple.iokit.IOHIDFamily"]),
     // "[iokit.IOCommandGate]: element modified after free (off:72, …, sz:80, …)" in Test; free
-    // memory 1620 pages of ~229k (0.7%).
+    // memory 1620 pages of ~229k is iOS near its free target, not low memory.
     Case::file("ios-ips-full-sepkeystore-01.ips")
         .class(PanicClass::ZoneUseAfterFree)
-        .findings(&["low_free_memory", "test_program"])
+        .findings(&["test_program"])
         .title_has(&["iokit.IOCommandGate", "80 bytes"]),
     // Truncated JSON: data abort with far = x2 = x19 = 0x4141414141414141 in appleclcd_exploi.
     Case::file("ios-ips-panicfull-TRUNCATED-01.ips")
@@ -811,15 +807,16 @@ fn keystore_thread_counts() {
 }
 
 #[test]
-fn low_memory_is_flagged_with_the_page_size_of_the_log() {
+fn memory_is_read_with_the_page_size_of_the_log() {
     let d = run("ios-ips-full-ipad-dataabort-U-01.ips");
     let m = d.memory.as_ref().unwrap();
     assert_eq!(m.page_size, 16384);
     assert_eq!(m.page_size_source, PageSizeSource::Log);
     assert_eq!(m.pages[&PageKind::Free], 1756);
-    assert!(m.has(MemoryFlag::LowFreeMemory));
-    assert!(m.has(MemoryFlag::MemoryPressure));
+    // 0.69 % free is how iOS runs (free + pagesWanted 244 = its 2000-page free target): not
+    // flagged (tests/stall.rs has the platform thresholds).
     assert!(m.free_percent.unwrap() < 1.0);
+    assert!(!m.has(MemoryFlag::LowFreeMemory) && !m.has(MemoryFlag::MemoryPressure));
     // Intel text logs: 4 KiB by default, compressor line parsed.
     let d = run("x86-text-userspace-watchdog-sequoia-ABRIDGED-01.txt");
     let m = d.memory.as_ref().unwrap();

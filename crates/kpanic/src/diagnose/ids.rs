@@ -328,6 +328,10 @@ string_enum! {
         StackshotMissing = "stackshot_missing",
         /// Full panics: counts and the busiest wait sites.
         ThreadSummary = "thread_summary",
+        /// A watchdog/forced-reset panic whose stackshot shows ≥ 10 threads blocked
+        /// uninterruptibly with their kernel stack: one finding tying them to the kext on their
+        /// stacks and to the memory state.
+        StallChain = "stall_chain",
     }
 }
 

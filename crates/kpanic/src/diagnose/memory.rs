@@ -1,6 +1,14 @@
 //! Memory state: `memoryStatus` (JSON panics) and the `Compressor Info` line (text), pages
 //! converted to bytes with the log's page size (16 KiB on arm64, 4 KiB on Intel when the log
-//! does not say).
+//! does not say); in full panics, the processes that held the memory.
+//!
+//! How few free pages is too few depends on the platform: iOS and the other embedded systems
+//! run with the free list near 2000 pages by design (jetsam, not the free count, keeps memory
+//! in check), a Mac near 4000 ([`Platform`]). Free memory is "exhausted" below the VM's
+//! reserve, where only VM-privileged threads still get pages.
+
+mod platform;
+mod processes;
 
 use std::collections::BTreeMap;
 
@@ -9,8 +17,8 @@ use serde::Serialize;
 
 use super::{human_bytes, Confidence, Evidence, Finding, PanicClass};
 
-/// Free memory below this share of all pages is "near zero".
-pub const LOW_FREE_PERCENT: f64 = 1.0;
+pub use platform::{FreeLevels, Platform};
+pub use processes::{ProcessMemory, TOP_PROCESSES};
 /// File-backed pages above this share of the pageable pages (active + inactive + speculative).
 pub const FILE_BACKED_PERCENT: f64 = 80.0;
 /// Speculative pages above this share of all pages.
@@ -70,9 +78,10 @@ string_enum! {
     /// Something worth saying about the memory state; each flag raised is also a finding of
     /// the same name.
     pub enum MemoryFlag {
-        /// Free below [`LOW_FREE_PERCENT`] of all pages.
+        /// Free pages below the platform's VM reserve ([`FreeLevels::reserved`]; a Mac's
+        /// when the platform is not known).
         LowFreeMemory = "low_free_memory",
-        /// memoryPressure true or pagesWanted > 0.
+        /// memoryPressure true, or (off the embedded platforms) pagesWanted > 0.
         MemoryPressure = "memory_pressure",
         /// The compressor at [`COMPRESSOR_NEAR_LIMIT_PERCENT`] of a limit, or not OK.
         CompressorNearLimit = "compressor_near_limit",
@@ -137,6 +146,27 @@ pub struct MemoryState {
     /// Flags raised, in the order of [`MemoryFlag`].
     #[schemars(description = "Flags raised, in the order of the MemoryFlag enum.")]
     pub flags: Vec<MemoryFlag>,
+    /// The platform, from the `.ips` product or OS name (Intel: macOS).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<Platform>,
+    /// The free-page level below which `low_free_memory` is raised: the platform's VM reserve
+    /// (128 pages on embedded systems, at most 1828 on a Mac, which is also used when the
+    /// platform is not known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_reserve_pages: Option<u64>,
+    /// The VM's free target as the log gives it: free + pagesWanted, when pagesWanted > 0
+    /// (pagesWanted is the target minus the free count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub free_target_pages: Option<u64>,
+    /// Full panics: the processes with the largest resident size, most first (up to 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top_resident: Vec<ProcessMemory>,
+    /// Full panics: the processes with the most page-ins since they started (up to 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top_page_ins: Vec<ProcessMemory>,
+    /// Full panics: the processes with the most page faults since they started (up to 5).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub top_faults: Vec<ProcessMemory>,
 }
 
 impl MemoryState {
@@ -148,6 +178,31 @@ impl MemoryState {
     /// Pages of `kind` (0 when the log does not say).
     pub fn pages_of(&self, kind: PageKind) -> u64 {
         self.pages.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// Who held the memory, for evidence: the largest resident processes, and the most
+    /// page-ins and faults when the stackshot has them.
+    pub fn users_evidence(&self) -> Vec<Evidence> {
+        let mut out = Vec::new();
+        if !self.top_resident.is_empty() {
+            out.push(Evidence::fact(format!(
+                "largest resident processes: {}",
+                processes::resident_line(&self.top_resident)
+            )));
+        }
+        if !self.top_page_ins.is_empty() {
+            out.push(Evidence::fact(format!(
+                "most page-ins since they started: {}",
+                processes::count_line(&self.top_page_ins, |p| p.page_ins)
+            )));
+        }
+        if !self.top_faults.is_empty() {
+            out.push(Evidence::fact(format!(
+                "most page faults since they started: {}",
+                processes::count_line(&self.top_faults, |p| p.page_faults)
+            )));
+        }
+        out
     }
 }
 
@@ -198,7 +253,18 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
         swapfiles: ci.and_then(|c| c.swapfiles),
         swap_space: ci.and_then(|c| c.swap_space_status.clone()),
         flags: Vec::new(),
+        platform: Platform::of(r),
+        free_reserve_pages: None,
+        free_target_pages: None,
+        top_resident: Vec::new(),
+        top_page_ins: Vec::new(),
+        top_faults: Vec::new(),
     };
+    if let Some(sd) = &r.spindump {
+        st.top_resident = processes::top_by(sd, |p| p.resident_memory_bytes);
+        st.top_page_ins = processes::top_by(sd, |p| p.page_ins);
+        st.top_faults = processes::top_by(sd, |p| p.page_faults);
+    }
     if let Some(m) = ms {
         if let Some(p) = &m.memory_pages {
             for (k, v) in [
@@ -264,11 +330,25 @@ pub fn analyse(r: &PanicReport) -> Option<MemoryState> {
     st.pages = pages;
     let get = |k: PageKind| st.pages.get(&k).copied().unwrap_or(0);
 
-    // Flags.
-    if st.free_percent.is_some_and(|p| p < LOW_FREE_PERCENT) {
+    // Flags. A free count is judged only against a total that adds up (a share of it exists).
+    let levels = st.platform.unwrap_or(Platform::Macos).free_levels();
+    let free = st.pages.get(&PageKind::Free).copied();
+    if free.is_some() {
+        st.free_reserve_pages = Some(levels.reserved);
+        st.free_target_pages = st
+            .pages_wanted
+            .filter(|w| *w > 0)
+            .and_then(|w| free?.checked_add(w));
+    }
+    if st.free_percent.is_some() && free.is_some_and(|f| f < levels.reserved) {
         st.flags.push(MemoryFlag::LowFreeMemory);
     }
-    if st.memory_pressure == Some(true) || st.pages_wanted.is_some_and(|w| w > 0) {
+    // pagesWanted > 0 only says the free count is under the VM's target, where an embedded
+    // system spends its life.
+    let wanted_matters = st.platform != Some(Platform::Embedded);
+    if st.memory_pressure == Some(true)
+        || (wanted_matters && st.pages_wanted.is_some_and(|w| w > 0))
+    {
         st.flags.push(MemoryFlag::MemoryPressure);
     }
     let c_pages = st.compressor_pages_limit_percent.unwrap_or(0);
@@ -354,17 +434,19 @@ fn low_free_memory(st: &MemoryState, stall: bool) -> Option<Finding> {
         Confidence::High,
         if stall { 800 } else { 420 },
         format!(
-            "Free memory was nearly exhausted: {} free of {} ({:.2}%)",
+            "Free memory was exhausted: {} pages ({}) free of {}, under the VM's {}-page reserve",
+            st.pages_of(PageKind::Free),
             human_bytes(st.bytes.get(&PageKind::Free).copied().unwrap_or(0)),
             st.bytes
                 .get(&PageKind::Total)
                 .map_or_else(|| "?".to_string(), |b| human_bytes(*b)),
-            st.free_percent.unwrap_or(0.0)
+            st.free_reserve_pages.unwrap_or(0)
         ),
-        "With almost no free pages, allocations wait for the pageout daemon and the compressor \
-         (vm_page_wait): threads stall, and kernel code that cannot wait fails. It may be the \
-         background of this panic (a stall, an allocation failure) or a side effect of what the \
-         panicked process was doing (a memory-hungry test or a leak).",
+        "Below the reserve the VM hands pages only to its own privileged threads: every other \
+         thread that needs a page blocks in vm_page_wait until the pageout daemon and the \
+         compressor free some, and kernel code that cannot wait fails. It may be the background \
+         of this panic (a stall, an allocation failure) or a side effect of what the panicked \
+         process was doing (a memory-hungry test or a leak).",
     )
     .evidence(Evidence::fact(pages_line(
         st,
@@ -379,10 +461,14 @@ fn low_free_memory(st: &MemoryState, stall: bool) -> Option<Finding> {
     )));
     if let Some(w) = st.pages_wanted.filter(|w| *w > 0) {
         f.evidence.push(Evidence::fact(format!(
-            "memoryPressureDetails: pagesWanted {w}, pagesReclaimed {}",
-            st.pages_reclaimed.unwrap_or(0)
+            "memoryPressureDetails: pagesWanted {w}, pagesReclaimed {}{}",
+            st.pages_reclaimed.unwrap_or(0),
+            st.free_target_pages
+                .map(|t| format!(" (the VM's free target: {t} pages)"))
+                .unwrap_or_default()
         )));
     }
+    f.evidence.extend(st.users_evidence());
     f.next_steps.push(
         "Find what used the memory: the processes with the largest resident size (threads section / full panic), leaks, or a test allocating in a loop.".into(),
     );
@@ -394,7 +480,7 @@ fn memory_pressure(st: &MemoryState, stall: bool) -> Option<Finding> {
     if !st.has(MemoryFlag::MemoryPressure) || st.has(MemoryFlag::LowFreeMemory) {
         return None;
     }
-    Some(
+    Some(with_users(
         Finding::new(
             MemoryFlag::MemoryPressure,
             Confidence::Medium,
@@ -408,12 +494,13 @@ fn memory_pressure(st: &MemoryState, stall: bool) -> Option<Finding> {
             st.pages_wanted.unwrap_or(0),
             st.pages_reclaimed.unwrap_or(0)
         ))),
-    )
+        st,
+    ))
 }
 
 fn compressor_near_limit(st: &MemoryState, stall: bool) -> Option<Finding> {
     st.has(MemoryFlag::CompressorNearLimit).then(|| {
-        Finding::new(
+        let f = Finding::new(
             MemoryFlag::CompressorNearLimit,
             Confidence::High,
             if stall { 780 } else { 450 },
@@ -425,7 +512,13 @@ fn compressor_near_limit(st: &MemoryState, stall: bool) -> Option<Finding> {
             "When the compressor is full the system cannot reclaim memory and threads block in the VM; \
              jetsam/swap can no longer keep up.",
         )
-        .step("Find the process that grew (leak) and check free disk space for swap.".to_string())
+        .step("Find the process that grew (leak) and check free disk space for swap.".to_string());
+        // The low-free-memory finding already says who held the memory.
+        if st.has(MemoryFlag::LowFreeMemory) {
+            f
+        } else {
+            with_users(f, st)
+        }
     })
 }
 
@@ -444,6 +537,12 @@ fn swap_space_low(st: &MemoryState, stall: bool) -> Option<Finding> {
         )
         .step("Free disk space on the boot volume.")
     })
+}
+
+/// `f` with the processes that held the memory as evidence.
+fn with_users(mut f: Finding, st: &MemoryState) -> Finding {
+    f.evidence.extend(st.users_evidence());
+    f
 }
 
 fn file_backed_heavy(st: &MemoryState, _stall: bool) -> Option<Finding> {

@@ -371,6 +371,7 @@ pub fn diagnose(report: &PanicReport, sym: Option<&Symbolication>) -> Diagnosis 
     }
     if let Some(t) = &threads {
         rest.extend(threads::findings(t, class));
+        rest.extend(threads::stall_chain(t, memory.as_ref(), class));
     }
     rest.extend(threads::text_findings(&ctx, class));
     rest.extend(system::findings(&ctx, &suspects, class));

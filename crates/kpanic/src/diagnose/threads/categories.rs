@@ -1,6 +1,8 @@
 //! What a wait is about ([`WaitCategory`]), from the function a thread waits in or from its
 //! `waitInfo` kind.
 
+use super::wait_types::WaitType;
+
 string_enum! {
     /// What a wait is about.
     pub enum WaitCategory {
@@ -112,17 +114,10 @@ pub(super) fn of_function(f: &str) -> WaitCategory {
 }
 
 pub(super) fn of_wait_kind(k: &str) -> WaitCategory {
-    let l = k.to_ascii_lowercase();
-    // Unknown wait types 0x16..0x1d (22..29) are VM page/pager waits, 0x20..0x22 VM entry waits.
-    let vm_type = l
-        .strip_prefix("unknown type ")
-        .and_then(|r| r.split_whitespace().next())
-        .and_then(|n| n.parse::<u32>().ok())
-        .is_some_and(|n| (22..=29).contains(&n) || (32..=34).contains(&n));
-    if vm_type {
-        return WaitCategory::Vm;
+    match WaitType::from_wait_info(k) {
+        Some(w) => w.category(),
+        None => categorise(WAIT_KIND_RULES, &k.to_ascii_lowercase()),
     }
-    categorise(WAIT_KIND_RULES, &l)
 }
 
 #[cfg(test)]

@@ -12,6 +12,10 @@
 //! - `blocking`: the scheduler's blocking frames, by name and by counting.
 //! - `wait_sites`: waiting threads grouped by where they wait.
 //! - `wait_info`: the kinds of wait the `waitInfo` texts name.
+//! - `wait_types`: xnu's wait types (`block_hint_t`), decoded from those texts.
+//! - `stall`: threads blocked uninterruptibly with their stack, their shared wait events, how
+//!   long they waited and the kexts on their stacks.
+//! - `chain`: the finding that ties a stall to its kext and to memory.
 //! - `locks`: the threads other threads wait for.
 //! - `categories`: what a wait is about (VM, filesystem, lock, IPC…).
 //! - `running`: runnable threads and the panicked thread.
@@ -23,14 +27,17 @@
 mod blocking;
 mod busiest;
 mod categories;
+mod chain;
 mod endpoint_security;
 mod findings;
 mod images;
 mod locks;
 mod running;
+mod stall;
 mod states;
 mod wait_info;
 mod wait_sites;
+mod wait_types;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,15 +50,21 @@ use crate::symbolicate::ThreadFrames;
 pub use blocking::BLOCKING_FUNCTIONS;
 pub use busiest::ProcessCpu;
 pub use categories::WaitCategory;
+pub use chain::stall_chain;
 pub use endpoint_security::EsClient;
 pub use findings::{findings, text_findings};
-pub use images::KextImage;
+pub use images::{KextImage, NameSource};
 pub use locks::LockOwner;
 pub use running::ThreadRef;
+pub use stall::{
+    CommonFrame, SharedEvent, StallKext, StallReport, WaitTypeCount, MIN_STALL_SECONDS,
+    MIN_STALL_THREADS,
+};
 pub use states::ThreadState;
 pub use wait_info::{wait_kind, WaitKind};
 pub use wait_sites::SiteSource;
 pub use wait_sites::WaitSite;
+pub use wait_types::WaitType;
 
 /// What a full panic's stackshot says about its threads.
 #[derive(Clone, Debug, Default, Serialize, schemars::JsonSchema)]
@@ -91,6 +104,10 @@ pub struct ThreadReport {
     pub busiest_processes: Vec<ProcessCpu>,
     /// Kernel-side images other than the kernel, with the threads whose stacks use them.
     pub kext_images: Vec<KextImage>,
+    /// Threads blocked uninterruptibly with their kernel stack, beyond the baseline of idle
+    /// kernel daemons: what they wait on, for how long, and the kexts on their stacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stall: Option<StallReport>,
     /// Processes taken for Endpoint Security clients.
     pub endpoint_security_clients: Vec<EsClient>,
     /// Without symbols: the `[image, offset]` frames treated as the scheduler's blocking frames.
@@ -116,6 +133,15 @@ pub fn analyse(ctx: &Ctx) -> Option<ThreadReport> {
 
     let blocking = blocking::blocking_frames(sd);
     let sites = wait_sites::group(sd, &sym_threads, &blocking, &namer);
+    let kext_images = images::kext_images(sd, &sym_threads, &namer);
+    let stall = stall::find(&stall::Input {
+        sd,
+        sym_threads: &sym_threads,
+        blocking: &blocking,
+        kext_images: &kext_images,
+        namer: &namer,
+        timeout_seconds: stall::timeout_seconds(&ctx.message_lc()),
+    });
     let refs = running::Refs {
         sd,
         sym_threads: &sym_threads,
@@ -132,7 +158,8 @@ pub fn analyse(ctx: &Ctx) -> Option<ThreadReport> {
         wait_kinds: wait_info::kinds(sd),
         lock_owners: locks::owners(sd),
         busiest_processes: busiest::processes(sd),
-        kext_images: images::kext_images(sd, &sym_threads, &namer),
+        kext_images,
+        stall,
         endpoint_security_clients: endpoint_security::clients(sd),
         blocking_frames: blocking.iter().map(|f| [f.image, f.offset.get()]).collect(),
         ..states::count(sd)

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::all_threads;
 use super::categories::{self, WaitCategory};
+use super::wait_types::WaitType;
 
 /// A `waitInfo` text with addresses and numbers removed, and how many threads have it.
 #[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
@@ -16,6 +17,9 @@ pub struct WaitKind {
     pub kind: String,
     /// Number of threads.
     pub threads: usize,
+    /// The wait type the text names (`unknown type 18 …` is `sleep_with_inheritor`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_type: Option<WaitType>,
     /// What the wait is about (not in the JSON).
     #[serde(skip)]
     pub category: WaitCategory,
@@ -61,6 +65,7 @@ pub(super) fn kinds(sd: &Spindump) -> Vec<WaitKind> {
         .into_iter()
         .map(|(kind, threads)| WaitKind {
             category: categories::of_wait_kind(&kind),
+            wait_type: WaitType::from_wait_info(&kind),
             kind,
             threads,
         })
