@@ -20,7 +20,8 @@ fn the_command_line_package_is_named_kpanic() {
     assert!(!workspace.contains("example.invalid"), "{workspace}");
 }
 
-/// The README's first command is the install command, with `--locked`.
+/// The README opens with the two commands that work on a fresh clone (the bundled example, the
+/// tests), and its first section says how to install, with `--locked`.
 #[test]
 fn readme_says_how_to_install_first() {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
@@ -28,7 +29,28 @@ fn readme_says_how_to_install_first() {
         .split("```")
         .nth(1)
         .expect("the README has a code block");
-    let first_command = first_block
+    let commands: Vec<&str> = first_block
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("sh"))
+        .collect();
+    assert!(
+        commands[0].starts_with("cargo run --release -- symbolicate examples/"),
+        "{commands:?}"
+    );
+    assert_eq!(
+        commands[1], "cargo test --workspace --locked",
+        "{commands:?}"
+    );
+    let first_section = readme
+        .split("\n## ")
+        .nth(1)
+        .expect("the README has sections");
+    assert!(first_section.starts_with("Install"), "{first_section}");
+    let install = first_section
+        .split("```")
+        .nth(1)
+        .expect("the install section has a code block");
+    let first_command = install
         .lines()
         .find(|l| !l.trim().is_empty() && !l.starts_with("sh"))
         .unwrap();

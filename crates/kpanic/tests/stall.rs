@@ -280,7 +280,6 @@ fn the_kext_known_by_uuid_only_is_named_by_uuid_and_range() {
 /// A kext image nothing names must still be a suspect (by UUID and range), first here as it is
 /// on most blocked stacks. suspects.rs lists only images with a bundle id today.
 #[test]
-#[ignore = "suspects.rs lists only kext images that have a bundle id"]
 fn the_kext_known_by_uuid_only_is_the_first_suspect() {
     let d = scenario(Variant::UuidOnly);
     let first = d.suspects.first().expect("a suspect");

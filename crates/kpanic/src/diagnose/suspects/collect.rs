@@ -112,6 +112,27 @@ pub fn collect(ctx: &Ctx, threads: Option<&ThreadReport>, class: PanicClass) -> 
             s.seen(SeenIn::ThreadStacks);
         }
     }
+    // A stall's common kext that the log never names (no bundle id for its UUID): it is still
+    // a suspect, by its label (index, UUID, address). Unnamed images are counted where they
+    // hold up a stall only: a full panic lists every kext of the kernelcache by UUID alone,
+    // and those are not all suspects. Whose it is cannot be read; it is treated as third-party
+    // so that the user identifies it.
+    if threads_implicate(class) {
+        let stall = threads
+            .and_then(|t| t.stall.as_ref())
+            .filter(|s| s.significant);
+        for k in stall.map(|s| s.kexts.as_slice()).unwrap_or_default() {
+            let common = k.threads * 3 >= stall.map_or(usize::MAX, |s| s.threads);
+            if k.bundle_id.is_some() || !common {
+                continue;
+            }
+            let s = sus(entry(&mut map, &k.label, SuspectKind::Kext));
+            s.third_party = k.third_party.unwrap_or(true);
+            s.threads = s.threads.max(k.threads);
+            s.known_as = Some("an image the log names by UUID only".into());
+            s.seen(SeenIn::ThreadStacks);
+        }
+    }
     // Last started / loaded / unloaded.
     for e in &r.kext_events {
         let age = e.at.and_then(|at| event_age_seconds(ctx, at));
