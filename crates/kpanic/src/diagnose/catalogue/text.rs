@@ -336,6 +336,18 @@ pub(super) fn base_name(path: &str) -> &str {
 /// `__ZN22AppleUSBHostController20lowerOnePowerStateToEm` → `AppleUSBHostController::lowerOnePowerStateTo`.
 pub fn demangle_short(sym: &str) -> String {
     let s = sym.trim_start_matches('_');
+    // Any Itanium name (`_Z19OSUnserializeBinaryPKcmPP8OSString`, not only nested `_ZN…`):
+    // LLVM-compatible demangling, then the name without its parameters.
+    if s.starts_with('Z') {
+        let mangled = format!("_{s}");
+        let full = kpanic_symbols::demangle(&mangled);
+        if full != mangled.as_str() {
+            let name = without_parameters(&full);
+            if !name.is_empty() {
+                return name.to_string();
+            }
+        }
+    }
     let Some(rest) = s.strip_prefix("ZN").or_else(|| s.strip_prefix("ZNK")) else {
         return sym.trim_start_matches('_').to_string();
     };
@@ -365,9 +377,39 @@ pub fn demangle_short(sym: &str) -> String {
     }
 }
 
+/// `ns::f<T>(int, char)` → `ns::f<T>`: cut at the first `(` outside template arguments.
+fn without_parameters(full: &str) -> &str {
+    let mut depth = 0usize;
+    for (i, c) in full.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            '(' if depth == 0 => return full[..i].trim_end(),
+            _ => {}
+        }
+    }
+    full
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demangle_short_reads_every_itanium_name() {
+        assert_eq!(
+            demangle_short("__Z19OSUnserializeBinaryPKcmPP8OSString"),
+            "OSUnserializeBinary"
+        );
+        assert_eq!(
+            demangle_short("__ZNK8OSString9isEqualToEPK15OSMetaClassBase"),
+            "OSString::isEqualTo"
+        );
+        assert_eq!(
+            demangle_short("_panic_trap_to_debugger"),
+            "panic_trap_to_debugger"
+        );
+    }
 
     #[test]
     fn return_codes_come_from_kern_return_h() {
