@@ -52,6 +52,32 @@ fn corpus(name: &str) -> Diagnosis {
 }
 
 static ROWS: &[Row] = &[
+    // --- Wordings added after probing the classes with messages of real reports -------------
+    row(
+        "Unexpected SoC (system) watchdog reset occurred after panic diagnostics were collected",
+        "bridgeOS (T2) panic reports, the SoC watchdog outside sleep/wake",
+        HardwareWatchdogTimeout,
+    ),
+    row(
+        "x86 global reset detected",
+        "bridgeOS (T2) panic reports: the Intel side reset under the T2",
+        PlatformHardwareError,
+    ),
+    row(
+        "DART(DISP0) error: SID 0 PTE invalid exception on read of DVA 0x1e8e4000 (SEG 0 PTE 0x3a3)",
+        "Apple silicon panic reports (the display DART: a device DMA outside its mappings)",
+        PlatformHardwareError,
+    ),
+    row(
+        "Sleep Wake failure in EFI",
+        "Intel Mac panic reports (2018-2020 models with a T2): the firmware's sleep/wake failure",
+        SleepWakeTimeout,
+    ),
+    row(
+        "Machine Check at 0xffffff8012345678, registers:",
+        "xnu-11417.101.15 osfmk/i386/trap_native.c panic_machine_check64 (panic_64's \"%s at 0x%016llx, registers:\")",
+        PlatformHardwareError,
+    ),
     // --- Stalls and resets -------------------------------------------------------------
     row(
         "watchdog timeout: no checkins from watchdogd in 305 seconds (511 totalcheckins since monitoring last enabled), shutdown in progress",

@@ -95,6 +95,7 @@ pub(super) static DETECTION: &[Detect] = {
                 "mp_cpus_call1() timeout",
                 "nmi_cpus() timeout",
             ]) || (s.has("cpu") && s.has("failed to respond"))
+                || (s.has("soc (system) watchdog reset") && !s.any(&["sleep/wake", "sleep\\/wake"]))
         }),
         Detect::When(T2SleepWakeWatchdog, |s| {
             s.has("watchdog") && (s.has("sleep/wake") || s.has("sleep\\/wake"))
@@ -112,6 +113,7 @@ pub(super) static DETECTION: &[Detect] = {
             (s.any(&["sleep transition", "wake transition", "sleep/wake"])
                 && s.any(&["timed out", "suspected bundle"]))
                 || s.has("sleep/wake hang detected")
+                || s.has("sleep wake failure in efi")
         }),
         Detect::When(ShutdownTimeout, |s| {
             s.any(&[
@@ -157,7 +159,8 @@ pub(super) static DETECTION: &[Detect] = {
                 "unhandled implementation specific error",
                 "llc bus error",
                 "x86 cpu caterr detected",
-            ]) || (s.any(&["dart-", "smmu"]) && s.has("error"))
+                "x86 global reset detected",
+            ]) || (s.any(&["dart-", "dart(", "smmu"]) && s.any(&["error", "fault"]))
                 || s.located_in(&["platformerrorhandler"])
         }),
         Detect::When(PcieLinkDown, |s| {

@@ -335,6 +335,16 @@ pub(super) fn sleep_wake(ctx: &Ctx, f: &mut Finding, msg: &str) {
         f.title = "Sleep/wake hang detected by the power-management watchdog".into();
         return;
     }
+    if msg.to_ascii_lowercase().contains("failure in efi") {
+        // Intel Macs: the firmware, not macOS, failed the sleep/wake transition; the failure
+        // code that follows is the firmware's.
+        f.title = "Sleep/wake failure in the firmware (EFI)".into();
+        f.evidence.push(Evidence::fact(
+            "the firmware (EFI) failed the transition: reset the SMC and NVRAM, disconnect \
+             peripherals and docks, update macOS (it carries the firmware)",
+        ));
+        return;
+    }
     f.title = format!(
         "{phase} transition timed out{}{}",
         secs.map(|s| format!(" after {s} s")).unwrap_or_default(),
