@@ -94,8 +94,19 @@ fn strip_quotes(lines: &mut [String], warnings: &mut Vec<String>) {
     let mut levels = 0;
     // A bare `>` starts a 10.15 abbreviated kext id (`>!AHDA`): a list of those alone is not
     // quoted. A quote shows itself by a `> ` or an empty `>` line somewhere.
+    // One quoted line is enough when it is the panic line itself (a one-line paste).
+    let one_panic_line = |lines: &[String]| {
+        let mut it = non_blank(lines);
+        match (it.next(), it.next()) {
+            (Some(l), None) => l
+                .trim_start()
+                .trim_start_matches(['>', ' '])
+                .starts_with("panic("),
+            _ => false,
+        }
+    };
     let quoted = |lines: &[String]| {
-        non_blank(lines).count() >= 2
+        (non_blank(lines).count() >= 2 || one_panic_line(lines))
             && non_blank(lines).all(|l| l.trim_start().starts_with('>'))
             && non_blank(lines).any(|l| {
                 let rest = &l.trim_start()[1..];
@@ -141,7 +152,12 @@ fn strip_syslog(lines: &mut [String], warnings: &mut Vec<String>) {
     let with = non_blank(lines)
         .filter(|l| syslog_prefix_len(l).is_some())
         .count();
-    if with < 2 || with * 2 < total {
+    // One prefixed line is enough when it is the panic line itself (a one-line paste).
+    let one_panic_line = total == 1
+        && non_blank(lines).any(|l| {
+            syslog_prefix_len(l).is_some_and(|n| l[n..].trim_start().starts_with("panic("))
+        });
+    if (with < 2 && !one_panic_line) || with * 2 < total {
         return;
     }
     for l in lines.iter_mut() {
