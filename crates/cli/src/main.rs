@@ -11,7 +11,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 const EXIT_STATUS: &str = "\
 Exit status:
   0  success (also when some frames have no symbols)
-  1  any other error
+  1  any other error, including an internal error on one file (a kpanic bug: stderr names
+     the file; the other inputs are still processed)
   2  an input or a symbol source is unusable: a panic file, or a --kdk, --symbols or
      --kernelcache path (stderr names the path, what is wrong and what to do; the other inputs
      are still processed)";

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -66,13 +67,27 @@ where
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let result = read_one(f, stdin.as_ref())
-                        .map_err(|e| e.to_string())
-                        .and_then(|(name, report)| {
-                            let out =
-                                render(&name, &report).map_err(|e| format!("{name}: {e:#}"))?;
-                            Ok((name, out))
-                        });
+                    // A bug that panics on one file is reported for that file; the others
+                    // go on (kpanic reads files from strangers).
+                    let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        read_one(f, stdin.as_ref())
+                            .map_err(|e| (e.to_string(), 2))
+                            .and_then(|(name, report)| {
+                                let out = render(&name, &report)
+                                    .map_err(|e| (format!("{name}: {e:#}"), 2))?;
+                                Ok((name, out))
+                            })
+                    }))
+                    .unwrap_or_else(|payload| {
+                        Err((
+                            format!(
+                                "{}: internal error, a kpanic bug (please report it with this file): {}",
+                                f.display(),
+                                panic_message(payload.as_ref())
+                            ),
+                            1,
+                        ))
+                    });
                     // The receiver only goes away on a write error, when nothing more is wanted.
                     let _ = tx.send((i, result));
                 });
@@ -85,8 +100,18 @@ where
     })
 }
 
-/// One file done: its display name and output, or what is wrong with it.
-type Done = Result<(String, Rendered), String>;
+/// One file done: its display name and output, or what is wrong with it and the exit status
+/// that says so (2 for an unusable input, 1 for an internal error).
+type Done = Result<(String, Rendered), (String, i32)>;
+
+/// The text a Rust panic carried.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
 
 /// Writes each panic's output in command-line order as it arrives; returns the exit status.
 fn write_in_order(
@@ -118,11 +143,12 @@ fn write_in_order(
                     out.write_all(t.as_bytes())?;
                     texts += 1;
                 }
-                Err(e) => {
+                Err((e, code)) => {
                     // What came before goes out first, so stderr and stdout stay in order.
                     out.flush()?;
                     eprintln!("kpanic: error: {e}");
-                    status = 2;
+                    // An internal error outranks an unusable input.
+                    status = if status == 1 { 1 } else { code };
                 }
             }
             out.flush()?;
