@@ -179,10 +179,9 @@ impl DwarfInfo {
 
     /// Every frame at `probe`, innermost first; empty when no unit covers it.
     pub(crate) fn frames(&self, probe: u64) -> Result<Vec<DwarfFrame>, String> {
-        // addr2line searches the half-open range `probe..probe + 1`, which overflows at the
-        // top address. No segment can map it (segments end by 2^64, see `image.rs`), so this
+        // No segment can map the top address (segments end by 2^64, see `image.rs`), so this
         // only guards callers that skip the segment check.
-        if probe == u64::MAX {
+        if !probeable(probe) {
             return Ok(Vec::new());
         }
         if let Some(slot) = rayon::current_thread_index().and_then(|i| self.per_thread.get(i)) {
@@ -211,6 +210,14 @@ impl DwarfInfo {
             .push(ctx);
         result
     }
+}
+
+/// Can addr2line be asked about `probe`? It searches the half-open range `probe..probe + 1`,
+/// which overflows at the top address. DWARF answers nothing there, in a live lookup
+/// ([`DwarfInfo::frames`]) and in an index (whose builder probes every range end, 2^64 - 1
+/// included) alike.
+pub(crate) fn probeable(probe: u64) -> bool {
+    probe != u64::MAX
 }
 
 /// `names`: demangled names to reuse (and add to), keyed by the DWARF name.

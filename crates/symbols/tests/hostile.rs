@@ -8,7 +8,9 @@
 mod common;
 use common::*;
 use kpanic_symbols::{
-    AddrKind, Error, MachOFile, SliceSelector, SymbolAddr, Symbolizer, SymbolizerOptions, Uuid,
+    AddrKind, DsymChoice, Error, IndexMode, IndexOptions, IndexStatus, Lookup, LookupSource,
+    MachOFile, MachOSlice, SliceSelector, SymFrame, SymbolAddr, Symbolizer, SymbolizerOptions,
+    Uuid,
 };
 use std::path::{Path, PathBuf};
 
@@ -304,4 +306,147 @@ fn lookups_at_the_top_address() {
             assert_eq!(many, vec![l]);
         }
     }
+}
+
+/// The addresses the `macho` fuzz target looks up (`fuzz/fuzz_targets/macho.rs`, `probes`):
+/// 0, 1, the top two, each of the first 8 segments' start, middle, last byte and end, each of
+/// the first 8 sections' start.
+fn fuzz_probes(slice: &MachOSlice) -> Vec<u64> {
+    let mut a = vec![0, 1, u64::MAX, u64::MAX - 1];
+    for s in slice.segments().iter().take(8) {
+        a.extend([
+            s.vmaddr,
+            s.vmaddr.wrapping_add(s.vmsize / 2),
+            s.end().wrapping_sub(1),
+            s.end(),
+        ]);
+    }
+    for s in slice.sections().iter().take(8) {
+        a.push(s.addr);
+    }
+    a
+}
+
+/// `path` opened as the `macho` fuzz target opens it: live DWARF (no dSYM, no index), then
+/// with an index rebuilt into a cache folder of its own.
+fn live_and_indexed(path: &Path) -> (Symbolizer, Symbolizer) {
+    let live = SymbolizerOptions {
+        dsym: DsymChoice::Ignore,
+        ..Default::default()
+    };
+    let name = path.file_stem().unwrap().to_string_lossy();
+    let cache = std::env::temp_dir().join(format!("kpanic-hostile-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let indexed = SymbolizerOptions {
+        index: IndexOptions {
+            mode: IndexMode::Rebuild,
+            cache_dir: Some(cache),
+            progress: None,
+        },
+        ..live.clone()
+    };
+    let a = Symbolizer::open(path, &live).unwrap();
+    let b = Symbolizer::open(path, &indexed).unwrap();
+    assert!(a.has_dwarf() && a.index().is_none());
+    assert!(
+        matches!(b.index_status(), IndexStatus::Built { .. }),
+        "{:?}",
+        b.index_status()
+    );
+    (a, b)
+}
+
+/// The fuzz target's probes, and every 4th byte of every segment, as PCs and return
+/// addresses: the index answers exactly as live DWARF.
+fn assert_index_equals_live(live: &Symbolizer, indexed: &Symbolizer) -> Vec<Lookup> {
+    let mut probes = fuzz_probes(live.slice());
+    for s in live.slice().segments() {
+        probes.extend((s.vmaddr..s.end()).step_by(4));
+    }
+    let mut out = Vec::new();
+    for p in probes {
+        for kind in [AddrKind::Exact, AddrKind::ReturnAddress] {
+            let want = live.lookup(SymbolAddr(p), kind);
+            assert_eq!(indexed.lookup(SymbolAddr(p), kind), want, "{p:#x} {kind:?}");
+            out.push(want);
+        }
+    }
+    out
+}
+
+fn frame(function: &str, file: &str, line: u32, column: Option<u32>) -> SymFrame {
+    SymFrame {
+        function: Some(function.into()),
+        file: Some(file.into()),
+        line: Some(line),
+        column,
+        symbol_offset: None,
+    }
+}
+
+/// `fuzz-macho-index-vs-dwarf.macho`, found by the `macho` fuzz target: the DWARF 5 kernel
+/// fixture's dSYM with a `__DATA_CONST` section moved outside its segment and a stray
+/// `.debug_aranges` entry, [0, 0xf8000000) for `sched.c`, where its set's terminator was. The
+/// index then spanned 0 to the kernel's 0xfffffe…: its bucket table's closing bound,
+/// 2^16 << 48, wrapped to 0, the top bucket came out empty, and every kernel address answered
+/// "no DWARF" from the index (the symbol table's `kernel_bootstrap` +0) where live DWARF
+/// answered `start.c:4`.
+#[test]
+fn index_spanning_the_whole_address_space() {
+    let path = hostile("fuzz-macho-index-vs-dwarf.macho");
+    let (live, indexed) = live_and_indexed(&path);
+    let answers = assert_index_equals_live(&live, &indexed);
+    assert!(answers.iter().filter(|l| l.is_resolved()).count() > 500);
+
+    // The stray range lies outside every segment, so no lookup reaches it: inside them the
+    // answers are the unmutated fixture's (`testdata/fixtures/src/start.c`, `kld.c`, `fx.h`).
+    let fixture = Symbolizer::open(
+        &fixtures().join("dwarf5/kernel.fixture.dSYM"),
+        &SymbolizerOptions::default(),
+    )
+    .unwrap();
+    for p in [
+        0xfffffe000700c000u64,
+        0xfffffe0007010000,
+        0xfffffe0007014000,
+    ] {
+        let want = fixture.lookup(SymbolAddr(p), AddrKind::Exact);
+        assert_eq!(indexed.lookup(SymbolAddr(p), AddrKind::Exact), want);
+        assert_eq!(want.source, Some(LookupSource::Dwarf));
+    }
+    let at = |p: u64| indexed.lookup(SymbolAddr(p), AddrKind::Exact).frames;
+    assert_eq!(
+        at(0xfffffe000700c000),
+        [frame("kernel_bootstrap", "/fixtures/src/start.c", 4, None)]
+    );
+    assert_eq!(
+        at(0xfffffe0007010000),
+        [
+            frame("fx_outer", "/fixtures/src/fx.h", 17, Some(22)),
+            frame("kxld_link_file", "/fixtures/src/kld.c", 3, Some(38)),
+        ]
+    );
+}
+
+/// The same file with the stray `.debug_aranges` entry ending at 2^64 - 1 (begin 0x1000,
+/// length 2^64 - 1 - 0x1000): the index builder probes every range end, and asked addr2line
+/// about the top address, whose `probe + 1` overflowed (a panic with overflow checks). DWARF
+/// now answers nothing there, in the builder as in a live lookup.
+#[test]
+fn index_with_a_range_ending_at_the_top_address() {
+    let mut bytes = std::fs::read(hostile("fuzz-macho-index-vs-dwarf.macho")).unwrap();
+    // The stray entry: the set of the unit at .debug_info+0x340, at .debug_aranges+0xb0.
+    let entry = 0x26b9 + 0xb0;
+    assert_eq!(
+        bytes[entry..entry + 16],
+        [&[0; 8][..], &0xf800_0000u64.to_le_bytes()].concat()
+    );
+    bytes[entry..entry + 8].copy_from_slice(&0x1000u64.to_le_bytes());
+    bytes[entry + 8..entry + 16].copy_from_slice(&(u64::MAX - 0x1000).to_le_bytes());
+    let path = temp_file("arange-to-top.macho", &bytes);
+    let (live, indexed) = live_and_indexed(&path);
+    let answers = assert_index_equals_live(&live, &indexed);
+    assert!(answers.iter().filter(|l| l.is_resolved()).count() > 500);
+    let top = indexed.lookup(SymbolAddr(u64::MAX), AddrKind::Exact);
+    assert!(!top.is_resolved(), "{top:?}");
 }

@@ -285,6 +285,11 @@ fn frames_at(ctx: &Context, at: u64, int: &mut Interner) -> Result<Vec<[u32; 4]>
 
 /// The value of one address: what `DwarfInfo::frames` would answer, interned.
 fn probe(ctx: &Context, at: u64, int: &mut Interner) -> Result<u32, IndexError> {
+    // A range ending at 2^64 - 1 makes the top address a breakpoint; live lookups answer
+    // nothing there without asking addr2line, which would overflow.
+    if !crate::dwarf::probeable(at) {
+        return Ok(NO_DWARF);
+    }
     match frames_at(ctx, at, int) {
         Ok(frames) => {
             let mut parent = NONE;
@@ -475,14 +480,20 @@ pub(crate) fn serialize(uuid: Uuid, fingerprint: u64, b: &Built) -> Vec<u8> {
     let nb = (span >> shift) + 1;
     let mut buckets = Vec::with_capacity((nb as usize + 2) * 4);
     buckets.extend_from_slice(&shift.to_le_bytes());
+    // Entry k is the first range starting at or above k << shift; for k < nb that bound is at
+    // most `span`. The closing entry (k = nb) is n, written as such: nb << shift passes 2^64
+    // when the span nears the whole address space (DWARF ranges from 0 to a kernel's
+    // 0xfffffe…), and a wrapped bound of 0 would leave the top bucket empty, every address
+    // in it answering "no DWARF".
     let mut i = 0usize;
-    for k in 0..=nb {
-        let lo = k.checked_shl(shift).unwrap_or(u64::MAX);
+    for k in 0..nb {
+        let lo = k << shift;
         while i < n && b.starts[i].wrapping_sub(base) < lo {
             i += 1;
         }
         buckets.extend_from_slice(&(i as u32).to_le_bytes());
     }
+    buckets.extend_from_slice(&(n as u32).to_le_bytes());
 
     let tables: [(u32, u32, &[u8]); 6] = [
         (T_RANGE_STARTS, width, &starts),

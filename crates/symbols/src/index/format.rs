@@ -28,7 +28,8 @@
 //!   `STR_DATA[offsets[i]..offsets[i + 1]]`, UTF-8.
 //! - `BUCKETS`: a shift s, then b + 1 range indexes: bucket k holds the ranges whose start
 //!   (− base) is in [k << s, (k + 1) << s), so that a lookup binary-searches a few dozen starts
-//!   (one or two cache lines) instead of all of them.
+//!   (one or two cache lines) instead of all of them. Entry k < b is the first range starting
+//!   at or above k << s; entry b is n (the top bucket's bound may be 2^64 or more).
 
 pub(crate) const MAGIC: &[u8; 8] = b"KPANICIX";
 pub(crate) const FORMAT_VERSION: u32 = 1;

@@ -268,6 +268,13 @@ impl SymbolIndex {
                 hi = mid;
             }
         }
+        // The bucket must bracket the answer: a start at or below `rel` after it, or one
+        // above it before it, is a bucket table that does not describe the starts (an
+        // index from a writer whose closing bucket bound wrapped past 2^64). Live DWARF
+        // answers instead.
+        if (lo < self.ranges && self.start(lo)? <= rel) || (lo > 0 && self.start(lo - 1)? > rel) {
+            return None;
+        }
         if lo == 0 {
             return Some(NO_DWARF);
         }

@@ -312,3 +312,62 @@ fn batch_lookups_equal_single_lookups() {
     }
     std::fs::remove_dir_all(&cache).unwrap();
 }
+
+/// Ranges from address 0 up to a kernel's 0xfffffe… (and up to 2^64 - 1): the bucket table's
+/// closing bound, (span >> 48) + 1 << 48, is past 2^64. It used to wrap to 0, which left the
+/// top bucket empty, so every address in it answered "no DWARF". Each range answers its own
+/// value at its first and last address.
+#[test]
+fn buckets_of_a_span_over_the_whole_address_space() {
+    let kernel = 0xfffffe000700c000u64;
+    for end in [kernel + 0x100, u64::MAX] {
+        let built = build::Built {
+            starts: vec![0, 0xf800_0000, kernel, kernel + 4, end],
+            values: vec![format::ERROR_BIT, format::NO_DWARF, 0, 1],
+            nodes: vec![
+                [1, 2, 4, format::NONE, format::NONE],
+                [1, 2, 5, 12, format::NONE],
+            ],
+            strings: vec![
+                "a DWARF error".into(),
+                "kernel_bootstrap".into(),
+                "start.c".into(),
+            ],
+        };
+        let uuid = Uuid([7; 16]);
+        let bytes = build::serialize(uuid, 0, &built);
+        let ix =
+            SymbolIndex::parse(crate::bytes::FileBytes::from_vec(bytes), Path::new("ix")).unwrap();
+        let frame = |line, column| crate::dwarf::DwarfFrame {
+            function: Some("kernel_bootstrap".into()),
+            file: Some("start.c".into()),
+            line: Some(line),
+            column,
+        };
+        let at = |a: u64| ix.frames(a).unwrap();
+        assert_eq!(at(0), Err("a DWARF error".into()));
+        assert_eq!(at(0xf7ff_ffff), Err("a DWARF error".into()));
+        assert_eq!(at(0xf800_0000), Ok(vec![]));
+        assert_eq!(at(kernel - 1), Ok(vec![]));
+        assert_eq!(at(kernel), Ok(vec![frame(4, None)]));
+        assert_eq!(at(kernel + 3), Ok(vec![frame(4, None)]));
+        assert_eq!(at(kernel + 4), Ok(vec![frame(5, Some(12))]));
+        assert_eq!(at(end - 1), Ok(vec![frame(5, Some(12))]));
+        assert_eq!(at(end), Ok(vec![]));
+
+        // The same table with the closing bound as the old writer wrote it (the wrapped 0
+        // counted no range: 2, the ranges below the top bucket): the bucket does not bracket
+        // the answer, and the lookup goes to live DWARF rather than answering "no DWARF".
+        let mut bytes = build::serialize(uuid, 0, &built);
+        let dir = format::HEADER_LEN + 5 * format::DIR_ENTRY_LEN; // T_BUCKETS, the sixth
+        let field = |k: usize| u64::from_le_bytes(bytes[dir + k..dir + k + 8].try_into().unwrap());
+        let last = (field(8) + field(16) - 4) as usize;
+        assert_eq!(bytes[last..last + 4], 4u32.to_le_bytes());
+        bytes[last..last + 4].copy_from_slice(&2u32.to_le_bytes());
+        let old =
+            SymbolIndex::parse(crate::bytes::FileBytes::from_vec(bytes), Path::new("ix")).unwrap();
+        assert_eq!(old.frames(0), Some(Err("a DWARF error".into())));
+        assert_eq!(old.frames(kernel), None);
+        assert_eq!(old.frames(end - 1), None);
+    }
+}
