@@ -16,9 +16,12 @@ fn per_line(t: &str, f: impl Fn(&str) -> String) -> String {
     t.split_inclusive('\n').map(f).collect()
 }
 
+/// A way of pasting: its name and what it does to the text.
+type Paste = (&'static str, fn(&str) -> String);
+
 #[test]
 fn pasting_does_not_change_the_class() {
-    let transforms: &[(&str, fn(&str) -> String)] = &[
+    let transforms: &[Paste] = &[
         ("markdown quote", |t| per_line(t, |l| format!("> {l}"))),
         ("e-mail quote", |t| per_line(t, |l| format!(">> {l}"))),
         ("code indent", |t| per_line(t, |l| format!("    {l}"))),
