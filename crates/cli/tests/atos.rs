@@ -1,22 +1,11 @@
 //! `kpanic atos` end to end, against the fixtures' llvm-symbolizer truth.
 
 mod common;
-use common::{fixtures, run};
+use common::{fixtures, run, text_ok as ok};
 use std::process::Output;
 
 fn kpanic(args: &[&str], stdin: Option<&str>) -> Output {
     run(args, stdin.map(str::as_bytes))
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = kpanic(args, None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn hex(s: &str) -> u64 {

@@ -3,7 +3,7 @@
 //! same inlined-frame order as `kpanic symbolicate`.
 
 mod common;
-use common::{root, run};
+use common::{root, run, text_ok as ok};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -15,17 +15,6 @@ const KERNEL: &str = "examples/KDK_15.4_24E248.kdk/System/Library/Kernels/kernel
 const EXEC_BASE: &str = "0xfffffe001cd8c000";
 /// CORE 0's PC in the example panic: inside fx_inner, inlined three deep into vm_fault.
 const PC: &str = "0xfffffe001cd8c2c4";
-
-fn ok(args: &[&str]) -> String {
-    let out = run(args, None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 #[test]
 fn stdin_is_answered_line_by_line_for_a_co_process() {

@@ -51,6 +51,11 @@ pub fn stdout_ok(args: &[&str]) -> Vec<u8> {
     out.stdout
 }
 
+/// The stdout of a `kpanic` run that must succeed, as text.
+pub fn text_ok(args: &[&str]) -> String {
+    String::from_utf8(stdout_ok(args)).expect("UTF-8 output")
+}
+
 /// Every corpus log's file name, in a stable order.
 pub fn corpus_logs() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root().join("testdata/corpus"))
