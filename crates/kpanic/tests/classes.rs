@@ -54,6 +54,26 @@ fn corpus(name: &str) -> Diagnosis {
 static ROWS: &[Row] = &[
     // --- Wordings added after probing the classes with messages of real reports -------------
     row(
+        "initproc exited -- exit reason namespace 7 subcode 0x1 description: none",
+        "xnu-11417.101.15 bsd/kern/kern_exit.c proc_handle_critical_exit (\"%s %s -- exit reason namespace %d subcode 0x%llx description: %.800s\")",
+        InitProcessExited,
+    ),
+    row(
+        " initproc failed to start -- exit reason namespace 3 subcode 0x1 description: CODESIGNING",
+        "xnu-11417.101.15 bsd/kern/kern_exit.c (launchd not yet spawned; a code-signing description must not pick codesigning_panic)",
+        InitProcessExited,
+    ),
+    row(
+        "launchd[1] exited -- no exit reason available -- (signal 6, exit status 0 )",
+        "xnu-11417.101.15 bsd/kern/kern_exit.c (\"%s -- no exit reason available -- (signal %d, exit status %d %s)\", a process named by name[pid])",
+        InitProcessExited,
+    ),
+    row(
+        "\"Process 1 exec of /sbin/launchd failed, errno 2\"@/SourceCache/xnu/xnu-2422.1.72/bsd/kern/kern_exec.c:3946",
+        "xnu-11417.101.15 bsd/kern/kern_exec.c load_init_program (\"Process 1 exec of %s failed, errno %d\"), OS X 10.9 location",
+        InitProcessExited,
+    ),
+    row(
         "Unexpected SoC (system) watchdog reset occurred after panic diagnostics were collected",
         "bridgeOS (T2) panic reports, the SoC watchdog outside sleep/wake",
         HardwareWatchdogTimeout,

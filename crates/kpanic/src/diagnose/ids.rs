@@ -121,6 +121,8 @@ string_enum! {
         FilesystemPanic = "filesystem_panic",
         /// The clock went backwards (non-monotonic `mach_absolute_time`).
         NonMonotonicTime = "non_monotonic_time",
+        /// launchd (pid 1) or a process the system cannot run without exited.
+        InitProcessExited = "init_process_exited",
         /// Kernel assertion.
         KernelAssertion = "kernel_assertion",
         /// Unrecognised panic.
@@ -197,7 +199,7 @@ impl PanicClass {
             }
             PcieLinkDown | PlatformHardwareError | GpuPanic | NvmeFatal => ClassFamily::Hardware,
             CodesigningPanic | KernelStackOverflow | FilesystemPanic | NonMonotonicTime
-            | KernelAssertion | Unknown => ClassFamily::Other,
+            | InitProcessExited | KernelAssertion | Unknown => ClassFamily::Other,
         }
     }
 

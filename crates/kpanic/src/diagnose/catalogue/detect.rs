@@ -123,6 +123,16 @@ pub(super) static DETECTION: &[Detect] = {
                 "dk ack timer expired",
             ])
         }),
+        // launchd's exit: its description can name any subsystem (code signing, xpc…), so it
+        // comes before the classes those words would pick.
+        Detect::When(InitProcessExited, |s| {
+            s.any(&[
+                "initproc exited",
+                "initproc failed to start",
+                "preinit process exited",
+                "process 1 exec of",
+            ]) || (s.has("] exited -- ") && s.any(&["exit reason", "no exit reason"]))
+        }),
         Detect::When(MteTagCheckFault, |s| s.has("tag check fault")),
         Detect::When(PacFailure, |s| {
             s.any(&["ptrauth", "pointer authentication", "pac failure"]) || s.pac_poisoned_far()

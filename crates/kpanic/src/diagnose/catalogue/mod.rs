@@ -58,6 +58,7 @@ pub static CATALOGUE: &[ClassInfo] = &[
     watchdog::POWER_STATE_CHANGE_TIMEOUT,
     watchdog::SLEEP_WAKE_TIMEOUT,
     watchdog::SHUTDOWN_TIMEOUT,
+    other::INIT_PROCESS_EXITED,
     faults::MTE_TAG_CHECK_FAULT,
     faults::PAC_FAILURE,
     coprocessors::DCP_PANIC,
@@ -219,6 +220,7 @@ pub fn classify(ctx: &Ctx, id: PanicClass, suspects: &[Suspect]) -> Finding {
         KernelStackOverflow => other::stack_overflow(ctx, &mut f, &msg, proc_.as_deref()),
         FilesystemPanic => other::filesystem(ctx, &mut f, &msg),
         NonMonotonicTime => other::non_monotonic(&mut f, &msg),
+        InitProcessExited => other::init_process(&mut f, &msg),
         KernelAssertion => other::kernel_assertion(ctx, &mut f, &msg),
         Unknown => other::unrecognised(&mut f, &msg),
     }

@@ -55,6 +55,21 @@ pub(super) const NON_MONOTONIC_TIME: ClassInfo = ClassInfo {
     ],
 };
 
+pub(super) const INIT_PROCESS_EXITED: ClassInfo = ClassInfo {
+    id: PanicClass::InitProcessExited,
+    name: "launchd (or a critical process) exited",
+    explanation: "launchd, the init process (pid 1), exited or could not start, or another process the system \
+        cannot run without exited, and the kernel panicked on purpose: a system without it cannot go on. \
+        The cause is in user space, not in the kernel: the exit reason's namespace and description say who \
+        ended it (a crash signal, code signing, a failed exec of /sbin/launchd, a userspace reboot or panic \
+        requested on purpose).",
+    next_steps: &[
+        "Read the exit reason: a signal is a launchd crash (look for its crash report), CODESIGNING or EXEC is a damaged or modified system volume, LIBXPC/launchd descriptions are usually a requested reboot or userspace panic.",
+        "\"exec of /sbin/launchd failed\" at boot: the system volume is damaged or incomplete: reinstall macOS (or repair the Hackintosh's boot configuration).",
+        "If it repeats after an update, boot into Safe Mode or Recovery and reinstall the OS.",
+    ],
+};
+
 pub(super) const KERNEL_ASSERTION: ClassInfo = ClassInfo {
     id: PanicClass::KernelAssertion,
     name: "kernel assertion",
@@ -196,4 +211,102 @@ pub(super) fn non_monotonic(f: &mut Finding, msg: &str) {
         )));
     }
     f.title = format!("The clock went backwards: {}", shorten(m, 100));
+}
+
+/// xnu's exit-reason namespaces (bsd/sys/reason.h, `OS_REASON_*`).
+const REASON_NAMESPACES: &[(u32, &str)] = &[
+    (1, "JETSAM"),
+    (2, "SIGNAL"),
+    (3, "CODESIGNING"),
+    (4, "HANGTRACER"),
+    (5, "TEST"),
+    (6, "DYLD"),
+    (7, "LIBXPC"),
+    (8, "OBJC"),
+    (9, "EXEC"),
+    (10, "SPRINGBOARD"),
+    (11, "TCC"),
+    (12, "REPORTCRASH"),
+    (13, "COREANIMATION"),
+    (14, "AGGREGATED"),
+    (15, "RUNNINGBOARD"),
+    (16, "SKYWALK"),
+    (17, "SETTINGS"),
+    (18, "LIBSYSTEM"),
+    (19, "FOUNDATION"),
+    (20, "WATCHDOG"),
+    (21, "METAL"),
+    (22, "WATCHKIT"),
+    (23, "GUARD"),
+    (24, "ANALYTICS"),
+    (25, "SANDBOX"),
+    (26, "SECURITY"),
+    (27, "ENDPOINTSECURITY"),
+    (28, "PAC_EXCEPTION"),
+    (29, "BLUETOOTH_CHIP"),
+    (30, "PORT_SPACE"),
+    (31, "WEBKIT"),
+    (32, "BACKLIGHTSERVICES"),
+    (33, "MEDIA"),
+    (34, "ROSETTA"),
+    (35, "LIBIGNITION"),
+    (36, "BOOTMOUNT"),
+];
+
+/// `initproc exited -- exit reason namespace 7 subcode 0x1 description: …`,
+/// `initproc failed to start -- …`, `launchd[1] exited -- no exit reason available -- (signal 6,
+/// exit status 0 )` (bsd/kern/kern_exit.c) and `Process 1 exec of /sbin/launchd failed, errno 2`
+/// (bsd/kern/kern_exec.c).
+pub(super) fn init_process(f: &mut Finding, msg: &str) {
+    let m = msg.trim().trim_matches('"');
+    let lc = m.to_ascii_lowercase();
+    let who = if lc.contains("exec of") {
+        "launchd could not be started"
+    } else if lc.contains("failed to start") {
+        "launchd failed to start"
+    } else if lc.contains("initproc") || lc.contains("launchd") {
+        "launchd (pid 1) exited"
+    } else {
+        "a critical process exited"
+    };
+    let namespace = number_after(m, "namespace ").and_then(|n| u32::try_from(n).ok());
+    let description = m
+        .find("description: ")
+        .map(|i| m[i + "description: ".len()..].trim())
+        .filter(|d| !d.is_empty());
+    let mut why = Vec::new();
+    if let Some(n) = namespace {
+        let name = REASON_NAMESPACES
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map(|(_, v)| *v)
+            .unwrap_or("unknown");
+        why.push(format!("exit reason namespace {n} (OS_REASON_{name})"));
+        f.evidence.push(Evidence::fact(format!(
+            "exit reason namespace {n} = OS_REASON_{name} (bsd/sys/reason.h): {}",
+            match name {
+                "SIGNAL" => "it was killed by a signal (a crash)",
+                "CODESIGNING" => "code signing killed it (a damaged or modified system)",
+                "EXEC" | "DYLD" => "it could not be loaded (a damaged or incomplete system volume)",
+                "LIBXPC" => "launchd ended itself (a requested reboot/userspace panic, or an internal launchd failure)",
+                "JETSAM" => "memory pressure killed it",
+                "WATCHDOG" => "a watchdog killed it",
+                _ => "the subsystem that ended it",
+            }
+        )));
+    }
+    if let Some(d) = description {
+        why.push(shorten(d, 80));
+    }
+    if let Some(sig) = number_after(m, "(signal ") {
+        why.push(format!("signal {sig}"));
+    }
+    if let Some(errno) = number_after(m, "errno ") {
+        why.push(format!("errno {errno}"));
+    }
+    f.title = if why.is_empty() {
+        format!("The kernel panicked because {who}")
+    } else {
+        format!("The kernel panicked because {who}: {}", why.join("; "))
+    };
 }
