@@ -1237,3 +1237,23 @@ fn damaged_messages_do_not_panic() {
         }
     }
 }
+
+/// iPhones whose thermalmonitord cannot read a sensor panic every few minutes: the userspace
+/// watchdog names the daemon, the next line the sensor, and the headline says it is a part,
+/// not software (the wording of public iPhone panic reports: "missing sensor(s): mic1").
+#[test]
+fn a_missing_sensor_is_a_hardware_fault() {
+    let d = diagnose_text(
+        "panic(cpu 4 caller 0xfffffff01e2c6ac4): userspace watchdog timeout: no successful checkins from thermalmonitord in 180 seconds\n\
+         service returned not alive with context : is_alive_func returned unhealthy : current 0, last successful checkin: 180 seconds ago, missing sensor(s): mic1 \n\
+         Debugger message: panic\nOS version: 20E252\n",
+    );
+    assert_eq!(d.class, UserspaceWatchdogTimeout);
+    assert!(d.headline.contains("sensor mic1"), "{}", d.headline);
+    assert!(d.headline.contains("hardware"), "{}", d.headline);
+    assert!(
+        d.findings[0].next_steps[0].contains("reseat or replace"),
+        "{:?}",
+        d.findings[0].next_steps
+    );
+}

@@ -288,6 +288,51 @@ pub(super) fn userspace_watchdog(ctx: &Ctx, f: &mut Finding, msg: &str) {
         f.evidence
             .push(Evidence::fact(format!("[{tag}] service: {raw}")));
     }
+    // iPhones: thermalmonitord cannot read a sensor, fails its health check and the watchdog
+    // panics, again every few minutes: a part that is missing or broken (often after a repair).
+    if let Some((line, text)) = ctx.find_line("missing sensor(s):") {
+        let lc = text.to_ascii_lowercase();
+        let sensors: Vec<String> = lc
+            .split("missing sensor(s):")
+            .nth(1)
+            .unwrap_or("")
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|w| !w.is_empty())
+            .take(6)
+            .map(|w| {
+                let orig = text
+                    .split_whitespace()
+                    .find(|t| t.trim_matches(',').eq_ignore_ascii_case(w))
+                    .unwrap_or(w);
+                orig.trim_matches(',').to_string()
+            })
+            .collect();
+        if !sensors.is_empty() {
+            f.title = format!(
+                "{} cannot read sensor {}: a hardware fault (a disconnected or failed part), not software",
+                svc.as_deref().unwrap_or("thermalmonitord"),
+                sensors.join(", ")
+            );
+            f.evidence.push(ctx.quote(line, text));
+            f.evidence.push(Evidence::fact(format!(
+                "missing sensor(s) {}: {}",
+                sensors.join(", "),
+                sensors
+                    .iter()
+                    .map(|s| sensor_part(s))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+            f.next_steps.insert(
+                0,
+                "The named sensor is on a part the device cannot read (a flex cable, the battery, the \
+                 charging port or microphone assembly, often after a repair or a drop): reseat or \
+                 replace that part; a software reinstall does not help."
+                    .into(),
+            );
+        }
+    }
     if svc.as_deref() == Some("WindowServer") {
         f.explanation.push_str(
             " WindowServer is the display server: its hangs come from the GPU driver, display \
@@ -485,4 +530,22 @@ pub(super) fn shutdown(f: &mut Finding, msg: &str) {
         ),
         None => format!("Shutdown/restart timed out: {}", shorten(m, 100)),
     };
+}
+
+/// Where an iPhone's thermal sensor sits, for the sensor names thermalmonitord reports most
+/// (public repair documentation); a name not listed is given as is.
+fn sensor_part(name: &str) -> String {
+    let n = name.to_ascii_lowercase();
+    let part = if n.starts_with("mic") {
+        "a microphone sensor: the charging port / microphone flex"
+    } else if n.starts_with("tg0") || n.starts_with("tg1") {
+        "a battery sensor: the battery or its connector"
+    } else if n.starts_with("prs") {
+        "the pressure sensor (barometer)"
+    } else if n.starts_with("tp") || n.starts_with("tc") {
+        "a processor/board temperature sensor"
+    } else {
+        return format!("{name}: a sensor on a part the device cannot read");
+    };
+    format!("{name}: {part}")
 }
