@@ -198,6 +198,8 @@ pub(super) static DETECTION: &[Detect] = {
                 "uat ppl",
                 "amdradeon",
                 "geforce",
+                "appleintelframebuffer",
+                "amdframebuffer",
             ]) || s.word("nvda")
                 || s.located_in(&[
                     "iogpu",
@@ -208,6 +210,8 @@ pub(super) static DETECTION: &[Detect] = {
                     "nvda",
                     "geforce",
                     "gpupanic",
+                    "appleintelframebuffer",
+                    "amdframebuffer",
                 ])
         }),
         // The zone allocator: use-after-free and double free, exhaustion, type checks, bad
