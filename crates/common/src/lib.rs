@@ -23,6 +23,7 @@ pub mod bundle;
 mod hex;
 pub mod pac;
 pub mod ranges;
+pub mod time;
 mod uuid;
 
 pub use addr::{AddrKind, RuntimeAddr, SymbolAddr, UnslidAddr};

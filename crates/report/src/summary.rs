@@ -2,6 +2,7 @@
 
 use crate::model::{Format, PanicReport};
 use kpanic_common::ranges::FirstCover;
+use kpanic_common::time;
 use std::fmt::{self, Write};
 
 /// A few screens at most: what panicked, where, on which build, and what the log holds.
@@ -23,6 +24,7 @@ static SECTIONS: &[Section] = &[
     task_and_thread,
     system,
     slides,
+    times,
     backtrace,
     kexts,
     stackshot,
@@ -218,6 +220,45 @@ fn slides(o: &mut String, r: &PanicReport) -> fmt::Result {
     }
     if !slides.is_empty() {
         writeln!(o, "Slides:     {}", slides.join(", "))?;
+    }
+    Ok(())
+}
+
+/// The `Epoch Time` table (UNIX seconds, in hex) and the uptime as dates and durations: when
+/// the panic happened, when the machine booted, slept and woke.
+fn times(o: &mut String, r: &PanicReport) -> fmt::Result {
+    let sec = |name: &str| -> Option<u64> {
+        let t = r.epoch_time.as_ref()?;
+        let col = t.columns.iter().position(|c| c == "sec")?;
+        let row = t
+            .rows
+            .iter()
+            .find(|row| row.name.eq_ignore_ascii_case(name))?;
+        row.values.get(col).map(|v| v.get()).filter(|v| *v > 0)
+    };
+    let mut parts = Vec::new();
+    let calendar = sec("Calendar");
+    let boot = sec("Boot");
+    if let Some(d) = calendar.and_then(time::utc_date) {
+        parts.push(format!("panic {d}"));
+    }
+    if let Some(d) = boot.and_then(time::utc_date) {
+        parts.push(format!("booted {d}"));
+    }
+    let up = match (calendar, boot) {
+        (Some(c), Some(b)) if c >= b => Some(c - b),
+        _ => r.system.uptime_ns.map(|ns| ns / 1_000_000_000),
+    };
+    if let Some(u) = up {
+        parts.push(format!("up {}", time::duration(u)));
+    }
+    for (name, label) in [("Sleep", "last sleep"), ("Wake", "last wake")] {
+        if let Some(d) = sec(name).and_then(time::utc_date) {
+            parts.push(format!("{label} {d}"));
+        }
+    }
+    if !parts.is_empty() {
+        writeln!(o, "Times:      {}", parts.join(", "))?;
     }
     Ok(())
 }
