@@ -297,17 +297,19 @@ fn apple_kext(ctx: &Ctx, suspects: &[Suspect], class: PanicClass) -> Option<Find
         if blame == ThreadBlame::Messenger {
             format!(
                 "The panic was reported by {} (Apple's {}): it called panic() to report what it saw \
-                 (hardware, firmware, a timeout, a button held); in a {class} panic the code that \
-                 reports is not the code that failed.",
+                 (hardware, firmware, a timeout, a button held); in a panic of this kind ({}) the \
+                 code that reports is not the code that failed.",
                 k.bundle_id,
-                short_name(&k.bundle_id)
+                short_name(&k.bundle_id),
+                crate::diagnose::catalogue::info(class).name
             )
         } else {
             format!(
                 "The panic was reported by {} (Apple's {}): it called panic() when it found state that \
-                 other code had damaged earlier; it is the witness of this {class} panic, not the culprit.",
+                 other code had damaged earlier; it is the witness of this panic ({}), not the culprit.",
                 k.bundle_id,
-                short_name(&k.bundle_id)
+                short_name(&k.bundle_id),
+                crate::diagnose::catalogue::info(class).name
             )
         },
     );
