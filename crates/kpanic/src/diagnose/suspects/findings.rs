@@ -221,8 +221,9 @@ fn context_in_backtrace(ctx: &Ctx, s: &Suspect, class: PanicClass) -> Option<Fin
         (
             format!("On the thread that reported the panic, as a bystander: {}", s.describe()),
             format!(
-                "In a {class} panic the panicked thread only noticed the failure (a watchdog, a reset, \
-                 hardware or firmware); {} being on it does not make it the cause.",
+                "In a panic of this kind ({}) the panicked thread only noticed the failure (a watchdog, \
+                 a reset, hardware or firmware); {} being on it does not make it the cause.",
+                crate::diagnose::catalogue::info(class).name,
                 s.bundle_id
             ),
         )
