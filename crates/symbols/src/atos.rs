@@ -69,15 +69,17 @@ pub fn atos_lines(input: &str, image: &str, lookup: &Lookup, style: AtosStyle) -
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[schemars(rename = "Symbol")]
 pub struct JsonSymbol {
-    /// The function, demangled; `None` when only the line table answered.
-    pub function: Option<String>,
-    /// The source file (path as DWARF names it).
-    pub file: Option<String>,
-    /// The line; `None` for symbol-table answers.
-    pub line: Option<u32>,
+    // Fields in alphabetical order: the JSON keys come out sorted (docs/json.md) when the
+    // frames are written directly, without a generic tree.
     /// The column, when DWARF has one (never 0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub column: Option<u32>,
+    /// The source file (path as DWARF names it).
+    pub file: Option<String>,
+    /// The function, demangled; `None` when only the line table answered.
+    pub function: Option<String>,
+    /// The line; `None` for symbol-table answers.
+    pub line: Option<u32>,
     /// Symbol-table answers: the offset from the symbol, as a hex string.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<kpanic_common::Hex>")]
@@ -96,7 +98,8 @@ impl From<&SymFrame> for JsonSymbol {
     }
 }
 
-/// A frame of kpanic's JSON output (DESIGN.md §3).
+/// A frame of kpanic's JSON output (DESIGN.md §3). Fields in alphabetical order, as the keys
+/// are written.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct JsonFrame {
     /// The address as given.

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use kpanic_symbols::atos::{atos_lines, json_frame, AtosStyle};
+use kpanic_symbols::atos::{atos_lines, json_frame, AtosStyle, JsonFrame};
 use kpanic_symbols::slide::{runtime_to_symbol, slide_for, Anchor};
 use kpanic_symbols::{
     AddrKind, Arch, DsymStatus, IndexMode, IndexOptions, SliceSelector, SymbolAddr, Symbolizer,
@@ -160,7 +160,7 @@ impl Answerer<'_> {
         &self,
         inputs: &[&str],
         out: &mut impl Write,
-        frames: &mut Vec<serde_json::Value>,
+        frames: &mut Vec<JsonFrame>,
     ) -> anyhow::Result<()> {
         let sym = self.sym;
         let addrs: Vec<Option<SymbolAddr>> = inputs
@@ -184,10 +184,13 @@ impl Answerer<'_> {
         for (input, addr) in inputs.iter().zip(addrs) {
             let Some(_) = addr else {
                 if self.args.json {
-                    frames.push(serde_json::json!({
-                        "address": input, "image": null, "image_offset": null, "symbols": [],
-                        "unresolved_reason": "not a hex address",
-                    }));
+                    frames.push(JsonFrame {
+                        address: input.to_string(),
+                        image: None,
+                        image_offset: None,
+                        symbols: Vec::new(),
+                        unresolved_reason: Some("not a hex address".into()),
+                    });
                 } else {
                     writeln!(out, "{input}")?;
                 }
@@ -204,12 +207,8 @@ impl Answerer<'_> {
                 let offset = entry_text
                     .or(self.image_base)
                     .map(|b| lookup.addr.0.wrapping_sub(b));
-                frames.push(serde_json::to_value(json_frame(
-                    input,
-                    Some(image),
-                    offset,
-                    &lookup,
-                ))?);
+                // Typed frames, written once at the end: no generic JSON tree per frame.
+                frames.push(json_frame(input, Some(image), offset, &lookup));
             } else {
                 for line in atos_lines(input, image, &lookup, style) {
                     writeln!(out, "{line}")?;
