@@ -2,7 +2,7 @@
 //! several files, stdin and exit codes.
 
 mod common;
-use common::{corpus, run};
+use common::{corpus, root, run, stdout_ok};
 use std::process::Output;
 
 fn kpanic(args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -216,4 +216,23 @@ fn unusable_input_exits_2() {
     let out = kpanic(&["diagnose", "/nonexistent/panic.txt"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/panic.txt"));
+}
+
+/// `--color always` colours the text (and only adds styles), `never` and a pipe do not.
+#[test]
+fn color_is_asked_for_or_on_a_terminal() {
+    let example = root().join("examples/fxdriver-panic.txt");
+    let example = example.to_str().unwrap();
+    let plain = String::from_utf8(stdout_ok(&["diagnose", example])).unwrap();
+    assert!(!plain.contains('\u{1b}'));
+    let never = String::from_utf8(stdout_ok(&["diagnose", "--color", "never", example])).unwrap();
+    assert_eq!(never, plain);
+    let always = String::from_utf8(stdout_ok(&["diagnose", "--color", "always", example])).unwrap();
+    assert!(always.starts_with("\u{1b}[1mDiagnosis: "), "{always}");
+    let stripped = always
+        .replace("\u{1b}[1m", "")
+        .replace("\u{1b}[2m", "")
+        .replace("\u{1b}[33m", "")
+        .replace("\u{1b}[0m", "");
+    assert_eq!(stripped, plain);
 }

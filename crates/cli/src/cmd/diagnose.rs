@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use kpanic::diagnose::diagnose;
-use kpanic::output::diagnosis::{render_text_width, DEFAULT_WIDTH};
+use kpanic::output::diagnosis::{colorize, render_text_width, DEFAULT_WIDTH};
 use kpanic::symbolicate;
 
 use super::input::{for_each_panic, Rendered};
@@ -21,6 +21,9 @@ pub struct DiagnoseArgs {
     /// The diagnosis as JSON (documented in docs/diagnose.md).
     #[arg(long)]
     pub json: bool,
+    /// Colour the text: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
     /// One compact JSON document per panic per line, written as each is done (JSON Lines).
     #[arg(long, conflicts_with = "json")]
     pub jsonl: bool,
@@ -34,6 +37,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
     let lib = lib.filter(|l| want_symbols || !l.is_empty());
     let sources = lib.as_ref().map_or(0, super::symbolicate::report_sources);
     let width = text_width();
+    let color = args.color.enabled();
     let status = for_each_panic(&args.files, args.jsonl, |name, report| {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
         let d = diagnose(report, sym.as_ref());
@@ -41,6 +45,9 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
             return Rendered::json(&kpanic::output::json::diagnose_document(name, &d));
         }
         let mut text = render_text_width(&d, width);
+        if color {
+            text = colorize(&text);
+        }
         for w in sym.iter().flat_map(|s| &s.warnings) {
             text.push_str(&format!("warning: {name}: {w}\n"));
         }
@@ -59,4 +66,30 @@ fn text_width() -> usize {
     terminal_size::terminal_size()
         .map(|(w, _)| usize::from(w.0).clamp(60, 160))
         .unwrap_or(DEFAULT_WIDTH)
+}
+
+/// When to colour the text (`--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+// The variants have no doc comments: clap would print them as a long list in `--help`.
+pub enum ColorChoice {
+    // On a terminal, unless NO_COLOR is set to a non-empty value or TERM is `dumb`.
+    Auto,
+    // Always, even into a pipe (and despite NO_COLOR: the flag is the user's explicit choice).
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
 }

@@ -476,3 +476,75 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     }
     out
 }
+
+/// ANSI styles of the terminal output.
+const BOLD: &str = "\x1b[1m";
+const DIM: &str = "\x1b[2m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+
+/// `text` (from [`render_text_width`]) with terminal colours: the headline and the section and
+/// list headings bold, the class lines dim, the parser's notes yellow. The words and the
+/// wrapping are the plain text's, so what a terminal shows is what a pipe gets.
+pub fn colorize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut in_headline = false;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let nl = &line[body.len()..];
+        let trimmed = body.trim_start();
+        in_headline = body.starts_with("Diagnosis: ")
+            || (in_headline && body.starts_with("           ") && !trimmed.is_empty());
+        let numbered = trimmed
+            .split_once(". ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            && body.len() - trimmed.len() <= 1;
+        let style = if in_headline
+            || matches!(body, "Also found" | "Suspects" | "Memory" | "Threads")
+            || matches!(trimmed, "Evidence:" | "What to do:" | "Next:")
+            || numbered
+        {
+            Some(BOLD)
+        } else if trimmed.starts_with('[') && trimmed.ends_with(" confidence]") {
+            Some(DIM)
+        } else if body.starts_with("note: ") {
+            Some(YELLOW)
+        } else {
+            None
+        };
+        match style {
+            Some(s) if !body.is_empty() => {
+                out.push_str(s);
+                out.push_str(body);
+                out.push_str(RESET);
+                out.push_str(nl);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod color_tests {
+    use super::*;
+
+    #[test]
+    fn colours_change_no_word() {
+        let plain = "Diagnosis: a headline that\n           wraps\n  class x (high confidence)\n\n  Evidence:\n    • line 1: panic\n\nAlso found\n 2. A title\n    [x · low confidence]\n    Next:\n      - step\n\nnote: cut\n";
+        let c = colorize(plain);
+        assert!(c.starts_with(
+            "\x1b[1mDiagnosis: a headline that\x1b[0m\n\x1b[1m           wraps\x1b[0m\n"
+        ));
+        assert!(c.contains("\x1b[1m 2. A title\x1b[0m"));
+        assert!(c.contains("\x1b[2m    [x · low confidence]\x1b[0m"));
+        assert!(c.contains("\x1b[33mnote: cut\x1b[0m"));
+        assert!(c.contains("\n    • line 1: panic\n"), "{c}");
+        let stripped = c
+            .replace(BOLD, "")
+            .replace(DIM, "")
+            .replace(YELLOW, "")
+            .replace(RESET, "");
+        assert_eq!(stripped, plain);
+    }
+}
