@@ -8,9 +8,9 @@
 use std::collections::HashSet;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, OnceLock};
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use kpanic_symbols::index::{check_writable, index_path, Progress};
 use kpanic_symbols::{
@@ -34,42 +34,40 @@ pub struct IndexArgs {
     pub force: bool,
 }
 
-/// A progress bar on stderr, only when stderr is a terminal; `None` otherwise.
+/// The one progress bar of the process (indicatif), drawn on stderr.
+static BAR: OnceLock<ProgressBar> = OnceLock::new();
+
+/// A progress callback for symbol-index builds: a bar on stderr, only when stderr is a
+/// terminal; `None` otherwise. One bar serves every image in turn.
 pub fn progress_bar(label: &str) -> Option<Progress> {
     if !std::io::stderr().is_terminal() {
         return None;
     }
-    let label = label.to_string();
-    let last = Arc::new(AtomicU64::new(u64::MAX));
-    let start = Instant::now();
-    let lock = Arc::new(Mutex::new(()));
+    let bar = BAR
+        .get_or_init(|| {
+            let style = ProgressStyle::with_template("{msg} [{bar:30}] {percent:>3}% {elapsed}")
+                .expect("a valid template")
+                .progress_chars("#> ");
+            ProgressBar::new(0).with_style(style)
+        })
+        .clone();
+    bar.set_message(label.to_string());
     Some(Progress(Arc::new(move |done: u64, total: u64| {
-        let pct = done * 100 / total.max(1);
-        // Redraw on each new percent only, and not before half a second has passed.
-        if last.swap(pct, Ordering::Relaxed) == pct || start.elapsed().as_millis() < 500 {
-            return;
+        if bar.is_finished() {
+            bar.reset();
         }
-        let _guard = lock.lock();
-        let width = 30;
-        let filled = (pct as usize * width / 100).min(width);
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r{label} [{}{}] {pct:3}% {:.0}s",
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            start.elapsed().as_secs_f64()
-        );
+        bar.set_length(total.max(1));
+        bar.set_position(done.min(total));
         if done >= total {
-            let _ = write!(err, "\r\x1b[2K");
+            bar.finish_and_clear();
         }
-        let _ = err.flush();
     })))
 }
 
+/// Takes the bar off the screen (an index build that stopped before its end).
 fn clear_bar() {
-    if std::io::stderr().is_terminal() {
-        eprint!("\r\x1b[2K");
+    if let Some(bar) = BAR.get() {
+        bar.finish_and_clear();
     }
 }
 
