@@ -40,9 +40,9 @@ pub(super) const GPU_PANIC: ClassInfo = ClassInfo {
         the GPU's page-table manager) found its own state broken. The family named in the title is the \
         driver that gave up; the application that drove the GPU only triggered it.",
     next_steps: &[
-        "Look at which GPU and driver (kexts in backtrace) and what ran on the GPU (CUDA, games, external displays).",
-        "Third-party GPU drivers (NVIDIA Web Driver, CUDA) first: update or remove.",
-        "Read errors from the GPU over PCIe on older MacBook Pros with discrete GPUs are a known hardware failure.",
+        "Look at which GPU and driver (kexts in backtrace) and what ran on the GPU (games, ML workloads, external displays).",
+        "Update macOS: Apple's GPU drivers ship with it; if the panic repeats on the latest release, report it to Apple with this log.",
+        "Repeated GPU panics across OS updates point to the GPU itself: run Apple Diagnostics.",
     ],
 };
 
@@ -187,12 +187,24 @@ pub(super) fn gpu(ctx: &Ctx, f: &mut Finding, msg: &str, suspects: &[Suspect]) {
         )));
     }
     nvrm_evidence(f, msg);
+    let lc = msg.to_ascii_lowercase();
+    if lc.contains("read error") || lc.contains("0xffffffff 0xffffffff") {
+        f.next_steps.push(
+            "The GPU stopped answering on PCIe (reads return all ones): on older MacBook Pros with \
+             discrete GPUs this is a known hardware failure (logic board)."
+                .into(),
+        );
+    }
     if let Some(s) = suspects
         .iter()
         .find(|s| s.third_party && s.category == SuspectCategory::Gpu)
     {
         f.title
             .push_str(&format!(" — third-party {} loaded", s.bundle_id));
+        f.next_steps.push(format!(
+            "Third-party GPU software {} is loaded: update it or try without it.",
+            s.bundle_id
+        ));
     }
     let gpu_kexts: Vec<&str> = ctx
         .report
