@@ -4,7 +4,7 @@
 # Inputs are the hostile shapes of testdata/hostile/README.md, generated here (a few MB each),
 # run through the release binary. CPU time (user + system), not wall time: CI machines are
 # shared. A quadratic or amplifying reader blows these bounds by 10x or more (BENCHMARKS.md,
-# "Hostile inputs" has the full-size figures).
+# "Hostile inputs" and "A long paste" have the full-size figures).
 #
 #   scripts/bound-check.sh            # builds the release binary first
 #   KPANIC=path/to/kpanic scripts/bound-check.sh
@@ -59,7 +59,7 @@ for f in "$T/amplify.ips" "$T/full-unknown.ips" "$T/long-paste.txt" "$BIG"; do
     check "$f" diagnose --json "$f"
     check "$f" symbolicate "$f"
     # The long paste's parse/symbolicate JSON is 6-7x its size (every frame of thousands of
-    # backtraces) and over the bound (BENCHMARKS.md, "Hostile inputs": a known gap).
+    # backtraces) and over the bound (BENCHMARKS.md, "A long paste": a known gap).
     if [ "$f" != "$T/long-paste.txt" ]; then
         check "$f" parse --json "$f"
         check "$f" symbolicate --json "$f"
