@@ -311,6 +311,13 @@ impl<'a> Ctx<'a> {
         self.images.kext_at(addr)
     }
 
+    /// The kext (of "Kernel Extensions in backtrace") whose code called panic(), by the
+    /// `caller` address of the panic line.
+    pub fn caller_kext(&self) -> Option<&'a KextRef> {
+        let caller = self.report.panic.as_ref()?.caller?;
+        self.kext_at(caller)
+    }
+
     /// A symbolicated register / exception frame (`exception pc`, `pc`, `RIP`, `trap address`).
     pub fn sym_register(&self, name: Register) -> Option<&'a crate::Frame> {
         self.sym?

@@ -111,11 +111,7 @@ pub(super) fn kernel_assertion(ctx: &Ctx, f: &mut Finding, msg: &str) {
     let file = assert_location(m).or_else(|| source_at(ctx.report));
     // A third-party kext that called panic() itself is the headline's first fact.
     let raiser = ctx
-        .report
-        .panic
-        .as_ref()
-        .and_then(|p| p.caller)
-        .and_then(|c| ctx.kext_at(c))
+        .caller_kext()
         .filter(|k| k.third_party)
         .map(|k| format!(" raised by third-party kext {}", k.bundle_id));
     f.title = format!(

@@ -275,13 +275,7 @@ fn apple_kext(ctx: &Ctx, suspects: &[Suspect], class: PanicClass) -> Option<Find
     if blame == ThreadBlame::Culprit {
         return None;
     }
-    let k = ctx
-        .report
-        .panic
-        .as_ref()
-        .and_then(|p| p.caller)
-        .and_then(|c| ctx.kext_at(c))
-        .filter(|k| !k.third_party)?;
+    let k = ctx.caller_kext().filter(|k| !k.third_party)?;
     let mut f = Finding::new(
         SuspectId::AppleKextInPanic,
         Confidence::Medium,
