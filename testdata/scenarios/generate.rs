@@ -487,10 +487,9 @@ fn edit_binary_images(lines: &mut [String]) -> u64 {
     index
 }
 
-fn edit_memory(v: &Value) -> Value {
-    let mut m = v.clone();
-    let pages = &mut m["memoryPages"];
-    let total_before: u64 = [
+/// The pages the memory status accounts for: the page queues plus the compressor.
+fn memory_total(v: &Value) -> u64 {
+    [
         "active",
         "inactive",
         "wired",
@@ -499,9 +498,15 @@ fn edit_memory(v: &Value) -> Value {
         "throttled",
     ]
     .iter()
-    .map(|k| pages[*k].as_u64().expect("page count"))
+    .map(|k| v["memoryPages"][*k].as_u64().expect("page count"))
     .sum::<u64>()
-        + v["compressorSize"].as_u64().expect("compressorSize");
+        + v["compressorSize"].as_u64().expect("compressorSize")
+}
+
+fn edit_memory(v: &Value) -> Value {
+    let mut m = v.clone();
+    let pages = &mut m["memoryPages"];
+    let total_before = memory_total(v);
     pages["free"] = json!(FREE_PAGES);
     pages["speculative"] = json!(212);
     pages["inactive"] = json!(24_187);
@@ -509,18 +514,7 @@ fn edit_memory(v: &Value) -> Value {
     pages["fileBacked"] = json!(38_710);
     pages["purgeable"] = json!(118);
     m["compressorSize"] = json!(51_267);
-    let total_after: u64 = [
-        "active",
-        "inactive",
-        "wired",
-        "free",
-        "speculative",
-        "throttled",
-    ]
-    .iter()
-    .map(|k| m["memoryPages"][*k].as_u64().expect("page count"))
-    .sum::<u64>()
-        + 51_267;
+    let total_after = memory_total(&m);
     assert_eq!(total_before, total_after, "the memory size stays the same");
     m["compressions"] = json!(2_958_114);
     m["decompressions"] = json!(1_404_417);
