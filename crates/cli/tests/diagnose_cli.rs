@@ -80,8 +80,8 @@ fn json_has_the_documented_fields() {
             assert!(e["text"].is_string());
         }
     }
-    // The panic line is quoted with its line index.
-    assert_eq!(findings[0]["evidence"][0]["line"], 0);
+    // The panic line is quoted with its line number, from 1 as the text prints it.
+    assert_eq!(findings[0]["evidence"][0]["line"], 1);
     let classes: Vec<&str> = findings
         .iter()
         .map(|f| f["class"].as_str().unwrap())
