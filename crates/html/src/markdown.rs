@@ -142,9 +142,13 @@ pub(crate) fn text(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     // A leading block marker: `#`, `-`, `+`, `>`, or the `.`/`)` after leading digits.
     let digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    // (A marker starts a block only when a space or the end of the line follows it.)
+    let then_space = |i: usize| chars.get(i).is_none_or(|c| *c == ' ');
     let block_at = match chars.first() {
-        Some('#' | '-' | '+' | '>') => Some(0),
-        _ if digits > 0 && matches!(chars.get(digits), Some('.' | ')')) => Some(digits),
+        Some('#' | '-' | '+') if then_space(1) || chars[0] == '#' => Some(0),
+        _ if digits > 0 && matches!(chars.get(digits), Some('.' | ')')) && then_space(digits + 1) => {
+            Some(digits)
+        }
         _ => None,
     };
     for (i, &c) in chars.iter().enumerate() {
@@ -209,6 +213,8 @@ mod tests {
         assert_eq!(text("# title"), "\\# title");
         assert_eq!(text("12. not a list"), "12\\. not a list");
         assert_eq!(text("- not an item"), "\\- not an item");
+        assert_eq!(text("1.0"), "1.0");
+        assert_eq!(text("-x"), "-x");
     }
 
     #[test]
