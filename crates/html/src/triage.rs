@@ -149,7 +149,7 @@ fn chosen_pages<'a>(r: &TriageReport<'a>) -> Vec<&'a PanicPage> {
 
 fn bucket_table(out: &mut String, buckets: &[BucketView], linked: &HashSet<&str>) {
     out.push_str(
-        "<h2>Buckets</h2>\n<table class=\"sortable buckets\"><thead><tr>\
+        "<h2>Buckets</h2>\n<div class=\"table-wrap\"><table class=\"sortable buckets\"><thead><tr>\
          <th class=\"num\" data-sort=\"num\">count</th><th data-sort=\"text\">class</th>\
          <th data-sort=\"text\">headline</th><th data-sort=\"text\">first seen</th>\
          <th data-sort=\"text\">last seen</th><th data-sort=\"num\">OS builds</th>\
@@ -160,7 +160,7 @@ fn bucket_table(out: &mut String, buckets: &[BucketView], linked: &HashSet<&str>
         w!(
             out,
             "<tr><td class=\"num\" data-v=\"{}\">{}</td><td>{}</td><td>{}<br><code class=\"muted\">{}</code></td>\
-             <td>{}</td><td>{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td>",
+             <td class=\"date\">{}</td><td class=\"date\">{}</td><td data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td>",
             b.count,
             count(b.count),
             esc(&b.class),
@@ -189,7 +189,7 @@ fn bucket_table(out: &mut String, buckets: &[BucketView], linked: &HashSet<&str>
         }
         out.push_str("</td></tr>\n");
     }
-    out.push_str("</tbody></table>\n");
+    out.push_str("</tbody></table></div>\n");
 }
 
 /// `23.5A5312a ×40, 23.4 ×2`, escaped; at most 4 entries, then how many more.
@@ -197,7 +197,7 @@ fn tally(items: &[(String, u64)]) -> String {
     let mut parts: Vec<String> = items
         .iter()
         .take(4)
-        .map(|(k, n)| format!("{} ×{}", esc(k), count(*n)))
+        .map(|(k, n)| format!("<span class=\"tally\">{} ×{}</span>", esc(k), count(*n)))
         .collect();
     if items.len() > 4 {
         parts.push(format!("+{} more", items.len() - 4));
