@@ -15,6 +15,25 @@ pub(crate) fn frame_label(f: &Frame) -> String {
     })
 }
 
+/// [`frame_label`] made short for a small box: the kernel as `kernel`, a kext by the last
+/// part of its bundle id (`RTBuddy+0x27be4`); functions stay whole.
+pub(crate) fn short_label(f: &Frame) -> String {
+    if f.function().is_some() {
+        return frame_label(f);
+    }
+    match (&f.image, f.placement) {
+        (Some(img), Some(p)) if p.anchor.has_image_offset() => {
+            let short = if img.starts_with("kernel") {
+                "kernel"
+            } else {
+                img.rsplit('.').next().unwrap_or(img)
+            };
+            format!("{short}+{:#x}", p.offset)
+        }
+        _ => frame_label(f),
+    }
+}
+
 /// `image+0x1c4` when the frame was placed at an offset of a segment of its image.
 pub(crate) fn image_offset(f: &Frame) -> Option<String> {
     let img = f.image.as_ref()?;

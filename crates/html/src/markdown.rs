@@ -146,7 +146,10 @@ pub(crate) fn text(s: &str) -> String {
     let then_space = |i: usize| chars.get(i).is_none_or(|c| *c == ' ');
     let block_at = match chars.first() {
         Some('#' | '-' | '+') if then_space(1) || chars[0] == '#' => Some(0),
-        _ if digits > 0 && matches!(chars.get(digits), Some('.' | ')')) && then_space(digits + 1) => {
+        _ if digits > 0
+            && matches!(chars.get(digits), Some('.' | ')'))
+            && then_space(digits + 1) =>
+        {
             Some(digits)
         }
         _ => None,

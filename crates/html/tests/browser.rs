@@ -34,7 +34,9 @@ fn browser_or_skip() -> Option<Browser> {
     match chromium() {
         Some(exe) => Some(Browser { exe }),
         None if std::env::var_os("CI").is_some() => {
-            panic!("chromium is not installed; CI must install it (.ci/run: apt-get install chromium)")
+            panic!(
+                "chromium is not installed; CI must install it (.ci/run: apt-get install chromium)"
+            )
         }
         None => {
             eprintln!("skipped: chromium is not installed (apt-get install chromium); under CI this fails");
@@ -179,9 +181,15 @@ fn is_background(p: [u8; 3]) -> bool {
 fn assert_clean(dom: &str) {
     let head = &dom[..dom.find("<head").unwrap_or(dom.len())];
     assert!(!head.contains("data-errors"), "errors in the page: {head}");
-    assert!(head.contains("data-ready=\"1\""), "the script did not finish: {head}");
+    assert!(
+        head.contains("data-ready=\"1\""),
+        "the script did not finish: {head}"
+    );
     // The hostile log's script and handler would set this attribute on the root element.
-    assert!(!head.contains("data-pwned"), "markup from the log ran: {head}");
+    assert!(
+        !head.contains("data-pwned"),
+        "markup from the log ran: {head}"
+    );
 }
 
 #[test]
@@ -190,12 +198,15 @@ fn a_full_panic_page_renders_its_flame_graph_offline() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("panic-page.html");
+    let file = dir.path().join("aop-page.html");
     std::fs::write(&file, panic_page(&page("aop", AOP, &corpus(AOP)))).unwrap();
 
     let dom = browser.dom(&file);
     assert_clean(&dom);
-    assert!(dom.contains("data-interactive=\"ready\""), "flame graph script");
+    assert!(
+        dom.contains("data-interactive=\"ready\""),
+        "flame graph script"
+    );
     let boxes = dom.matches("<g class=\"node\">").count();
     assert!(boxes > 50, "{boxes} flame-graph boxes in the DOM");
 
@@ -214,7 +225,11 @@ fn a_triage_report_renders_its_table_and_pages_offline() {
     let Some(browser) = browser_or_skip() else {
         return;
     };
-    let names = [AOP, "arm64-text-watchdog-01.txt", "x86-text-pagefault-catalina-01.txt"];
+    let names = [
+        AOP,
+        "arm64-text-watchdog-01.txt",
+        "x86-text-pagefault-catalina-01.txt",
+    ];
     let mut pages: Vec<_> = names
         .iter()
         .enumerate()
@@ -245,7 +260,10 @@ fn a_triage_report_renders_its_table_and_pages_offline() {
         .collect();
     let (html, _) = triage_report(&TriageReport {
         title: "Fleet triage",
-        facts: &[("panics".into(), "51".into()), ("skipped".into(), "2".into())],
+        facts: &[
+            ("panics".into(), "51".into()),
+            ("skipped".into(), "2".into()),
+        ],
         buckets: &buckets,
         pages: &pages,
         max_pages: 10,
@@ -258,17 +276,28 @@ fn a_triage_report_renders_its_table_and_pages_offline() {
     assert_clean(&dom);
     assert!(dom.contains("<table class=\"sortable buckets\" data-sortable=\"ready\">"));
     // Eight sortable columns in the bucket table, three in the list of panics.
-    assert_eq!(dom.matches("<button type=\"button\" class=\"sort\">").count(), 8 + 3);
+    assert_eq!(
+        dom.matches("<button type=\"button\" class=\"sort\">")
+            .count(),
+        8 + 3
+    );
     assert_eq!(dom.matches("<svg class=\"spark\"").count(), 4);
 
     // The bucket table is what shows first.
     let shot = browser.screenshot(&file, "", 1280, 800);
     let ink = shot.count(0..800, |p| !is_background(p));
     assert!(ink > 20_000, "{ink} non-background pixels in the overview");
-    assert_eq!(shot.count(0..800, is_state_colour), 0, "no flame graph on the overview");
+    assert_eq!(
+        shot.count(0..800, is_state_colour),
+        0,
+        "no flame graph on the overview"
+    );
 
     // A page by its anchor: the full panic's flame graph, the table hidden.
     let shot = browser.screenshot(&file, "#p0", 1280, 6000);
     let flame = shot.count(0..shot.height, is_state_colour);
-    assert!(flame > 10_000, "{flame} flame-graph pixels on the panic's page");
+    assert!(
+        flame > 10_000,
+        "{flame} flame-graph pixels on the panic's page"
+    );
 }

@@ -18,19 +18,33 @@ fn the_example_panic_as_markdown() {
     let sym = symbolicate(&report, &lib);
     let d = diagnose(&report, Some(&sym));
     let md = panic_markdown("fxdriver-panic.txt", &report, Some(&sym), &d);
-    assert!(md.starts_with("## Kernel assertion raised by third-party kext com.example.driver.FxDriver"), "{md}");
+    assert!(
+        md.starts_with(
+            "## Kernel assertion raised by third-party kext com.example.driver.FxDriver"
+        ),
+        "{md}"
+    );
     assert!(md.contains("**OS** 24E248"));
     assert!(md.contains("| `com.example.driver.FxDriver` | 1.0 |"));
     // The backtrace: a fenced block with the log's nine frames, in order, the first the
     // kernel's panic() (kern_panic.c:10 in the example KDK).
-    let fence = md.split("### Backtrace\n\n```text\n").nth(1).expect("backtrace block");
+    let fence = md
+        .split("### Backtrace\n\n```text\n")
+        .nth(1)
+        .expect("backtrace block");
     let block = fence.split("\n```").next().unwrap();
     let frames: Vec<&str> = block
         .lines()
-        .filter(|l| l.trim_start().split_whitespace().next().is_some_and(|w| w.parse::<u32>().is_ok()))
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.parse::<u32>().is_ok())
+        })
         .collect();
     assert_eq!(frames.len(), 9, "{block}");
-    assert!(frames[0].contains("0xfffffe001cd8c448  panic (in kernel.release.t8112) (kern_panic.c:10)"));
+    assert!(
+        frames[0].contains("0xfffffe001cd8c448  panic (in kernel.release.t8112) (kern_panic.c:10)")
+    );
     assert!(block.contains("[inlined] fxdriver_check (kext.c:7)"));
     assert!(block.contains("[inlined] fx_inner (fx.h:9)"));
     assert!(md.contains("22 of 24 frames resolved."));

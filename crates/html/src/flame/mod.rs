@@ -4,7 +4,8 @@
 //!
 //! Bounded whatever the stackshot: identical stacks merge; stacks are cut at [`MAX_DEPTH`]
 //! frames (the cut is said); when drawn, boxes narrower than [`MIN_BOX_PX`] are left out with
-//! their subtree, and at most [`MAX_BOXES`] are drawn, widest levels first ([`svg`]).
+//! their subtree, and at most [`MAX_BOXES`] are drawn, breadth first (the outer frames before
+//! the deep ones).
 
 pub(crate) mod svg;
 
@@ -14,13 +15,13 @@ use kpanic::symbolicate::Symbolication;
 use kpanic::Frame;
 use kpanic_report::{ImageKind, PanicReport};
 
-use crate::labels::frame_label;
+use crate::labels::{frame_label, short_label};
 use crate::states::StateKind;
 
 /// Frames kept from the outermost end of each stack; deeper frames are merged into their
 /// ancestor (kernel stacks are rarely deeper than 40).
 pub const MAX_DEPTH: usize = 48;
-/// The narrowest box drawn, in SVG pixels of [`svg::WIDTH`].
+/// The narrowest box drawn, in SVG pixels (the drawing is 1200 wide).
 pub const MIN_BOX_PX: f64 = 1.0;
 /// The most boxes drawn; the rest are counted in a note.
 pub const MAX_BOXES: usize = 2500;
@@ -28,7 +29,10 @@ pub const MAX_BOXES: usize = 2500;
 /// One box: the frames shared by `count` threads from the outermost frame down to this one.
 #[derive(Debug, Default)]
 pub(crate) struct Node {
+    /// What identifies the frame (boxes merge by it).
     pub label: String,
+    /// What the box shows.
+    pub short: String,
     /// The full description of the frame (with file:line, or why it is unresolved).
     pub detail: String,
     pub count: u64,
@@ -57,13 +61,15 @@ impl Node {
         self.by_state[state.index()] += 1;
     }
 
-    fn child(&mut self, label: String, detail: impl FnOnce() -> String) -> &mut Node {
+    fn child(&mut self, label: String, text: impl FnOnce() -> (String, String)) -> &mut Node {
         let i = match self.index.get(&label) {
             Some(&i) => i,
             None => {
+                let (short, detail) = text();
                 self.children.push(Node {
                     label: label.clone(),
-                    detail: detail(),
+                    short,
+                    detail,
                     ..Node::default()
                 });
                 self.index.insert(label, self.children.len() - 1);
@@ -128,6 +134,7 @@ pub(crate) fn build(report: &PanicReport, sym: &Symbolication) -> Option<Flame> 
     let mut flame = Flame {
         root: Node {
             label: "all threads".into(),
+            short: "all threads".into(),
             detail: "every thread with a kernel stack".into(),
             ..Node::default()
         },
@@ -167,11 +174,15 @@ pub(crate) fn build(report: &PanicReport, sym: &Symbolication) -> Option<Flame> 
         let mut node = &mut flame.root;
         for (f, continuation) in stack {
             flame.symbolicated |= f.is_resolved();
-            let mut label = frame_label(f);
-            if continuation {
-                label.push_str(" (continuation)");
-            }
-            node = node.child(label, || f.describe());
+            let suffix = if continuation { " (continuation)" } else { "" };
+            let label = format!("{}{suffix}", frame_label(f));
+            node = node.child(label, || {
+                let lead = if continuation { "continuation: " } else { "" };
+                (
+                    format!("{}{suffix}", short_label(f)),
+                    format!("{lead}{}", f.describe()),
+                )
+            });
             node.add(state);
         }
     }

@@ -101,11 +101,11 @@ fn draw(out: &mut String, n: &Node, x: f64, level: usize, width: f64, total: u64
     let fit = ((width - 6.0) / CHAR_PX).floor();
     if fit >= 3.0 {
         let fit = fit as usize;
-        let chars = n.label.chars().count();
+        let chars = n.short.chars().count();
         let text: String = if chars <= fit {
-            n.label.clone()
+            n.short.clone()
         } else {
-            n.label.chars().take(fit - 1).chain(['…']).collect()
+            n.short.chars().take(fit - 1).chain(['…']).collect()
         };
         w!(
             out,

@@ -10,7 +10,9 @@ use kpanic_report::PanicReport;
 
 /// A file of the repository, by its path from the root.
 pub fn repo_file(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
 }
 
 /// A corpus panic, parsed.
@@ -67,11 +69,7 @@ pub fn huge_stackshot(threads: usize, group: usize, depth: usize) -> PanicReport
         let x = (g * depth + k) as u64;
         ((x.wrapping_mul(0x9e37_79b9) & 0xffff_ffff) << 2) + 4
     };
-    let states = [
-        vec!["TH_WAIT"],
-        vec!["TH_WAIT", "TH_UNINT"],
-        vec!["TH_RUN"],
-    ];
+    let states = [vec!["TH_WAIT"], vec!["TH_WAIT", "TH_UNINT"], vec!["TH_RUN"]];
     let mut by_id = serde_json::Map::new();
     for t in 0..threads {
         let frames: Vec<serde_json::Value> = (0..depth)
