@@ -108,7 +108,8 @@ fn markup_from_the_log_comes_out_as_text() {
 #[test]
 fn a_page_asks_for_nothing_from_the_network() {
     let html = panic_page(&page("aop", AOP, &corpus(AOP)));
-    assert!(html.contains("content=\"default-src 'none';"));
+    assert!(html.contains("content=\"default-src 'none'; style-src 'sha256-"));
+    assert!(!html.contains("unsafe-inline"));
     for needle in [
         " src=",
         "href=\"http",
