@@ -70,6 +70,11 @@ pub(crate) fn count(n: u64) -> String {
     out
 }
 
+/// `1 thread`, `2 threads` (`n` grouped as [`count`] does).
+pub(crate) fn things(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { one } else { many })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

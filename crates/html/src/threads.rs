@@ -6,7 +6,7 @@ use kpanic::symbolicate::Symbolication;
 use kpanic_report::PanicReport;
 
 use crate::flame::{self, MAX_DEPTH};
-use crate::markup::{count, esc, w};
+use crate::markup::{count, esc, things, w};
 use crate::states::StateKind;
 
 /// The section, or nothing when the panic has no stackshot.
@@ -65,26 +65,27 @@ pub(crate) fn section(
     let mut notes: Vec<String> = Vec::new();
     if flame.without_stack > 0 {
         notes.push(format!(
-            "{} threads have no kernel stack in the stackshot and are not drawn",
-            count(flame.without_stack)
+            "{} no kernel stack in the stackshot and {} not drawn",
+            things(flame.without_stack, "thread has", "threads have"),
+            if flame.without_stack == 1 { "is" } else { "are" }
         ));
     }
     if flame.cut > 0 {
         notes.push(format!(
-            "{} stacks deeper than {MAX_DEPTH} frames are cut there",
-            count(flame.cut)
+            "{} deeper than {MAX_DEPTH} frames cut there",
+            things(flame.cut, "stack", "stacks"),
         ));
     }
     if omitted.narrow > 0 {
         notes.push(format!(
-            "{} boxes too narrow to see are left out",
-            count(omitted.narrow)
+            "{} too narrow to see left out",
+            things(omitted.narrow, "box", "boxes")
         ));
     }
     if omitted.over_cap > 0 {
         notes.push(format!(
-            "{} boxes past the first {} are left out",
-            count(omitted.over_cap),
+            "{} past the first {} left out",
+            things(omitted.over_cap, "box", "boxes"),
             flame::MAX_BOXES
         ));
     }

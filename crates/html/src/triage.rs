@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::io;
 
 use crate::document::{document_head, document_tail};
-use crate::markup::{count, esc, facts_line, slug, w};
+use crate::markup::{count, esc, facts_line, slug, things, w};
 use crate::page::PanicPage;
 use crate::trend::sparkline;
 
@@ -93,7 +93,7 @@ pub fn triage_report(r: &TriageReport) -> (String, Written) {
     for p in &pages {
         w!(
             &mut out,
-            "<section class=\"page\" id=\"{}\">\n<p><a href=\"#\">← all buckets</a></p>\n",
+            "<section class=\"page\" id=\"{}\">\n<p><a href=\"#\">← back to the list</a></p>\n",
             p.id()
         );
         out.push_str(p.body());
@@ -227,9 +227,8 @@ fn contents(out: &mut String, pages: &[&PanicPage], left_out: usize) {
     if left_out > 0 {
         w!(
             out,
-            "<p class=\"note\">{} more panic pages were left out of this file (the report keeps \
-             at most {}).</p>\n",
-            count(left_out as u64),
+            "<p class=\"note\">{} left out of this file (the report keeps at most {}).</p>\n",
+            things(left_out as u64, "more panic page", "more panic pages"),
             count(pages.len() as u64)
         );
     }

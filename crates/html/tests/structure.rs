@@ -45,8 +45,8 @@ fn a_full_panic_page_draws_every_thread_by_state() {
     // Every thread has a kernel stack or a continuation but one (the panicked thread's stack
     // is in the panic text): the root box counts 2 376 of the 2 377.
     assert!(html.contains("every thread with a kernel stack\n2\u{202f}376 threads (100.0%)"));
-    assert!(html.contains("1 threads have no kernel stack"));
-    assert!(html.contains("boxes too narrow to see are left out"));
+    assert!(html.contains("1 thread has no kernel stack in the stackshot and is not drawn"));
+    assert!(html.contains("boxes too narrow to see left out"));
     // Without symbols, boxes are named by image and offset.
     // (the kernel as `kernel`; the tooltip names it in full).
     assert!(html.contains(">kernel+0x5063a4 (continuation)</text>"));
@@ -137,8 +137,8 @@ fn a_huge_stackshot_gives_a_bounded_flame_graph() {
     let boxes = html.matches("<g class=\"node\">").count();
     assert_eq!(boxes, kpanic_html::flame::MAX_BOXES);
     assert!(html.len() < 2_000_000, "{} bytes", html.len());
-    assert!(html.contains("boxes past the first 2500 are left out"));
-    assert!(html.contains("3\u{202f}000 stacks deeper than 48 frames are cut there"));
+    assert!(html.contains("boxes past the first 2500 left out"));
+    assert!(html.contains("3\u{202f}000 stacks deeper than 48 frames cut there"));
     // The states are all counted, drawn or not.
     assert!(
         html.contains("uninterruptible 1\u{202f}000</span>"),
@@ -195,7 +195,7 @@ fn a_triage_report_links_the_pages_it_keeps_and_says_how_many_it_left_out() {
             pages_left_out: 1
         }
     );
-    assert!(html.contains("1 more panic pages were left out of this file"));
+    assert!(html.contains("1 more panic page left out of this file (the report keeps at most 2)"));
     // Each bucket's first example is kept; the second of the second bucket is not linked.
     assert!(html.contains("<section class=\"page\" id=\"p0\">"));
     assert!(html.contains("<section class=\"page\" id=\"p1\">"));
