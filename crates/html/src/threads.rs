@@ -67,7 +67,11 @@ pub(crate) fn section(
         notes.push(format!(
             "{} no kernel stack in the stackshot and {} not drawn",
             things(flame.without_stack, "thread has", "threads have"),
-            if flame.without_stack == 1 { "is" } else { "are" }
+            if flame.without_stack == 1 {
+                "is"
+            } else {
+                "are"
+            }
         ));
     }
     if flame.cut > 0 {
