@@ -23,6 +23,9 @@ pub enum Rendered {
     Json(sorted_json::SortedJson),
     /// Printed as is, under a `==> file <==` header when there are several files.
     Text(String),
+    /// Nothing printed now: the caller kept the result and writes it when every panic is done
+    /// (one HTML document for several panics).
+    Kept,
 }
 
 impl Rendered {
@@ -120,6 +123,7 @@ fn write_in_order(
     let mut status = 0;
     let mut json = Vec::new();
     let mut texts = 0;
+    let mut kept = 0;
     let mut pending = BTreeMap::new();
     let mut next = 0;
     for (i, result) in rx {
@@ -139,6 +143,7 @@ fn write_in_order(
                     out.write_all(t.as_bytes())?;
                     texts += 1;
                 }
+                Ok((_, Rendered::Kept)) => kept += 1,
                 Err((e, code)) => {
                     // What came before goes out first, so stderr and stdout stay in order.
                     out.flush()?;
@@ -155,7 +160,7 @@ fn write_in_order(
     } else if files == 1 && json.len() == 1 {
         json[0].write_pretty(0, &mut out)?;
         writeln!(out)?;
-    } else if !json.is_empty() || (files > 1 && texts == 0 && status == 0) {
+    } else if !json.is_empty() || (files > 1 && texts == 0 && kept == 0 && status == 0) {
         // As `serde_json` prints an array of documents: `[]` when empty.
         if json.is_empty() {
             writeln!(out, "[]")?;
