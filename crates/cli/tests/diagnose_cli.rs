@@ -236,3 +236,35 @@ fn color_is_asked_for_or_on_a_terminal() {
         .replace("\u{1b}[0m", "");
     assert_eq!(stripped, plain);
 }
+
+/// `symbolicate` and `parse` colour the same way: asked for, only styles added; not into a pipe.
+#[test]
+fn symbolicate_and_parse_colour_when_asked() {
+    let example = root().join("examples/fxdriver-panic.txt");
+    let kdk = root().join("examples/KDK_15.4_24E248.kdk");
+    let (example, kdk) = (example.to_str().unwrap(), kdk.to_str().unwrap());
+    for (args, styled) in [
+        (
+            vec!["symbolicate", example, "--kdk", kdk],
+            "\u{1b}[32m    -> caller: fxdriver_check",
+        ),
+        (vec!["parse", example], "\u{1b}[1mFormat:\u{1b}[0m"),
+    ] {
+        let plain = String::from_utf8(stdout_ok(&args)).unwrap();
+        assert!(!plain.contains('\u{1b}'), "{args:?}");
+        let mut colored = args.clone();
+        colored.extend(["--color", "always"]);
+        let always = String::from_utf8(stdout_ok(&colored)).unwrap();
+        assert!(always.contains(styled), "{args:?}: {always}");
+        let stripped = [
+            "\u{1b}[1m",
+            "\u{1b}[2m",
+            "\u{1b}[32m",
+            "\u{1b}[33m",
+            "\u{1b}[0m",
+        ]
+        .iter()
+        .fold(always, |s, c| s.replace(c, ""));
+        assert_eq!(stripped, plain, "{args:?}");
+    }
+}

@@ -11,6 +11,7 @@ use kpanic::diagnose::diagnose;
 use kpanic::output::diagnosis::{colorize, render_text_width, DEFAULT_WIDTH};
 use kpanic::symbolicate;
 
+use super::color::ColorChoice;
 use super::input::{for_each_panic, Rendered};
 
 #[derive(clap::Args, Debug)]
@@ -139,30 +140,4 @@ fn text_width() -> usize {
     terminal_size::terminal_size()
         .map(|(w, _)| usize::from(w.0).clamp(60, 160))
         .unwrap_or(DEFAULT_WIDTH)
-}
-
-/// When to colour the text (`--color`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-// The variants have no doc comments: clap would print them as a long list in `--help`.
-pub enum ColorChoice {
-    // On a terminal, unless NO_COLOR is set to a non-empty value or TERM is `dumb`.
-    Auto,
-    // Always, even into a pipe (and despite NO_COLOR: the flag is the user's explicit choice).
-    Always,
-    Never,
-}
-
-impl ColorChoice {
-    fn enabled(self) -> bool {
-        use std::io::IsTerminal;
-        match self {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stdout().is_terminal()
-                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-            }
-        }
-    }
 }

@@ -492,11 +492,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// ANSI styles of the terminal output.
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const YELLOW: &str = "\x1b[33m";
-const RESET: &str = "\x1b[0m";
+use super::style::{BOLD, DIM, RESET, YELLOW};
 
 /// `text` (from [`render_text_width`]) with terminal colours: the headline and the section and
 /// list headings bold, the class lines dim, the parser's notes yellow. The words and the
