@@ -6,3 +6,4 @@ pub mod index;
 pub mod input;
 pub mod parse;
 pub mod symbolicate;
+pub mod triage;
