@@ -51,8 +51,8 @@ pub struct PanicRecord {
     pub headline: String,
     /// The signature (its `text` is the bucket key).
     pub signature: Signature,
-    /// The suspects the diagnosis implicates, third-party first; then, when none is, the
-    /// diagnosis's first suspect whatever its role.
+    /// The suspects the diagnosis implicates, third-party first (a kext merely loaded, or a
+    /// bystander of a watchdog, is not one: a fleet table must not send people after them).
     pub suspects: Vec<SuspectName>,
     /// The last kext started (arm64) or loaded (Intel) before the panic.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -82,9 +82,6 @@ impl PanicRecord {
             .collect();
         // Stable: within each origin the diagnosis's ranking stays.
         suspects.sort_by_key(|s| !s.third_party);
-        if suspects.is_empty() {
-            suspects.extend(d.suspects.first().map(suspect_name));
-        }
         let implicated = d
             .suspects
             .iter()
