@@ -200,8 +200,14 @@ pub fn signature(report: &PanicReport, d: &Diagnosis, sym: Option<&Symbolication
     // A fault with nothing else to tell it apart (a fragment without backtrace): the process
     // that ran into it, rather than one bucket for every such fragment.
     if message.is_none() && frames.is_empty() && kext.is_none() {
-        if let Some(p) = d.panic.process.as_deref().filter(|p| !p.is_empty()) {
-            parts.push(format!("process:{p}"));
+        match d.panic.process.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => parts.push(format!("process:{p}")),
+            // Socorro's "EMPTY: no frame data": a bucket of logs too short to tell apart,
+            // and saying so, rather than a class that looks like one bug.
+            None if matches!(family, ClassFamily::Fault | ClassFamily::Intel) => {
+                parts.push("(no frames)".to_string())
+            }
+            None => {}
         }
     }
     Signature {
