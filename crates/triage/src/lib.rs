@@ -4,7 +4,7 @@
 //! keeps crashing, since when, on which OS builds and models, and whether it is theirs. This
 //! crate answers with buckets: panics of one [`Signature`], counted and summed up.
 //!
-//! - [`discover`]: files, folders, the places macOS keeps panics, zip archives.
+//! - [`mod@discover`]: files, folders, the places macOS keeps panics, zip archives.
 //! - [`load`]: a candidate into parsed panics, or the [`SkipReason`] it is not one.
 //! - [`signature`]: the signature of a panic (docs/triage.md says how and why).
 //! - [`record`]: what triage keeps of one panic ([`PanicRecord`]).

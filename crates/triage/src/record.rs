@@ -127,7 +127,7 @@ impl PanicRecord {
     /// role that implicates, not merely loaded.
     pub fn implicates(&self, bundle_id: &str) -> bool {
         let b = bundle_id.to_ascii_lowercase();
-        self.implicated.iter().any(|i| *i == b)
+        self.implicated.contains(&b)
     }
 }
 

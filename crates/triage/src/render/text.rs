@@ -58,8 +58,8 @@ pub(super) fn write(w: &mut dyn Write, t: &Triage, width: usize) -> Result<(), R
         writeln!(w)?;
         writeln!(
             w,
-            "{:>3} {:>6}  {:<28} {:<23} {}",
-            "#", "count", "class", "seen", "top suspect"
+            "{:>3} {:>6}  {:<28} {:<23} top suspect",
+            "#", "count", "class", "seen"
         )?;
         for (i, b) in t.buckets.iter().enumerate() {
             let suspect = b

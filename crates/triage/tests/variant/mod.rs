@@ -135,13 +135,7 @@ fn shift_addresses(text: &str, delta: u64) -> String {
             let digits = len - 2;
             // Kernel addresses, not -1 and other all-ones masks near the top.
             let address = digits == 16 && v >> 48 == 0xffff && v < 0xffff_ffff_f000_0000;
-            let new = if address {
-                Some(v.wrapping_add(delta))
-            } else if is_slide {
-                Some(v.wrapping_add(delta))
-            } else {
-                None
-            };
+            let new = (address || is_slide).then(|| v.wrapping_add(delta));
             match new {
                 Some(n) if digits == 16 => out.push_str(&format!("0x{n:016x}")),
                 Some(n) => out.push_str(&format!("0x{n:x}")),
