@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 pub(crate) fn parse_spindump(
     process_by_pid: Option<&RawValue>,
     binary_images: Option<&RawValue>,
+    keep_unknown: bool,
     warnings: &mut Vec<String>,
 ) -> Spindump {
     let mut sd = Spindump::default();
@@ -38,7 +39,7 @@ pub(crate) fn parse_spindump(
         }
     }
     if let Some(raw) = process_by_pid {
-        match read_processes(raw, warnings) {
+        match read_processes(raw, keep_unknown, warnings) {
             Ok(mut processes) => {
                 processes.sort_by_key(|p| p.pid);
                 for p in &mut processes {
@@ -88,14 +89,24 @@ fn attach_wait_info(p: &mut Process) {
 /// `processByPid`: each process read twice from its text, once for the known keys (a derived
 /// reader that skips the others without building them) and once for the names of the others,
 /// kept verbatim; the same for each thread. Cost stays linear in the text: no generic tree.
-/// A process that cannot be read is left out with a warning; the others are kept.
-fn read_processes(raw: &RawValue, warnings: &mut Vec<String>) -> serde_json::Result<Vec<Process>> {
+/// A process that cannot be read is left out with a warning; the others are kept. Without
+/// `keep_unknown`, the first read only.
+fn read_processes(
+    raw: &RawValue,
+    keep_unknown: bool,
+    warnings: &mut Vec<String>,
+) -> serde_json::Result<Vec<Process>> {
     let by_pid: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
     let process_fields = serde_fields::<Process>();
     let thread_fields = serde_fields::<Thread>();
     let mut out = Vec::with_capacity(by_pid.len());
     for (pid, raw) in by_pid {
-        match read_process(raw, process_fields, thread_fields) {
+        let read = if keep_unknown {
+            read_process(raw, process_fields, thread_fields)
+        } else {
+            serde_json::from_str(raw.get())
+        };
+        match read {
             Ok(p) => out.push(p),
             Err(e) => warnings.push(format!("processByPid {pid:?} could not be read: {e}")),
         }

@@ -160,7 +160,12 @@ fn load_file(path: &Path) -> Loaded {
 
 /// Parses `bytes` as a panic; what the parser refuses becomes a skip with its reason.
 pub fn parse_bytes(name: String, bytes: &[u8]) -> Loaded {
-    match kpanic_report::parse(bytes) {
+    // The stackshot keys kpanic does not know are for `parse --json`; triage reads none of
+    // them, and finding them is half the parse of a full panic.
+    let opts = kpanic_report::ParseOptions {
+        keep_unknown_stackshot_keys: false,
+    };
+    match kpanic_report::parse_with(bytes, &opts) {
         Ok(r) => Loaded::Panic(name, Box::new(r)),
         Err(e) => {
             let detail = e.to_string();

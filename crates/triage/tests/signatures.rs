@@ -200,3 +200,42 @@ fn kext_frames_hold_across_kernel_builds_and_kernel_offsets_name_their_build() {
         r.signature.frames
     );
 }
+
+#[test]
+fn the_lean_parse_triage_uses_diagnoses_every_full_panic_the_same() {
+    // Triage parses without the stackshot's unknown keys; the diagnosis must not notice.
+    let lean = kpanic_report::ParseOptions {
+        keep_unknown_stackshot_keys: false,
+    };
+    let mut full_panics = 0;
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/scenarios");
+    let files = corpus_logs()
+        .into_iter()
+        .map(|f| corpus().join(f))
+        .chain(["ios-ips-full-watchdog-vmstall-kext-named.ips"].map(|f| scenarios.join(f)));
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(a) = kpanic_report::parse(&bytes) else {
+            continue;
+        };
+        let b = kpanic_report::parse_with(&bytes, &lean).unwrap();
+        if a.spindump.is_none() {
+            continue;
+        }
+        full_panics += 1;
+        let da = serde_json::to_value(kpanic::diagnose::diagnose(&a, None)).unwrap();
+        let db = serde_json::to_value(kpanic::diagnose::diagnose(&b, None)).unwrap();
+        assert_eq!(da, db, "{}", path.display());
+        // And the lean report did drop what it says it drops.
+        let unknown = |r: &kpanic_report::PanicReport| {
+            let sd = r.spindump.as_ref().unwrap();
+            sd.processes
+                .iter()
+                .map(|p| p.other.len() + p.threads.iter().map(|t| t.other.len()).sum::<usize>())
+                .sum::<usize>()
+        };
+        assert_eq!(unknown(&b), 0);
+        let _ = unknown(&a);
+    }
+    assert!(full_panics >= 7, "{full_panics} full panics");
+}
