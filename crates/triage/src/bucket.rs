@@ -35,7 +35,7 @@ pub struct BucketSuspect {
     pub name: String,
     /// Not Apple's.
     pub third_party: bool,
-    /// `kext`, `dext` or `process`.
+    /// `kext`, `dext` or `process` (`other` for the sum of those past the first 64).
     pub kind: &'static str,
     /// Panics of the bucket that named it.
     pub count: u64,
@@ -156,8 +156,8 @@ impl BucketAcc {
                 self.last = Some(self.last.map_or(t, |l| l.max(t)));
                 *self.days.entry(t / 86_400).or_insert(0) += 1;
                 if self.days.len() > MAX_DAYS {
-                    // The oldest day goes into the undated count's neighbour: dropped from
-                    // the trend, kept in the count.
+                    // Past ten years of days the oldest leaves the trend; the panic stays in
+                    // the count and in first/last seen.
                     self.days.pop_first();
                 }
             }
@@ -208,6 +208,14 @@ impl BucketAcc {
                 .then(b.count.cmp(&a.count))
                 .then_with(|| a.name.cmp(&b.name))
         });
+        if self.suspects_other > 0 {
+            suspects.push(BucketSuspect {
+                name: "other".into(),
+                third_party: false,
+                kind: "other",
+                count: self.suspects_other,
+            });
+        }
         Bucket {
             class: self.signature.class,
             signature: self.signature,

@@ -190,6 +190,41 @@ pub fn parse_bytes(name: String, bytes: &[u8]) -> Loaded {
     }
 }
 
+/// Reads one panic again by the name triage gave it (a bucket's example): a file, or
+/// `archive.zip!entry`. For renderers that show a page per example (HTML).
+pub fn reload(name: &str) -> Loaded {
+    let zip_entry = name
+        .to_ascii_lowercase()
+        .find(".zip!")
+        .map(|i| (&name[..i + 4], &name[i + 5..]));
+    let Some((archive, entry)) = zip_entry else {
+        return load_file(Path::new(name));
+    };
+    let file = match std::fs::File::open(archive) {
+        Ok(f) => f,
+        Err(e) => return skipped(name.to_string(), SkipReason::Unreadable, e.to_string()),
+    };
+    let read = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .map_err(|e| e.to_string())
+        .and_then(|mut a| {
+            let e = a.by_name(entry).map_err(|e| e.to_string())?;
+            let mut bytes = Vec::new();
+            e.take(MAX_FILE_BYTES + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| e.to_string())?;
+            Ok(bytes)
+        });
+    match read {
+        Ok(bytes) if bytes.len() as u64 <= MAX_FILE_BYTES => parse_bytes(name.to_string(), &bytes),
+        Ok(_) => skipped(
+            name.to_string(),
+            SkipReason::TooLarge,
+            "inflates past the size limit",
+        ),
+        Err(e) => skipped(name.to_string(), SkipReason::ArchiveRefused, e),
+    }
+}
+
 fn load_zip(path: &Path) -> Vec<Loaded> {
     let name = path.display().to_string();
     let refuse = |detail: String| vec![skipped(name.clone(), SkipReason::ArchiveRefused, detail)];
