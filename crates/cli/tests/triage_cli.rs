@@ -223,6 +223,12 @@ fn since_and_bad_arguments() {
     assert_eq!(v["summary"]["panics"], 1, "{:#}", v["summary"]);
     let out = triage(dir.path(), &["--since", "2026-13-01"]);
     assert_eq!(out.status.code(), Some(2));
+    // No path, on a machine without /Library/Logs/DiagnosticReports (every test machine).
+    if !Path::new("/Library/Logs/DiagnosticReports").is_dir() {
+        let out = run(&["triage"], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no PATH given"));
+    }
     let out = run(&["triage", "/nonexistent/panics"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/panics"));

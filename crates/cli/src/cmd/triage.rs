@@ -107,9 +107,11 @@ pub fn run(args: &TriageArgs) -> anyhow::Result<i32> {
     let paths = if args.paths.is_empty() {
         let found = kpanic_triage::discover::system_panic_folders();
         if found.is_empty() {
-            anyhow::bail!(
-                "no PATH given and no /Library/Logs/DiagnosticReports here; name the panic files or folders to triage"
+            // Nothing to read is an unusable input (status 2), as a missing path is.
+            eprintln!(
+                "kpanic: error: no PATH given and no /Library/Logs/DiagnosticReports here; name the panic files, folders or zip archives to triage"
             );
+            return Ok(2);
         }
         found
     } else {
