@@ -233,3 +233,35 @@ fn since_and_bad_arguments() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/panics"));
 }
+
+#[test]
+fn with_symbols_the_signature_names_functions() {
+    // The bundled example: FxDriver's assertion, and a KDK-shaped folder with its kernel and
+    // kext (examples/README.md).
+    let sig = |extra: &[&str]| {
+        let mut args = vec!["triage", "examples/fxdriver-panic.txt", "--format", "json"];
+        args.extend_from_slice(extra);
+        let v: serde_json::Value = serde_json::from_str(&ok(&run(&args, None))).unwrap();
+        (
+            v["buckets"][0]["signature"]["text"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            v["summary"]["symbolicated"].as_u64().unwrap(),
+        )
+    };
+    let (bare, n) = sig(&[]);
+    assert_eq!(n, 0);
+    assert_eq!(
+        bare,
+        "kernel_assertion | fxdriver: state out of range @kext.c | com.example.driver.FxDriver+0x60"
+    );
+    let (named, n) = sig(&["--kdk", "examples/KDK_15.4_24E248.kdk"]);
+    assert_eq!(n, 1);
+    // `panic` is skipped; the frame is the driver's function that called it (the function
+    // that owns the address: `fxdriver_check` is inlined into it).
+    assert_eq!(
+        named,
+        "kernel_assertion | fxdriver: state out of range @kext.c | com.example.driver.FxDriver!fxdriver_handle_interrupt"
+    );
+}

@@ -234,15 +234,8 @@ fn kext_key(name: &str) -> String {
 /// Frames by function name from a symbolication; `None` when no frame of the panicked thread
 /// resolved (then the log alone decides).
 fn symbolicated_frames(d: &Diagnosis, s: &Symbolication) -> Option<Vec<String>> {
-    let named = |f: &kpanic::Frame| -> Option<String> {
-        let func = clean_function(f.function()?);
-        Some(match &f.kext {
-            Some(k) => format!("{k}!{func}"),
-            None => func,
-        })
-    };
-    let fault = d.class.family() == ClassFamily::Fault || d.class.family() == ClassFamily::Intel;
-    let mut candidates: Vec<(String, bool)> = Vec::new();
+    let fault = matches!(d.class.family(), ClassFamily::Fault | ClassFamily::Intel);
+    let mut names: Vec<String> = Vec::new();
     if fault {
         let site = s.registers.iter().find(|r| {
             matches!(
@@ -250,21 +243,29 @@ fn symbolicated_frames(d: &Diagnosis, s: &Symbolication) -> Option<Vec<String>> 
                 Register::ExceptionPc | Register::TrapAddress | Register::Pc | Register::Rip
             ) && r.frame.is_resolved()
         });
-        if let Some(r) = site {
-            candidates.extend(named(&r.frame).map(|n| (n, true)));
-        }
+        names.extend(site.and_then(|r| frame_name(&r.frame)));
     }
-    let mut any = !candidates.is_empty();
-    for f in &s.backtrace {
-        if let Some(n) = named(f) {
-            any = true;
-            candidates.push((n, false));
-        }
-    }
-    if !any {
+    let resolved = !names.is_empty() || s.backtrace.iter().any(kpanic::Frame::is_resolved);
+    if !resolved {
         return None;
     }
-    Some(walk(candidates.into_iter().map(|(n, _)| n)))
+    names.extend(s.backtrace.iter().filter_map(frame_name));
+    Some(walk(names.into_iter()))
+}
+
+/// A symbolicated frame as a signature part: its function (`bundle.id!function` in a kext);
+/// a kext frame its symbols did not resolve, `bundle.id+offset` as without symbols; `None`
+/// for an unresolved kernel frame, which has nothing stable to say.
+fn frame_name(f: &kpanic::Frame) -> Option<String> {
+    match (f.function(), &f.kext) {
+        (Some(func), Some(k)) => Some(format!("{k}!{}", clean_function(func))),
+        (Some(func), None) => Some(clean_function(func)),
+        (None, Some(k)) => {
+            let p = f.placement.filter(|p| p.anchor.has_image_offset())?;
+            Some(format!("{k}+{:#x}", p.offset))
+        }
+        (None, None) => None,
+    }
 }
 
 /// Socorro's walk: skip the irrelevant, keep prefix frames and go on, stop after the first
