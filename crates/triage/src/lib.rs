@@ -14,7 +14,8 @@
 //! [`run`] does it all: files are read, parsed and diagnosed in parallel (rayon), in chunks
 //! whose results are folded in file order, so the result is the same whatever the number of
 //! threads. A renderer of another format (HTML) takes the finished [`Triage`]; one that wants
-//! every panic implements [`Observer`].
+//! every panic implements [`Observer`]; one that shows a page per example reads it again with
+//! [`load::reload`] (zip entries included) and symbolicates and diagnoses it with the engine.
 
 #![warn(missing_docs)]
 
