@@ -15,7 +15,9 @@ Exit status:
      the file; the other inputs are still processed)
   2  an input or a symbol source is unusable: a panic file, or a --kdk, --symbols or
      --kernelcache path (stderr names the path, what is wrong and what to do; the other inputs
-     are still processed)";
+     are still processed)
+  3  triage --kext BUNDLE_ID: at least one panic implicates that kext (faulted, called
+     panic(), named in the message, in the panicked backtrace or on the stalled threads)";
 
 #[derive(Parser)]
 #[command(name = "kpanic", version, about = "Symbolicate and explain macOS/iOS kernel panics",
@@ -35,6 +37,8 @@ enum Command {
     Parse(cmd::parse::ParseArgs),
     /// atos for kernels and kexts: symbolicate addresses against one binary or dSYM.
     Atos(cmd::atos::AtosArgs),
+    /// Group a folder of panics into buckets of the same bug: counts, dates, builds, suspects.
+    Triage(cmd::triage::TriageArgs),
     /// Build memory-mapped symbol indexes (by UUID, in the cache folder) for fast symbolication.
     Index(cmd::index::IndexArgs),
     /// Print a shell completion script (e.g. `kpanic completions bash > /etc/bash_completion.d/kpanic`).
@@ -55,6 +59,7 @@ fn main() {
         Command::Parse(a) => cmd::parse::run(a),
         Command::Atos(a) => cmd::atos::run(a),
         Command::Index(a) => cmd::index::run(a),
+        Command::Triage(a) => cmd::triage::run(a),
         Command::Completions { shell } => completions(*shell),
         Command::Man => man(),
     };

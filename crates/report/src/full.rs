@@ -4,11 +4,13 @@
 use crate::model::{BinaryImage, ImageKind, Process, RawJson, Spindump, Thread};
 use crate::UnslidAddr;
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub(crate) fn parse_spindump(
     process_by_pid: Option<&RawValue>,
     binary_images: Option<&RawValue>,
+    keep_unknown: bool,
     warnings: &mut Vec<String>,
 ) -> Spindump {
     let mut sd = Spindump::default();
@@ -37,7 +39,7 @@ pub(crate) fn parse_spindump(
         }
     }
     if let Some(raw) = process_by_pid {
-        match read_processes(raw, warnings) {
+        match read_processes(raw, keep_unknown, warnings) {
             Ok(mut processes) => {
                 processes.sort_by_key(|p| p.pid);
                 for p in &mut processes {
@@ -87,14 +89,24 @@ fn attach_wait_info(p: &mut Process) {
 /// `processByPid`: each process read twice from its text, once for the known keys (a derived
 /// reader that skips the others without building them) and once for the names of the others,
 /// kept verbatim; the same for each thread. Cost stays linear in the text: no generic tree.
-/// A process that cannot be read is left out with a warning; the others are kept.
-fn read_processes(raw: &RawValue, warnings: &mut Vec<String>) -> serde_json::Result<Vec<Process>> {
+/// A process that cannot be read is left out with a warning; the others are kept. Without
+/// `keep_unknown`, the first read only.
+fn read_processes(
+    raw: &RawValue,
+    keep_unknown: bool,
+    warnings: &mut Vec<String>,
+) -> serde_json::Result<Vec<Process>> {
     let by_pid: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
     let process_fields = serde_fields::<Process>();
     let thread_fields = serde_fields::<Thread>();
     let mut out = Vec::with_capacity(by_pid.len());
     for (pid, raw) in by_pid {
-        match read_process(raw, process_fields, thread_fields) {
+        let read = if keep_unknown {
+            read_process(raw, process_fields, thread_fields)
+        } else {
+            serde_json::from_str(raw.get())
+        };
+        match read {
             Ok(p) => out.push(p),
             Err(e) => warnings.push(format!("processByPid {pid:?} could not be read: {e}")),
         }
@@ -109,16 +121,15 @@ fn read_process(
 ) -> serde_json::Result<Process> {
     {
         let mut p: Process = serde_json::from_str(raw.get())?;
-        let members: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
+        let members = members(raw)?;
         for (k, v) in &members {
             if k == "threadById" {
-                let threads: BTreeMap<String, &RawValue> = serde_json::from_str(v.get())?;
-                for t in threads.into_values() {
+                for (_, t) in self::members(v)? {
                     attach_unknown_thread_keys(&mut p, t, thread_fields)?;
                 }
-            } else if !process_fields.contains(&k.as_str()) {
+            } else if !process_fields.contains(&k.as_ref()) {
                 if let Some(v) = RawJson::new(v) {
-                    p.other.insert(k.clone(), v);
+                    p.other.insert(k.to_string(), v);
                 }
             }
         }
@@ -131,26 +142,39 @@ fn attach_unknown_thread_keys(
     raw: &RawValue,
     known: &[&str],
 ) -> serde_json::Result<()> {
-    let members: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
-    let unknown: Vec<(&String, &&RawValue)> = members
+    let members = members(raw)?;
+    let unknown: Vec<&(Cow<str>, &RawValue)> = members
         .iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
+        .filter(|(k, _)| !known.contains(&k.as_ref()))
         .collect();
     if unknown.is_empty() {
         return Ok(());
     }
-    let id: u64 = match members.get("id") {
-        Some(v) => serde_json::from_str(v.get()).unwrap_or_default(),
+    let id: u64 = match members.iter().find(|(k, _)| k == "id") {
+        Some((_, v)) => serde_json::from_str(v.get()).unwrap_or_default(),
         None => 0,
     };
     if let Ok(i) = p.threads.binary_search_by_key(&id, |t| t.id) {
         for (k, v) in unknown {
             if let Some(v) = RawJson::new(v) {
-                p.threads[i].other.insert(k.clone(), v);
+                p.threads[i].other.insert(k.to_string(), v);
             }
         }
     }
     Ok(())
+}
+
+/// The members of a JSON object in key order (the last of equal keys wins, as in a map), the
+/// keys borrowed from the text: a full panic has tens of thousands of them, and a `String`
+/// each was a fifth of the parse. Keys with escapes (none seen in Apple's files) are copied.
+fn members(raw: &RawValue) -> serde_json::Result<Vec<(Cow<'_, str>, &RawValue)>> {
+    match serde_json::from_str::<BTreeMap<&str, &RawValue>>(raw.get()) {
+        Ok(m) => Ok(m.into_iter().map(|(k, v)| (Cow::Borrowed(k), v)).collect()),
+        Err(_) => {
+            let m: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
+            Ok(m.into_iter().map(|(k, v)| (Cow::Owned(k), v)).collect())
+        }
+    }
 }
 
 /// The keys a derived `Deserialize` of `T` reads: the field list serde hands to

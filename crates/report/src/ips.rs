@@ -8,7 +8,7 @@ use crate::lenient_json::{
 };
 use crate::model::{Format, IpsBody, IpsHeader, IpsInfo, MemoryStatus, PanicReport, RawJson};
 use crate::text::{parse_panic_text, stackshot_status};
-use crate::ParseError;
+use crate::{ParseError, ParseOptions};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -29,11 +29,11 @@ fn panic_key_order(macos_panic_string: Option<&str>) -> [&'static str; 3] {
 }
 const PANIC_BUG_TYPES: [&str; 2] = ["210", "151"];
 
-pub(crate) fn parse_ips(input: &str) -> Result<PanicReport, ParseError> {
+pub(crate) fn parse_ips(input: &str, opts: &ParseOptions) -> Result<PanicReport, ParseError> {
     let input = input.trim_start();
     let mut warnings = Vec::new();
     let (header, body_text) = split_header(input, &mut warnings);
-    parse_body(header, body_text, warnings)
+    parse_body(header, body_text, warnings, opts)
 }
 
 /// Does pasted text hold the key/value lines of an `.ips` body (without its header line or
@@ -47,12 +47,15 @@ pub(crate) fn looks_like_headless_body(text: &str) -> bool {
 
 /// An `.ips` body pasted without its header line or its braces, or cut in the middle: the
 /// values are read leniently.
-pub(crate) fn parse_headless_body(text: &str) -> Result<PanicReport, ParseError> {
+pub(crate) fn parse_headless_body(
+    text: &str,
+    opts: &ParseOptions,
+) -> Result<PanicReport, ParseError> {
     let warnings = vec![
         "the text is the inside of an `.ips` body (no header line, no braces): values were read leniently"
             .to_string(),
     ];
-    parse_body(IpsHeader::default(), text, warnings)
+    parse_body(IpsHeader::default(), text, warnings, opts)
 }
 
 /// A string value that starts with `panic(`, whatever its key (OCR can damage a key:
@@ -130,6 +133,7 @@ fn parse_body(
     header: IpsHeader,
     body_text: &str,
     mut warnings: Vec<String>,
+    opts: &ParseOptions,
 ) -> Result<PanicReport, ParseError> {
     let mut info = IpsInfo {
         header,
@@ -170,6 +174,7 @@ fn parse_body(
                 spindump = Some(parse_spindump(
                     map.get("processByPid").copied(),
                     map.get("binaryImages").copied(),
+                    opts.keep_unknown_stackshot_keys,
                     &mut warnings,
                 ));
             }

@@ -31,16 +31,41 @@ pub use model::*;
 
 use std::path::Path;
 
+/// What [`parse_with`] keeps of a panic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Keep the stackshot keys of processes and threads that kpanic does not know, verbatim
+    /// (`Process::other`, `Thread::other`), as `parse --json` prints them. Finding them reads
+    /// each process and thread twice more: half the parse of a full panic. Nothing else
+    /// depends on them (symbolication and diagnosis do not read them).
+    pub keep_unknown_stackshot_keys: bool,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            keep_unknown_stackshot_keys: true,
+        }
+    }
+}
+
 /// Parse a panic in any supported format; the format is detected from the bytes.
+/// [`parse_with`] the default [`ParseOptions`] (everything kept).
+pub fn parse(bytes: &[u8]) -> Result<PanicReport, ParseError> {
+    parse_with(bytes, &ParseOptions::default())
+}
+
+/// Parse a panic in any supported format, keeping what `opts` says; the format is detected
+/// from the bytes.
 ///
 /// Pasted text is repaired first (quoting, indents, syslog prefixes, doubled blank lines,
 /// typography, OCR damage in hex numbers; see `paste.rs`), with one warning per repair. JSON
 /// that parses is never touched; JSON that had to be read leniently is read again repaired
 /// when that helps.
-pub fn parse(bytes: &[u8]) -> Result<PanicReport, ParseError> {
+pub fn parse_with(bytes: &[u8], opts: &ParseOptions) -> Result<PanicReport, ParseError> {
     let input = detect::decode(bytes)?;
     if let detect::Container::Json = detect::container(&input) {
-        let first = ips::parse_ips(&input);
+        let first = ips::parse_ips(&input, opts);
         let lenient = match &first {
             Ok(r) => r.ips.as_ref().is_some_and(|i| !i.body_complete),
             Err(_) => true,
@@ -49,7 +74,7 @@ pub fn parse(bytes: &[u8]) -> Result<PanicReport, ParseError> {
             return first;
         }
         return match paste::normalise(&input) {
-            Some(p) => match parse_repaired(&p.text) {
+            Some(p) => match parse_repaired(&p.text, opts) {
                 Ok(mut r) => {
                     r.warnings.splice(0..0, p.warnings);
                     Ok(r)
@@ -61,19 +86,19 @@ pub fn parse(bytes: &[u8]) -> Result<PanicReport, ParseError> {
     }
     match paste::normalise(&input) {
         Some(p) => {
-            let mut r = parse_repaired(&p.text)?;
+            let mut r = parse_repaired(&p.text, opts)?;
             r.warnings.splice(0..0, p.warnings);
             Ok(r)
         }
-        None => parse_repaired(&input),
+        None => parse_repaired(&input, opts),
     }
 }
 
-fn parse_repaired(text: &str) -> Result<PanicReport, ParseError> {
+fn parse_repaired(text: &str, opts: &ParseOptions) -> Result<PanicReport, ParseError> {
     match detect::container(text) {
-        detect::Container::Json => ips::parse_ips(text),
+        detect::Container::Json => ips::parse_ips(text, opts),
         detect::Container::Text if ips::looks_like_headless_body(text) => {
-            ips::parse_headless_body(text)
+            ips::parse_headless_body(text, opts)
         }
         detect::Container::Text => text::parse_text_file(text),
     }

@@ -7,3 +7,4 @@ pub mod index;
 pub mod input;
 pub mod parse;
 pub mod symbolicate;
+pub mod triage;
