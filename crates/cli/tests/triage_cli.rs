@@ -265,3 +265,48 @@ fn with_symbols_the_signature_names_functions() {
         "kernel_assertion | fxdriver: state out of range @kext.c | com.example.driver.FxDriver!fxdriver_handle_interrupt"
     );
 }
+
+/// `--format html`: one self-contained file with a row per bucket (the JSON's buckets, in the
+/// same order) and a page for each example, zip entries included, each linked from its row.
+#[test]
+fn html_has_a_row_per_bucket_and_a_page_per_example() {
+    let dir = folder();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&triage(dir.path(), &["--format", "json"]))).unwrap();
+    let html = ok(&triage(dir.path(), &["--format", "html"]));
+    assert!(html.starts_with("<!DOCTYPE html>"), "{}", &html[..80]);
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    let table = &html[html.find("<table class=\"sortable buckets\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let buckets = json["buckets"].as_array().unwrap();
+    assert_eq!(
+        table.matches("<tr><td class=\"num\"").count(),
+        buckets.len()
+    );
+    // Rows in the JSON's order: each bucket's signature appears after the one before.
+    let mut at = 0;
+    for b in buckets {
+        let sig = b["signature"]["text"]
+            .as_str()
+            .or(b["signature"].as_str())
+            .unwrap()
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        let found = table[at..].find(&sig).map(|i| i + at);
+        assert!(found.is_some(), "signature {sig} not in order");
+        at = found.unwrap();
+    }
+    // Every example named in the JSON has a page, and its row links to it.
+    let examples: Vec<&str> = buckets
+        .iter()
+        .flat_map(|b| b["examples"].as_array().unwrap())
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert!(examples.iter().any(|e| e.contains(".zip!")), "{examples:?}");
+    let links = table.matches("<a href=\"#").count();
+    assert_eq!(links, examples.len(), "{examples:?}");
+    let n = examples.len();
+    assert!(html.contains(&format!("example pages</span> {n} of {n}</span>")));
+}

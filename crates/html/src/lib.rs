@@ -4,7 +4,7 @@
 //!   the symbolicated backtrace, and for full panics a flame graph of where every thread was
 //!   (kernel stacks merged by frame, coloured by thread state) and the memory state as a chart.
 //! - [`triage_report`]: a fleet's buckets ([`BucketView`]) in a sortable table, with a page per
-//!   example panic, in one file.
+//!   example panic, in one file; [`fleet_report`] makes it from `kpanic triage`'s buckets.
 //! - [`panic_markdown`]: one panic as Markdown for a bug tracker.
 //!
 //! Every report is one file that needs no network: CSS, SVG and a small script are inline (no
@@ -18,6 +18,7 @@ mod backtrace;
 mod diagnosis;
 mod document;
 pub mod flame;
+mod fleet;
 mod labels;
 mod markdown;
 mod markup;
@@ -28,6 +29,7 @@ mod threads;
 mod trend;
 mod triage;
 
+pub use fleet::fleet_report;
 pub use markdown::panic_markdown;
 pub use page::{panic_page, PanicPage};
 pub use states::StateKind;

@@ -1,5 +1,5 @@
 //! `kpanic triage PATH... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE]
-//! [--since DATE] [--kext BUNDLE_ID] [--format text|json|jsonl|csv|markdown] [-o FILE]`
+//! [--since DATE] [--kext BUNDLE_ID] [--format text|json|jsonl|csv|markdown|html] [-o FILE]`
 //!
 //! A folder of panics (or several, or zip archives of them) into buckets of the same bug:
 //! the work is `kpanic_triage`'s; this file reads the flags, writes the output and picks the
@@ -14,6 +14,9 @@ use kpanic_triage::{Observer, Options, PanicRecord};
 
 /// Exit status when `--kext` was given and at least one panic implicates that kext.
 pub const EXIT_KEXT_IMPLICATED: i32 = 3;
+
+/// Example pages in `--format html`: each costs a parse, a symbolication and a diagnosis.
+const HTML_PAGES: usize = 200;
 
 #[derive(clap::Args, Debug)]
 pub struct TriageArgs {
@@ -31,7 +34,8 @@ pub struct TriageArgs {
     #[arg(long, value_name = "BUNDLE_ID")]
     pub kext: Option<String>,
     /// The output: text (a table), json, jsonl (each panic, then each bucket), csv (one row per
-    /// panic), markdown.
+    /// panic), markdown, html (one self-contained file: the bucket table and a page per example,
+    /// up to 200).
     #[arg(long, value_enum, default_value_t = FormatArg::Text, value_name = "FORMAT")]
     pub format: FormatArg,
     /// Write the output to FILE instead of stdout.
@@ -47,6 +51,7 @@ pub enum FormatArg {
     Jsonl,
     Csv,
     Markdown,
+    Html,
 }
 
 impl FormatArg {
@@ -57,6 +62,8 @@ impl FormatArg {
             FormatArg::Jsonl => Format::Jsonl,
             FormatArg::Csv => Format::Csv,
             FormatArg::Markdown => Format::Markdown,
+            // Written from the finished buckets (below); the renderer writes nothing.
+            FormatArg::Html => Format::Text,
         }
     }
 }
@@ -121,13 +128,15 @@ pub fn run(args: &TriageArgs) -> anyhow::Result<i32> {
         since: args.since,
         kext: args.kext.clone(),
     };
-    let out: Box<dyn Write> = match &args.output {
+    let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let mut renderer = Renderer::new(args.format.format(), out);
+    let html = args.format == FormatArg::Html;
+    let sink: Box<dyn Write> = if html { Box::new(std::io::sink()) } else { out };
+    let mut renderer = Renderer::new(args.format.format(), sink);
     if args.output.is_none() && std::io::stdout().is_terminal() {
         if let Some((w, _)) = terminal_size::terminal_size() {
             renderer.width = usize::from(w.0).clamp(60, 200);
@@ -152,6 +161,17 @@ pub fn run(args: &TriageArgs) -> anyhow::Result<i32> {
         kpanic_triage::render::RenderError::Io(io) => anyhow::Error::new(io),
         other => anyhow::Error::new(other),
     })?;
+    if html {
+        let (page, _) = kpanic_html::fleet_report(&triage, lib.as_ref(), HTML_PAGES);
+        out = match &args.output {
+            Some(p) => {
+                Box::new(std::fs::File::create(p).with_context(|| format!("{}", p.display()))?)
+            }
+            None => Box::new(std::io::stdout().lock()),
+        };
+        out.write_all(page.as_bytes())?;
+        out.flush()?;
+    }
     // Text output carries its warnings; the other formats keep them in the document, and
     // stderr says them too so that a script sees them.
     if args.format != FormatArg::Text || args.output.is_some() {
