@@ -28,7 +28,8 @@ pub fn demangle_symbol(name: &str) -> Cow<'_, str> {
 
 fn demangle_itanium(name: &str) -> Option<String> {
     let sym = cpp_demangle::Symbol::new(name).ok()?;
-    sym.demangle().ok()
+    sym.demangle_with_options(&cpp_demangle::DemangleOptions::new().llvm_style())
+        .ok()
 }
 
 #[cfg(test)]

@@ -572,6 +572,26 @@ where
     // Whether to show types of expression literals.
     show_expression_literal_types: bool,
 
+    // Whether to spell names as LLVM's demangler does rather than as
+    // libiberty does where the two differ by convention.
+    llvm_style: bool,
+
+    // While set, output is discarded: a pack expansion prints its pattern
+    // once this way to learn how many elements the pack has.
+    muted: bool,
+
+    // A list separator that is written only if the next list element writes
+    // something (an empty argument pack writes nothing), and the last char
+    // written before it.
+    pending_separator: Option<(&'static str, Option<char>)>,
+
+    // Inside a pack expansion: the element of the argument pack that template
+    // parameters referring to a pack stand for.
+    pack_index: Option<usize>,
+
+    // Inside a pack expansion: the length of the first argument pack met.
+    pack_len: Option<usize>,
+
     // recursion protection.
     state: Cell<DemangleState>,
 }
@@ -586,6 +606,14 @@ where
         }
 
         log!("DemangleContext::write: '{}'", s);
+
+        if self.muted {
+            return Ok(());
+        }
+        if let Some((sep, _)) = self.pending_separator.take() {
+            self.out.write_string(sep)?;
+            self.bytes_written += sep.len();
+        }
 
         self.out.write_string(s).map(|_| {
             self.last_char_written = s.chars().last();
@@ -622,6 +650,11 @@ where
             show_params: !options.no_params,
             show_return_type: !options.no_return_type,
             show_expression_literal_types: !options.hide_expression_literal_types,
+            llvm_style: options.llvm_style,
+            muted: false,
+            pending_separator: None,
+            pack_index: None,
+            pack_len: None,
             state: Cell::new(DemangleState { recursion_level: 0 }),
         }
     }
@@ -739,13 +772,71 @@ where
     }
 
     fn push_demangle_node(&mut self, t: DemangleNodeType) {
-        self.out.push_demangle_node(t);
+        if !self.muted {
+            self.out.push_demangle_node(t);
+        }
     }
 
     /// This should not be called on error paths.
     /// pop_inner_if already doesn't balance if there are errors.
     fn pop_demangle_node(&mut self) {
-        self.out.pop_demangle_node();
+        if !self.muted {
+            self.out.pop_demangle_node();
+        }
+    }
+
+    /// Write `sep` before the next thing written, if anything is written
+    /// before `end_separated` is called: list elements that print nothing
+    /// (empty argument packs) then get no separator either.
+    fn begin_separated(&mut self, sep: &'static str) {
+        if self.muted {
+            return;
+        }
+        debug_assert!(self.pending_separator.is_none());
+        self.pending_separator = Some((sep, self.last_char_written));
+        // Decisions about spacing look at the last char written; until the
+        // separator is dropped, it counts as written.
+        self.last_char_written = sep.chars().last();
+    }
+
+    /// Drop the separator of `begin_separated` if nothing was written since;
+    /// returns whether something was.
+    fn end_separated(&mut self) -> bool {
+        match self.pending_separator.take() {
+            Some((_, last)) => {
+                self.last_char_written = last;
+                false
+            }
+            None => true,
+        }
+    }
+
+    /// Demangle the elements of a list separated by ", ", leaving out the
+    /// separators of elements that print nothing.
+    fn demangle_comma_separated<'prev, T>(
+        &mut self,
+        items: impl IntoIterator<Item = &'a T>,
+        scope: Option<ArgScopeStack<'prev, 'a>>,
+        mut before_each: impl FnMut(usize, &mut Option<ArgScopeStack<'prev, 'a>>),
+    ) -> fmt::Result
+    where
+        T: 'a + Demangle<'a, W>,
+    {
+        let mut scope = scope;
+        let mut need_comma = false;
+        for (i, item) in items.into_iter().enumerate() {
+            before_each(i, &mut scope);
+            if need_comma {
+                self.begin_separated(", ");
+                item.demangle(self, scope)?;
+                self.end_separated();
+            } else {
+                let before = self.bytes_written;
+                item.demangle(self, scope)?;
+                need_comma = self.bytes_written != before;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1046,14 +1137,7 @@ where
             ctx.is_explicit_obj_param = false;
         }
 
-        let mut need_comma = false;
-        for arg in self.iter() {
-            if need_comma {
-                write!(ctx, ", ")?;
-            }
-            arg.demangle(ctx, scope)?;
-            need_comma = true;
-        }
+        ctx.demangle_comma_separated(self.iter(), scope, |_, _| {})?;
 
         write!(ctx, ")")?;
 
@@ -3902,11 +3986,41 @@ where
                 Ok(())
             }
             Type::PackExpansion(ref ty) => {
-                ty.demangle(ctx, scope)?;
-                if !ctx.is_template_argument_pack {
-                    write!(ctx, "...")?;
+                // The pattern is printed once per element of the argument
+                // pack it names, as `T&&...` over `<int, long&>` gives
+                // `int&&, long&`; first silently, to learn the pack's length.
+                let saved = (ctx.pack_index, ctx.pack_len, ctx.muted);
+                ctx.pack_index = Some(0);
+                ctx.pack_len = None;
+                ctx.muted = true;
+                let probe = ty.demangle(ctx, scope);
+                ctx.muted = saved.2;
+                let len = ctx.pack_len;
+                let mut ret = probe;
+                if ret.is_ok() {
+                    ret = match len {
+                        // No argument pack in the pattern (for example, the
+                        // pack expansion of a function parameter).
+                        None => {
+                            ctx.pack_index = None;
+                            ty.demangle(ctx, scope).and_then(|_| write!(ctx, "..."))
+                        }
+                        Some(n) => (|| {
+                            for i in 0..n {
+                                if i > 0 {
+                                    write!(ctx, ", ")?;
+                                }
+                                ctx.pack_index = Some(i);
+                                ctx.pack_len = Some(n);
+                                ty.demangle(ctx, scope)?;
+                            }
+                            Ok(())
+                        })(),
+                    };
                 }
-                Ok(())
+                ctx.pack_index = saved.0;
+                ctx.pack_len = saved.1;
+                ret
             }
         }
     }
@@ -4924,8 +5038,19 @@ where
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, scope);
 
-        write!(ctx, "{{unnamed type#{}}}", self.0.map_or(1, |n| n + 1))?;
-        Ok(())
+        self.write_name(ctx)
+    }
+}
+
+impl UnnamedTypeName {
+    fn write_name<W: DemangleWrite>(&self, ctx: &mut DemangleContext<W>) -> fmt::Result {
+        match (ctx.llvm_style, self.0) {
+            // LLVM writes the number as mangled: `Ut_` is 'unnamed', `Ut0_`
+            // is 'unnamed0'.
+            (true, None) => write!(ctx, "'unnamed'"),
+            (true, Some(n)) => write!(ctx, "'unnamed{}'", n),
+            (false, n) => write!(ctx, "{{unnamed type#{}}}", n.map_or(1, |n| n + 1)),
+        }
     }
 }
 
@@ -4941,7 +5066,7 @@ where
         if let Some(source_name) = ctx.source_name {
             write!(ctx, "{}", source_name)?;
         } else {
-            write!(ctx, "{{unnamed type#{}}}", self.0.map_or(1, |n| n + 1))?;
+            self.write_name(ctx)?;
         }
         Ok(())
     }
@@ -5322,7 +5447,20 @@ where
             write!(ctx, "auto:{}", self.0 + 1)
         } else {
             let arg = self.resolve(scope)?;
-            arg.demangle(ctx, scope)
+            match (arg, ctx.pack_index) {
+                // Inside a pack expansion, a parameter pack stands for one
+                // of its elements.
+                (TemplateArg::ArgPack(ref args), Some(i)) => {
+                    if ctx.pack_len.is_none() {
+                        ctx.pack_len = Some(args.len());
+                    }
+                    match args.get(i) {
+                        Some(arg) => arg.demangle(ctx, scope),
+                        None => Ok(()),
+                    }
+                }
+                _ => arg.demangle(ctx, scope),
+            }
         };
         ctx.pop_demangle_node();
         ret
@@ -5515,7 +5653,7 @@ where
     fn demangle<'prev, 'ctx>(
         &'subs self,
         ctx: &'ctx mut DemangleContext<'subs, W>,
-        mut scope: Option<ArgScopeStack<'prev, 'subs>>,
+        scope: Option<ArgScopeStack<'prev, 'subs>>,
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, scope);
         inner_barrier!(ctx);
@@ -5525,21 +5663,15 @@ where
         }
         write!(ctx, "<")?;
         ctx.push_demangle_node(DemangleNodeType::TemplateArgs);
-        let mut need_comma = false;
-        for arg_index in 0..self.0.len() {
-            if need_comma {
-                write!(ctx, ", ")?;
-            }
+        ctx.demangle_comma_separated(&self.0, scope, |arg_index, scope| {
             if let Some(ref mut scope) = scope {
                 scope.in_arg = Some((arg_index, self));
             }
-            self.0[arg_index].demangle(ctx, scope)?;
-            need_comma = true;
-        }
+        })?;
 
         // Ensure "> >" because old C++ sucks and libiberty (and its tests)
-        // supports old C++.
-        if ctx.last_char_written == Some('>') {
+        // supports old C++. LLVM writes ">>".
+        if ctx.last_char_written == Some('>') && !ctx.llvm_style {
             write!(ctx, " ")?;
         }
         ctx.pop_demangle_node();
@@ -5646,15 +5778,7 @@ where
             TemplateArg::SimpleExpression(ref expr) => expr.demangle(ctx, scope),
             TemplateArg::ArgPack(ref args) => {
                 ctx.is_template_argument_pack = true;
-                let mut need_comma = false;
-                for arg in &args[..] {
-                    if need_comma {
-                        write!(ctx, ", ")?;
-                    }
-                    arg.demangle(ctx, scope)?;
-                    need_comma = true;
-                }
-                Ok(())
+                ctx.demangle_comma_separated(args, scope, |_, _| {})
             }
         }
     }
@@ -7161,6 +7285,29 @@ where
                 start,
                 end,
             ) => write_literal(ctx, start, end),
+            // Integer types that have a literal suffix are written with it,
+            // as libiberty and LLVM do: `8u`, `4096ul`.
+            ExprPrimary::Literal(
+                TypeHandle::Builtin(BuiltinType::Standard(ref ty @ (StandardBuiltinType::UnsignedInt
+                | StandardBuiltinType::Long
+                | StandardBuiltinType::UnsignedLong
+                | StandardBuiltinType::LongLong
+                | StandardBuiltinType::UnsignedLongLong))),
+                start,
+                end,
+            ) => {
+                write_literal(ctx, start, end)?;
+                if ctx.show_expression_literal_types {
+                    ctx.write_str(match *ty {
+                        StandardBuiltinType::UnsignedInt => "u",
+                        StandardBuiltinType::Long => "l",
+                        StandardBuiltinType::UnsignedLong => "ul",
+                        StandardBuiltinType::LongLong => "ll",
+                        _ => "ull",
+                    })?;
+                }
+                Ok(())
+            }
             ExprPrimary::Literal(ref ty, start, end) => {
                 if ctx.show_expression_literal_types {
                     write!(ctx, "(")?;
@@ -7432,6 +7579,16 @@ where
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, scope);
 
+        if ctx.llvm_style {
+            // LLVM writes the number as mangled: `UlvE_` is 'lambda'(),
+            // `UlvE0_` is 'lambda0'().
+            match self.1 {
+                None => write!(ctx, "'lambda'(")?,
+                Some(n) => write!(ctx, "'lambda{}'(", n)?,
+            }
+            self.0.demangle(ctx, scope)?;
+            return write!(ctx, ")");
+        }
         write!(ctx, "{{lambda(")?;
         self.0.demangle(ctx, scope)?;
         write!(ctx, ")#{}}}", self.1.map_or(1, |n| n + 2))?;
@@ -7934,6 +8091,43 @@ where
         scope: Option<ArgScopeStack<'prev, 'subs>>,
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, scope);
+
+        if ctx.llvm_style {
+            // libiberty and LLVM spell these in words.
+            match *self {
+                SpecialName::VirtualTable(ref ty) => {
+                    write!(ctx, "vtable for ")?;
+                    ctx.push_demangle_node(DemangleNodeType::VirtualTable);
+                    ty.demangle(ctx, scope)?;
+                    ctx.pop_demangle_node();
+                    return Ok(());
+                }
+                SpecialName::Vtt(ref ty) => {
+                    write!(ctx, "VTT for ")?;
+                    return ty.demangle(ctx, scope);
+                }
+                SpecialName::VirtualOverrideThunk(ref offset, ref encoding) => {
+                    match *offset {
+                        CallOffset::NonVirtual(_) => write!(ctx, "non-virtual thunk to ")?,
+                        CallOffset::Virtual(_) => write!(ctx, "virtual thunk to ")?,
+                    }
+                    return encoding.demangle(ctx, scope);
+                }
+                SpecialName::VirtualOverrideThunkCovariant(_, _, ref encoding) => {
+                    write!(ctx, "covariant return thunk to ")?;
+                    return encoding.demangle(ctx, scope);
+                }
+                SpecialName::TlsInit(ref name) => {
+                    write!(ctx, "thread-local initialization routine for ")?;
+                    return name.demangle(ctx, scope);
+                }
+                SpecialName::TlsWrapper(ref name) => {
+                    write!(ctx, "thread-local wrapper routine for ")?;
+                    return name.demangle(ctx, scope);
+                }
+                _ => {}
+            }
+        }
 
         match *self {
             SpecialName::VirtualTable(ref ty) => {

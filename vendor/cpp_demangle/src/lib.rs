@@ -84,6 +84,7 @@ pub struct DemangleOptions {
     no_params: bool,
     no_return_type: bool,
     hide_expression_literal_types: bool,
+    llvm_style: bool,
     recursion_limit: Option<NonZeroU32>,
 }
 
@@ -111,6 +112,16 @@ impl DemangleOptions {
     /// template instance names.
     pub fn hide_expression_literal_types(mut self) -> Self {
         self.hide_expression_literal_types = true;
+        self
+    }
+
+    /// Spell names as LLVM's demangler (`llvm-cxxfilt`, lldb, Apple's atos)
+    /// does where it differs from libiberty by convention rather than by
+    /// meaning: `A<B<int>>` rather than `A<B<int> >`, `'lambda'(int)` and
+    /// `'lambda0'(int)` rather than `{lambda(int)#1}` and `{lambda(int)#2}`,
+    /// `'unnamed'` rather than `{unnamed type#1}`.
+    pub fn llvm_style(mut self) -> Self {
+        self.llvm_style = true;
         self
     }
 
