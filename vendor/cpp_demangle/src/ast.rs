@@ -2199,6 +2199,11 @@ where
             | NestedName::UnqualifiedExplicitObject(ref p, ref name, _) => {
                 ctx.push_demangle_node(DemangleNodeType::NestedName);
                 if let Some(p) = p.as_ref() {
+                    // The prefix is a scope: the pointers and references
+                    // waiting on the inner stack belong to this whole name,
+                    // not to the prefix (a type substitution such as `S0_` for
+                    // `A::B` is itself a nested name, which would print them).
+                    let ctx = &mut AutoDemangleContextInnerBarrier::new(ctx);
                     p.demangle(ctx, scope)?;
                     ctx.write_str("::")?;
                 }
@@ -4961,6 +4966,12 @@ where
         scope: Option<ArgScopeStack<'prev, 'subs>>,
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, scope);
+        // A nested name prints the inner item on top of the stack after
+        // itself, as a function's name prints its parameters before its
+        // cv-qualifiers; a class name has none of its own, and the inner items
+        // (`*`, `&`, a function type's parameters) belong to the types around it,
+        // which print them with their own spacing.
+        inner_barrier!(ctx);
 
         match *self {
             ClassEnumType::Named(ref name) => name.demangle(ctx, scope),
@@ -5658,7 +5669,8 @@ where
         let ctx = try_begin_demangle!(self, ctx, scope);
         inner_barrier!(ctx);
 
-        if ctx.last_char_written == Some('<') {
+        // libiberty writes `operator<< <T>`, LLVM `operator<<<T>`.
+        if ctx.last_char_written == Some('<') && !ctx.llvm_style {
             write!(ctx, " ")?;
         }
         write!(ctx, "<")?;
