@@ -811,6 +811,45 @@ where
         }
     }
 
+    /// Print a pack expansion: the pattern once per element of the argument
+    /// pack it names, as `T&&...` over `<int, long&>` gives `int&&, long&`
+    /// (first silently, to learn the pack's length); `unexpanded` when the
+    /// pattern names no argument pack (for example, a function parameter
+    /// pack).
+    fn demangle_pack_expansion(
+        &mut self,
+        mut pattern: impl FnMut(&mut Self) -> fmt::Result,
+        unexpanded: impl FnOnce(&mut Self) -> fmt::Result,
+    ) -> fmt::Result {
+        let saved = (self.pack_index, self.pack_len, self.muted);
+        self.pack_index = Some(0);
+        self.pack_len = None;
+        self.muted = true;
+        let probe = pattern(self);
+        self.muted = saved.2;
+        let len = self.pack_len;
+        let ret = probe.and_then(|_| match len {
+            None => {
+                self.pack_index = None;
+                unexpanded(self)
+            }
+            Some(n) => {
+                for i in 0..n {
+                    if i > 0 {
+                        write!(self, ", ")?;
+                    }
+                    self.pack_index = Some(i);
+                    self.pack_len = Some(n);
+                    pattern(self)?;
+                }
+                Ok(())
+            }
+        });
+        self.pack_index = saved.0;
+        self.pack_len = saved.1;
+        ret
+    }
+
     /// Demangle the elements of a list separated by ", ", leaving out the
     /// separators of elements that print nothing.
     fn demangle_comma_separated<'prev, T>(
@@ -1643,8 +1682,15 @@ where
             let (scope, function_args) =
                 if let Some(template_args) = name.get_template_args(ctx.subs) {
                     let scope = scope.push(template_args);
-                    let function_args = FunctionArgListAndReturnType::new(&fun_ty.0);
-                    (scope, function_args as &dyn DemangleAsInner<W>)
+                    // As in `Encoding::demangle`: templated constructors,
+                    // destructors and conversion operators have no return
+                    // type, so the first type is their first parameter.
+                    let function_args = if name.is_ctor_dtor_conversion(ctx.subs) {
+                        FunctionArgList::new(&fun_ty.0) as &dyn DemangleAsInner<W>
+                    } else {
+                        FunctionArgListAndReturnType::new(&fun_ty.0)
+                    };
+                    (scope, function_args)
                 } else {
                     let function_args = FunctionArgList::new(&fun_ty.0);
                     (scope, function_args as &dyn DemangleAsInner<W>)
@@ -3990,43 +4036,13 @@ where
                 }
                 Ok(())
             }
-            Type::PackExpansion(ref ty) => {
-                // The pattern is printed once per element of the argument
-                // pack it names, as `T&&...` over `<int, long&>` gives
-                // `int&&, long&`; first silently, to learn the pack's length.
-                let saved = (ctx.pack_index, ctx.pack_len, ctx.muted);
-                ctx.pack_index = Some(0);
-                ctx.pack_len = None;
-                ctx.muted = true;
-                let probe = ty.demangle(ctx, scope);
-                ctx.muted = saved.2;
-                let len = ctx.pack_len;
-                let mut ret = probe;
-                if ret.is_ok() {
-                    ret = match len {
-                        // No argument pack in the pattern (for example, the
-                        // pack expansion of a function parameter).
-                        None => {
-                            ctx.pack_index = None;
-                            ty.demangle(ctx, scope).and_then(|_| write!(ctx, "..."))
-                        }
-                        Some(n) => (|| {
-                            for i in 0..n {
-                                if i > 0 {
-                                    write!(ctx, ", ")?;
-                                }
-                                ctx.pack_index = Some(i);
-                                ctx.pack_len = Some(n);
-                                ty.demangle(ctx, scope)?;
-                            }
-                            Ok(())
-                        })(),
-                    };
-                }
-                ctx.pack_index = saved.0;
-                ctx.pack_len = saved.1;
-                ret
-            }
+            Type::PackExpansion(ref ty) => ctx.demangle_pack_expansion(
+                |ctx| ty.demangle(ctx, scope),
+                |ctx| {
+                    ty.demangle(ctx, scope)?;
+                    write!(ctx, "...")
+                },
+            ),
         }
     }
 }
@@ -6687,11 +6703,13 @@ where
                 write!(ctx, ")")?;
                 Ok(())
             }
-            Expression::PackExpansion(ref pack) => {
-                pack.demangle_as_subexpr(ctx, scope)?;
-                write!(ctx, "...")?;
-                Ok(())
-            }
+            Expression::PackExpansion(ref pack) => ctx.demangle_pack_expansion(
+                |ctx| pack.demangle(ctx, scope),
+                |ctx| {
+                    pack.demangle_as_subexpr(ctx, scope)?;
+                    write!(ctx, "...")
+                },
+            ),
             Expression::Throw(ref expr) => {
                 write!(ctx, "throw ")?;
                 expr.demangle(ctx, scope)
