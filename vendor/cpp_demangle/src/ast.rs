@@ -5644,6 +5644,9 @@ where
 
         match self.2 {
             None => write!(ctx, "this"),
+            // LLVM writes the number as mangled: `fp_` is fp, `fp0_` is fp0.
+            Some(0) if ctx.llvm_style => write!(ctx, "fp"),
+            Some(i) if ctx.llvm_style => write!(ctx, "fp{}", i - 1),
             Some(i) => write!(ctx, "{{parm#{}}}", i + 1),
         }
     }
@@ -5759,6 +5762,15 @@ impl Parse for TemplateArg {
     ) -> Result<(TemplateArg, IndexStr<'b>)> {
         try_begin_parse!("TemplateArg", ctx, input);
 
+        // <template-arg> ::= <template-param-decl> <template-arg>
+        //
+        // C++20 declares the parameter of some template arguments (a
+        // non-type parameter whose type depends on earlier ones, a
+        // constrained one). The declaration is not printed, as LLVM does not.
+        if let Some(tail) = TemplateArg::skip_param_decl(ctx, subs, input)? {
+            return TemplateArg::parse(ctx, subs, tail);
+        }
+
         if let Ok(tail) = consume(b"X", input) {
             let (expr, tail) = Expression::parse(ctx, subs, tail)?;
             let tail = consume(b"E", tail)?;
@@ -5786,6 +5798,49 @@ impl Parse for TemplateArg {
         };
         let tail = consume(b"E", tail)?;
         Ok((TemplateArg::ArgPack(args), tail))
+    }
+}
+
+impl TemplateArg {
+    /// Parse a `<template-param-decl>` at the start of `input`, if there is
+    /// one, and return what follows it.
+    ///
+    /// ```text
+    /// <template-param-decl> ::= Ty                          # type parameter
+    ///                       ::= Tk <name> [<template-args>] # constrained type parameter
+    ///                       ::= Tn <type>                   # non-type parameter
+    ///                       ::= Tt <template-param-decl>* E # template parameter
+    ///                       ::= Tp <template-param-decl>    # parameter pack
+    /// ```
+    fn skip_param_decl<'a, 'b>(
+        ctx: &'a ParseContext,
+        subs: &'a mut SubstitutionTable,
+        input: IndexStr<'b>,
+    ) -> Result<Option<IndexStr<'b>>> {
+        if let Ok(tail) = consume(b"Ty", input) {
+            return Ok(Some(tail));
+        }
+        if let Ok(tail) = consume(b"Tn", input) {
+            let (_, tail) = TypeHandle::parse(ctx, subs, tail)?;
+            return Ok(Some(tail));
+        }
+        if let Ok(tail) = consume(b"Tk", input) {
+            let (_, tail) = Name::parse(ctx, subs, tail)?;
+            return Ok(Some(tail));
+        }
+        if let Ok(mut tail) = consume(b"Tt", input) {
+            while let Some(next) = TemplateArg::skip_param_decl(ctx, subs, tail)? {
+                tail = next;
+            }
+            return consume(b"E", tail).map(Some);
+        }
+        if let Ok(tail) = consume(b"Tp", input) {
+            return match TemplateArg::skip_param_decl(ctx, subs, tail)? {
+                Some(tail) => Ok(Some(tail)),
+                None => Err(error::Error::UnexpectedText),
+            };
+        }
+        Ok(None)
     }
 }
 
