@@ -1537,6 +1537,15 @@ where
             MangledName::Encoding(ref enc, ref cs) => {
                 enc.demangle(ctx, scope)?;
                 if !cs.is_empty() && ctx.show_params {
+                    if ctx.llvm_style {
+                        // LLVM writes all the suffixes as they are, in
+                        // parentheses: `f() (.constprop.0.cold.1)`.
+                        write!(ctx, " (")?;
+                        for clone_suffix in cs {
+                            clone_suffix.write_mangled(ctx)?;
+                        }
+                        return write!(ctx, ")");
+                    }
                     for clone_suffix in cs {
                         clone_suffix.demangle(ctx, scope)?;
                     }
@@ -1726,6 +1735,18 @@ impl Parse for CloneSuffix {
 
         let clone_suffix = CloneSuffix(identifier, numbers);
         Ok((clone_suffix, tail))
+    }
+}
+
+impl CloneSuffix {
+    fn write_mangled<W: DemangleWrite>(&self, ctx: &mut DemangleContext<W>) -> fmt::Result {
+        write!(ctx, ".")?;
+        let id = str::from_utf8(&ctx.input[self.0.start..self.0.end]).map_err(|_| fmt::Error)?;
+        ctx.write_str(id)?;
+        for nonnegative in &self.1 {
+            write!(ctx, ".{}", nonnegative)?;
+        }
+        Ok(())
     }
 }
 
@@ -8268,10 +8289,13 @@ where
                 name.demangle(ctx, scope)
             }
             SpecialName::ConstructionVtable(ref ty1, _, ref ty2) => {
+                // `TC <type1> <offset> _ <type2>` is the vtable of base `type2`
+                // within complete `type1`: libiberty and LLVM write
+                // "construction vtable for <type2>-in-<type1>".
                 write!(ctx, "construction vtable for ")?;
-                ty1.demangle(ctx, scope)?;
+                ty2.demangle(ctx, scope)?;
                 write!(ctx, "-in-")?;
-                ty2.demangle(ctx, scope)
+                ty1.demangle(ctx, scope)
             }
             SpecialName::TypeinfoFunction(ref ty) => {
                 write!(ctx, "typeinfo fn for ")?;
