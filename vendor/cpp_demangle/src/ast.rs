@@ -4928,7 +4928,11 @@ where
         ctx.push_demangle_node(DemangleNodeType::TemplateParam);
         let ret = match *self {
             Decltype::Expression(ref expr) | Decltype::IdExpression(ref expr) => {
-                write!(ctx, "decltype (")?;
+                if ctx.llvm_style {
+                    write!(ctx, "decltype(")?;
+                } else {
+                    write!(ctx, "decltype (")?;
+                }
                 expr.demangle(ctx, scope)?;
                 write!(ctx, ")")?;
                 Ok(())
@@ -6448,6 +6452,12 @@ where
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, scope);
 
+        if ctx.llvm_style {
+            if let Some(ret) = self.demangle_llvm_style(ctx, scope) {
+                return ret;
+            }
+        }
+
         match *self {
             Expression::Unary(OperatorName::Simple(ref op), ref expr)
                 if *op == SimpleOperatorName::PostInc || *op == SimpleOperatorName::PostDec =>
@@ -6800,7 +6810,204 @@ where
     }
 }
 
+/// LLVM's operator precedences, tightest first: LLVM parenthesizes an
+/// operand only when its precedence is looser than its operator's.
+mod prec {
+    pub const PRIMARY: u8 = 0;
+    pub const POSTFIX: u8 = 1;
+    pub const UNARY: u8 = 2;
+    pub const CAST: u8 = 3;
+    pub const PTR_MEM: u8 = 4;
+    pub const MULTIPLICATIVE: u8 = 5;
+    pub const ADDITIVE: u8 = 6;
+    pub const SHIFT: u8 = 7;
+    pub const SPACESHIP: u8 = 8;
+    pub const RELATIONAL: u8 = 9;
+    pub const EQUALITY: u8 = 10;
+    pub const AND: u8 = 11;
+    pub const XOR: u8 = 12;
+    pub const IOR: u8 = 13;
+    pub const AND_IF: u8 = 14;
+    pub const OR_IF: u8 = 15;
+    pub const CONDITIONAL: u8 = 16;
+    pub const ASSIGN: u8 = 17;
+    pub const COMMA: u8 = 18;
+    pub const DEFAULT: u8 = 19;
+}
+
+impl SimpleOperatorName {
+    fn llvm_binary_precedence(&self) -> u8 {
+        use SimpleOperatorName::*;
+        match *self {
+            Mul | Div | Rem => prec::MULTIPLICATIVE,
+            Add | Sub => prec::ADDITIVE,
+            Shl | Shr => prec::SHIFT,
+            Spaceship => prec::SPACESHIP,
+            Less | Greater | LessEq | GreaterEq => prec::RELATIONAL,
+            Eq | Ne => prec::EQUALITY,
+            BitAnd => prec::AND,
+            BitXor => prec::XOR,
+            BitOr => prec::IOR,
+            LogicalAnd => prec::AND_IF,
+            LogicalOr => prec::OR_IF,
+            Assign | AddAssign | SubAssign | MulAssign | DivAssign | RemAssign | BitAndAssign
+            | BitOrAssign | BitXorAssign | ShlAssign | ShrAssign => prec::ASSIGN,
+            Comma => prec::COMMA,
+            DerefMemberPtr => prec::PTR_MEM,
+            _ => prec::DEFAULT,
+        }
+    }
+}
+
 impl Expression {
+    fn llvm_precedence(&self) -> u8 {
+        match *self {
+            Expression::Binary(OperatorName::Simple(ref op), _, _) => op.llvm_binary_precedence(),
+            Expression::Binary(..) => prec::DEFAULT,
+            Expression::Unary(OperatorName::Simple(ref op), _)
+                if *op == SimpleOperatorName::PostInc || *op == SimpleOperatorName::PostDec =>
+            {
+                prec::POSTFIX
+            }
+            Expression::Unary(..)
+            | Expression::PrefixInc(_)
+            | Expression::PrefixDec(_)
+            | Expression::SizeofType(_)
+            | Expression::SizeofExpr(_)
+            | Expression::AlignofType(_)
+            | Expression::AlignofExpr(_)
+            | Expression::Noexcept(_)
+            | Expression::New(..)
+            | Expression::GlobalNew(..)
+            | Expression::NewArray(..)
+            | Expression::GlobalNewArray(..)
+            | Expression::Delete(_)
+            | Expression::GlobalDelete(_)
+            | Expression::DeleteArray(_)
+            | Expression::GlobalDeleteArray(_) => prec::UNARY,
+            Expression::Call(..)
+            | Expression::Member(..)
+            | Expression::DerefMember(..)
+            | Expression::DynamicCast(..)
+            | Expression::StaticCast(..)
+            | Expression::ConstCast(..)
+            | Expression::ReinterpretCast(..)
+            | Expression::TypeidType(_)
+            | Expression::TypeidExpr(_) => prec::POSTFIX,
+            Expression::ConversionOne(..) | Expression::ConversionMany(..) => prec::CAST,
+            Expression::PointerToMember(..) => prec::PTR_MEM,
+            Expression::Ternary(..) => prec::CONDITIONAL,
+            Expression::Throw(_) | Expression::Rethrow => prec::ASSIGN,
+            _ => prec::PRIMARY,
+        }
+    }
+
+    /// Print an operand of an operator of precedence `outer` as LLVM does:
+    /// in parentheses when it binds looser (or, unless `strictly_worse`, as
+    /// loose).
+    fn demangle_as_operand<'subs, 'prev, 'ctx, W>(
+        &'subs self,
+        ctx: &'ctx mut DemangleContext<'subs, W>,
+        scope: Option<ArgScopeStack<'prev, 'subs>>,
+        outer: u8,
+        strictly_worse: bool,
+    ) -> fmt::Result
+    where
+        W: 'subs + DemangleWrite,
+    {
+        if self.llvm_precedence() >= outer + strictly_worse as u8 {
+            write!(ctx, "(")?;
+            self.demangle(ctx, scope)?;
+            write!(ctx, ")")
+        } else {
+            self.demangle(ctx, scope)
+        }
+    }
+
+    /// The expressions LLVM prints otherwise than libiberty: operands
+    /// parenthesized by precedence rather than always, spaces around binary
+    /// operators. `None` for the others.
+    fn demangle_llvm_style<'subs, 'prev, 'ctx, W>(
+        &'subs self,
+        ctx: &'ctx mut DemangleContext<'subs, W>,
+        scope: Option<ArgScopeStack<'prev, 'subs>>,
+    ) -> Option<fmt::Result>
+    where
+        W: 'subs + DemangleWrite,
+    {
+        let ret = match *self {
+            Expression::Unary(OperatorName::Simple(ref op), ref expr)
+                if *op == SimpleOperatorName::PostInc || *op == SimpleOperatorName::PostDec =>
+            {
+                (|| {
+                    expr.demangle_as_operand(ctx, scope, prec::POSTFIX, true)?;
+                    op.demangle(ctx, scope)
+                })()
+            }
+            Expression::Unary(ref op @ OperatorName::Simple(_), ref expr) => (|| {
+                op.demangle(ctx, scope)?;
+                expr.demangle_as_operand(ctx, scope, prec::UNARY, false)
+            })(),
+            Expression::Binary(OperatorName::Simple(ref op), ref lhs, ref rhs) => {
+                let outer = op.llvm_binary_precedence();
+                if outer == prec::DEFAULT {
+                    return None;
+                }
+                // `>` inside template arguments would close them.
+                let paren_all =
+                    *op == SimpleOperatorName::Greater || *op == SimpleOperatorName::Shr;
+                let is_assign = outer == prec::ASSIGN;
+                (|| {
+                    if paren_all {
+                        write!(ctx, "(")?;
+                    }
+                    let lhs_outer = if is_assign { prec::OR_IF } else { outer };
+                    lhs.demangle_as_operand(ctx, scope, lhs_outer, !is_assign)?;
+                    if *op != SimpleOperatorName::Comma {
+                        write!(ctx, " ")?;
+                    }
+                    op.demangle(ctx, scope)?;
+                    write!(ctx, " ")?;
+                    rhs.demangle_as_operand(ctx, scope, outer, is_assign)?;
+                    if paren_all {
+                        write!(ctx, ")")?;
+                    }
+                    Ok(())
+                })()
+            }
+            Expression::Ternary(
+                OperatorName::Simple(SimpleOperatorName::Question),
+                ref condition,
+                ref consequent,
+                ref alternative,
+            ) => (|| {
+                condition.demangle_as_operand(ctx, scope, prec::DEFAULT, false)?;
+                write!(ctx, " ? ")?;
+                consequent.demangle_as_operand(ctx, scope, prec::DEFAULT, false)?;
+                write!(ctx, " : ")?;
+                alternative.demangle_as_operand(ctx, scope, prec::ASSIGN, true)
+            })(),
+            Expression::Call(ref functor_expr, ref args) => (|| {
+                functor_expr.demangle_as_operand(ctx, scope, prec::POSTFIX, true)?;
+                write!(ctx, "(")?;
+                ctx.demangle_comma_separated(args, scope, |_, _| {})?;
+                write!(ctx, ")")
+            })(),
+            Expression::Member(ref expr, ref name) => (|| {
+                expr.demangle_as_operand(ctx, scope, prec::POSTFIX, true)?;
+                write!(ctx, ".")?;
+                name.demangle(ctx, scope)
+            })(),
+            Expression::DerefMember(ref expr, ref name) => (|| {
+                expr.demangle_as_operand(ctx, scope, prec::POSTFIX, true)?;
+                write!(ctx, "->")?;
+                name.demangle(ctx, scope)
+            })(),
+            _ => return None,
+        };
+        Some(ret)
+    }
+
     fn demangle_as_subexpr<'subs, 'prev, 'ctx, W>(
         &'subs self,
         ctx: &'ctx mut DemangleContext<'subs, W>,
