@@ -3775,6 +3775,10 @@ pub enum Type {
 
     /// A pack expansion.
     PackExpansion(TypeHandle),
+
+    /// A vendor extended type, possibly a transformation of another type
+    /// (`__remove_cvref(T)`).
+    VendorExtended(SourceName, Option<TypeHandle>),
 }
 
 define_handle! {
@@ -3816,6 +3820,23 @@ impl Parse for TypeHandle {
             let idx = subs.insert(ty);
             let handle = TypeHandle::BackReference(idx);
             Ok((handle, tail))
+        }
+
+        // ::= u <source-name> [<template-args>]   # vendor extended type
+        //
+        // Unlike the other builtin types, these are substitution candidates.
+        // Clang mangles its type transformation traits this way:
+        // `u14__remove_cvrefIT_E` is `__remove_cvref(T)`.
+        if let Ok(tail) = consume(b"u", input) {
+            let (name, tail) = SourceName::parse(ctx, subs, tail)?;
+            let (arg, tail) = match consume(b"I", tail) {
+                Ok(tail) => {
+                    let (arg, tail) = TypeHandle::parse(ctx, subs, tail)?;
+                    (Some(arg), consume(b"E", tail)?)
+                }
+                Err(_) => (None, tail),
+            };
+            return insert_and_return_handle(Type::VendorExtended(name, arg), subs, tail);
         }
 
         if let Ok((builtin, tail)) = try_recurse!(BuiltinType::parse(ctx, subs, input)) {
@@ -4054,6 +4075,15 @@ where
                 name.demangle(ctx, scope)?;
                 if let Some(ref args) = *template_args {
                     args.demangle(ctx, scope)?;
+                }
+                Ok(())
+            }
+            Type::VendorExtended(ref name, ref arg) => {
+                name.demangle(ctx, scope)?;
+                if let Some(ref arg) = *arg {
+                    write!(ctx, "(")?;
+                    arg.demangle(ctx, scope)?;
+                    write!(ctx, ")")?;
                 }
                 Ok(())
             }
@@ -5495,8 +5525,13 @@ where
 
         ctx.push_demangle_node(DemangleNodeType::TemplateParam);
         let ret = if ctx.is_lambda_arg {
-            // To match libiberty, template references are converted to `auto`.
-            write!(ctx, "auto:{}", self.0 + 1)
+            // To match libiberty, template references are converted to `auto`
+            // (LLVM does not number them).
+            if ctx.llvm_style {
+                write!(ctx, "auto")
+            } else {
+                write!(ctx, "auto:{}", self.0 + 1)
+            }
         } else {
             let arg = self.resolve(scope)?;
             match (arg, ctx.pack_index) {
@@ -6124,6 +6159,9 @@ pub enum Expression {
     /// `expression...`, pack expansion.
     PackExpansion(Box<Expression>),
 
+    /// A vendor extended expression, such as a type trait: `__is_same(T, U)`.
+    VendorExtended(SourceName, Vec<TemplateArg>),
+
     /// The fold expressions.
     Fold(FoldExpr),
 
@@ -6148,6 +6186,17 @@ impl Parse for Expression {
         input: IndexStr<'b>,
     ) -> Result<(Expression, IndexStr<'b>)> {
         try_begin_parse!("Expression", ctx, input);
+
+        // ::= u <source-name> <template-arg>* E   # vendor extended expression
+        //
+        // Clang mangles its type traits this way: `u9__is_sameT_T0_E` is
+        // `__is_same(T, U)`.
+        if let Ok(tail) = consume(b"u", input) {
+            let (name, tail) = SourceName::parse(ctx, subs, tail)?;
+            let (args, tail) = zero_or_more::<TemplateArg>(ctx, subs, tail)?;
+            let tail = consume(b"E", tail)?;
+            return Ok((Expression::VendorExtended(name, args), tail));
+        }
 
         if let Ok(tail) = consume(b"pp_", input) {
             let (expr, tail) = Expression::parse(ctx, subs, tail)?;
@@ -6789,6 +6838,12 @@ where
                 write!(ctx, ")")?;
                 Ok(())
             }
+            Expression::VendorExtended(ref name, ref args) => {
+                name.demangle(ctx, scope)?;
+                write!(ctx, "(")?;
+                ctx.demangle_comma_separated(args, scope, |_, _| {})?;
+                write!(ctx, ")")
+            }
             Expression::PackExpansion(ref pack) => ctx.demangle_pack_expansion(
                 |ctx| pack.demangle(ctx, scope),
                 |ctx| {
@@ -6886,6 +6941,7 @@ impl Expression {
             | Expression::DeleteArray(_)
             | Expression::GlobalDeleteArray(_) => prec::UNARY,
             Expression::Call(..)
+            | Expression::VendorExtended(..)
             | Expression::Member(..)
             | Expression::DerefMember(..)
             | Expression::DynamicCast(..)
