@@ -1651,7 +1651,17 @@ where
                 let scope = if let Some(template_args) = name.get_template_args(ctx.subs) {
                     let scope = scope.push(template_args);
                     if ctx.show_return_type && !name.is_ctor_dtor_conversion(ctx.subs) {
+                        // The name and parameters are the declarator of the return
+                        // type: a function returning a pointer to a function is
+                        // `void (*f(bool))(int)`, not `void (*)(int) f(bool)`. A
+                        // return type that has no place for it leaves it on the
+                        // inner stack.
+                        let declarator = EncodingDeclarator::new(self);
+                        ctx.push_inner(declarator);
                         fun_ty.0[0].demangle(ctx, scope)?;
+                        if !ctx.pop_inner_if(declarator) {
+                            return Ok(());
+                        }
                         write!(ctx, " ")?;
                     }
 
@@ -1677,6 +1687,36 @@ where
         }
     }
 }
+
+// A function's name and parameters, as the declarator of its return type.
+reference_newtype!(EncodingDeclarator, Encoding);
+
+impl<'subs, W> Demangle<'subs, W> for EncodingDeclarator
+where
+    W: 'subs + DemangleWrite,
+{
+    fn demangle<'prev, 'ctx>(
+        &'subs self,
+        ctx: &'ctx mut DemangleContext<'subs, W>,
+        scope: Option<ArgScopeStack<'prev, 'subs>>,
+    ) -> fmt::Result {
+        let encoding: &'subs Encoding = &self.0;
+        if let Encoding::Function(ref name, _) = *encoding {
+            if ctx.show_params {
+                ctx.push_inner(encoding);
+                name.demangle(ctx, scope)?;
+                if ctx.pop_inner_if(encoding) {
+                    encoding.demangle_as_inner(ctx, scope)?;
+                }
+            } else {
+                name.demangle(ctx, scope)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'subs, W> DemangleAsInner<'subs, W> for EncodingDeclarator where W: 'subs + DemangleWrite {}
 
 impl<'subs, W> DemangleAsInner<'subs, W> for Encoding
 where
