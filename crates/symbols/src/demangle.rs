@@ -58,7 +58,10 @@ mod tests {
         assert_eq!(demangle("_Zgarbage"), "_Zgarbage");
         assert_eq!(demangle_symbol("__ZL8fx_innerl"), "fx_inner(long)");
         assert_eq!(demangle_symbol("_panic"), "panic");
-        assert_eq!(demangle_symbol("__ZN2fx2io3runEv.cold.1"), "fx::io::run() (.cold.1)");
+        assert_eq!(
+            demangle_symbol("__ZN2fx2io3runEv.cold.1"),
+            "fx::io::run() (.cold.1)"
+        );
         assert_eq!(demangle_symbol("ltmp0"), "ltmp0");
     }
 }
