@@ -7697,11 +7697,13 @@ where
             // Integer types that have a literal suffix are written with it,
             // as libiberty and LLVM do: `8u`, `4096ul`.
             ExprPrimary::Literal(
-                TypeHandle::Builtin(BuiltinType::Standard(ref ty @ (StandardBuiltinType::UnsignedInt
-                | StandardBuiltinType::Long
-                | StandardBuiltinType::UnsignedLong
-                | StandardBuiltinType::LongLong
-                | StandardBuiltinType::UnsignedLongLong))),
+                TypeHandle::Builtin(BuiltinType::Standard(
+                    ref ty @ (StandardBuiltinType::UnsignedInt
+                    | StandardBuiltinType::Long
+                    | StandardBuiltinType::UnsignedLong
+                    | StandardBuiltinType::LongLong
+                    | StandardBuiltinType::UnsignedLongLong),
+                )),
                 start,
                 end,
             ) => {
