@@ -552,10 +552,6 @@ where
     // We are currently demangling a template-prefix in a nested-name.
     is_template_prefix_in_nested_name: bool,
 
-    //  `PackExpansion`'s should only print '...', only when there is no template
-    //  argument pack.
-    is_template_argument_pack: bool,
-
     // We are currently demangling an object with an explicit named parameter.
     is_explicit_obj_param: bool,
 
@@ -645,7 +641,6 @@ where
             is_lambda_arg: false,
             is_template_prefix: false,
             is_template_prefix_in_nested_name: false,
-            is_template_argument_pack: false,
             is_explicit_obj_param: false,
             show_params: !options.no_params,
             show_return_type: !options.no_return_type,
@@ -5960,7 +5955,6 @@ where
             TemplateArg::Expression(ref expr) => expr.demangle(ctx, scope),
             TemplateArg::SimpleExpression(ref expr) => expr.demangle(ctx, scope),
             TemplateArg::ArgPack(ref args) => {
-                ctx.is_template_argument_pack = true;
                 ctx.demangle_comma_separated(args, scope, |_, _| {})
             }
         }
