@@ -16,6 +16,7 @@ Each count is given exactly and with spaces set aside (`> >` vs `>>`).
 import collections
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,12 +34,16 @@ def lines_of(cmd, stdin=None):
 
 
 def cxxfilt(names):
+    if not names:
+        return []
     out = lines_of([os.path.join(LLVM, "llvm-cxxfilt"), "--no-strip-underscore"], "\n".join(names) + "\n")
     assert len(out) == len(names)
     return out
 
 
 def ours(names, symbol=False):
+    if not names:
+        return []
     out = lines_of([DEMANGLE] + (["--symbol"] if symbol else []), "\n".join(names) + "\n")
     assert len(out) == len(names)
     return out
@@ -58,35 +63,60 @@ def report(what, names, want, got):
     return beyond
 
 
+def gnu(names):
+    """libiberty's c++filt (binutils), the third opinion."""
+    if not names:
+        return []
+    out = lines_of(["c++filt"], "\n".join(names) + "\n")
+    assert len(out) == len(names)
+    return out
+
+
+def llvm_spelling(s):
+    """libiberty's output in LLVM's spelling where the two differ by convention only, without
+    spaces and parentheses: good enough to tell who agrees with whom, not to print."""
+    s = re.sub(r"\{lambda\((.*?)\)#(\d+)\}",
+               lambda m: "'lambda%s'(%s)" % ("" if m.group(2) == "1" else int(m.group(2)) - 2, m.group(1)), s)
+    s = re.sub(r"\{unnamed type#(\d+)\}",
+               lambda m: "'unnamed%s'" % ("" if m.group(1) == "1" else int(m.group(1)) - 2), s)
+    s = re.sub(r"\{parm#(\d+)\}", lambda m: "fp%s" % ("" if m.group(1) == "1" else int(m.group(1)) - 2), s)
+    s = re.sub(r"auto:\d+", "auto", s)
+    s = re.sub(r" \[clone (\.[^]]*)\]", r" (\1)", s)
+    return bare(s)
+
+
+def bare(s):
+    return s.replace(" ", "").replace("(", "").replace(")", "")
+
+
 def kinds(beyond):
-    """The remaining differences by what the mangled name holds (see PATCHES.md)."""
+    """Who libiberty's c++filt agrees with on each remaining difference (parentheses and spaces
+    aside), and which kinds of names they are (see vendor/cpp_demangle/PATCHES.md)."""
+    third = gnu([m[1:] if m.startswith("__Z") else m for m, _, _ in beyond])
     c = collections.Counter()
-    for m, w, g in beyond:
+    examples = collections.defaultdict(list)
+    for (m, w, g), t in zip(beyond, third):
         if w.lstrip("_").startswith("Z"):
-            c["LLVM cannot demangle it"] += 1
+            k = "LLVM leaves it mangled"
         elif g.lstrip("_").startswith("Z"):
-            c["kpanic cannot demangle it"] += 1
-        elif "CI1" in m or "CI2" in m:
-            c["inheriting constructor (LLVM's substitutions)"] += 1
-        elif "Ua9enable_if" in m:
-            c["enable_if attribute"] += 1
+            k = "kpanic leaves it mangled"
+        elif re.search(r"CI[12]", m):
+            k = "inheriting constructor: LLVM numbers substitutions otherwise"
         elif "TpTn" in m or "TpTy" in m:
-            c["pack declared with Tp (LLVM prints ...)"] += 1
-        elif "Z" in m[2:] and ("IZ" in m or "EZ" in m or "_Z" in m[2:]):
-            c["local entity as template argument (LLVM's T_ binding)"] += 1
+            k = "empty pack declared with Tp: LLVM prints ..."
+        elif llvm_spelling(t) == bare(g):
+            k = "c++filt agrees with kpanic"
+        elif llvm_spelling(t) == bare(w):
+            k = "c++filt agrees with LLVM"
         else:
-            c["other"] += 1
+            k = "all three differ"
+        c[k] += 1
+        examples[k].append((m, w, g))
     for k, n in c.most_common():
         print(f"    {n:6}  {k}")
-    for m, w, g in [b for b in beyond if kinds_other(b)][:3]:
-        print(f"    e.g. {m[:160]}\n      llvm: {w[:300]}\n      ours: {g[:300]}")
-
-
-def kinds_other(d):
-    m, w, g = d
-    return not (w.lstrip("_").startswith("Z") or g.lstrip("_").startswith("Z") or "CI1" in m
-                or "CI2" in m or "Ua9enable_if" in m or "TpTn" in m or "TpTy" in m
-                or ("Z" in m[2:] and ("IZ" in m or "EZ" in m or "_Z" in m[2:])))
+    for k in ("c++filt agrees with LLVM", "all three differ"):
+        for m, w, g in examples[k][:2]:
+            print(f"    e.g. ({k}) {m[:150]}\n      llvm: {w[:260]}\n      ours: {g[:260]}")
 
 
 # ---------------------------------------------------------------- 1. DWARF linkage names
