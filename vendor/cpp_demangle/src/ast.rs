@@ -783,15 +783,22 @@ where
     /// Write `sep` before the next thing written, if anything is written
     /// before `end_separated` is called: list elements that print nothing
     /// (empty argument packs) then get no separator either.
-    fn begin_separated(&mut self, sep: &'static str) {
+    fn begin_separated(&mut self, sep: &'static str) -> fmt::Result {
         if self.muted {
-            return;
+            return Ok(());
         }
-        debug_assert!(self.pending_separator.is_none());
+        // An outer list's separator is written by the first element that
+        // writes something, so it is gone by the time an inner list needs
+        // one; should it not be, it is written now rather than lost.
+        if let Some((outer, _)) = self.pending_separator.take() {
+            self.out.write_string(outer)?;
+            self.bytes_written += outer.len();
+        }
         self.pending_separator = Some((sep, self.last_char_written));
         // Decisions about spacing look at the last char written; until the
         // separator is dropped, it counts as written.
         self.last_char_written = sep.chars().last();
+        Ok(())
     }
 
     /// Drop the separator of `begin_separated` if nothing was written since;
@@ -816,6 +823,12 @@ where
         mut pattern: impl FnMut(&mut Self) -> fmt::Result,
         unexpanded: impl FnOnce(&mut Self) -> fmt::Result,
     ) -> fmt::Result {
+        // Probing an enclosing expansion: the packs this one expands are its
+        // own, not the enclosing one's, so there is nothing to learn inside.
+        // (Descending would also make nested expansions cost 2^depth.)
+        if self.muted {
+            return Ok(());
+        }
         let saved = (self.pack_index, self.pack_len, self.muted);
         self.pack_index = Some(0);
         self.pack_len = None;
@@ -861,7 +874,7 @@ where
         for (i, item) in items.into_iter().enumerate() {
             before_each(i, &mut scope);
             if need_comma {
-                self.begin_separated(", ");
+                self.begin_separated(", ")?;
                 item.demangle(self, scope)?;
                 self.end_separated();
             } else {
@@ -5954,9 +5967,7 @@ where
             TemplateArg::Type(ref ty) => ty.demangle(ctx, scope),
             TemplateArg::Expression(ref expr) => expr.demangle(ctx, scope),
             TemplateArg::SimpleExpression(ref expr) => expr.demangle(ctx, scope),
-            TemplateArg::ArgPack(ref args) => {
-                ctx.demangle_comma_separated(args, scope, |_, _| {})
-            }
+            TemplateArg::ArgPack(ref args) => ctx.demangle_comma_separated(args, scope, |_, _| {}),
         }
     }
 }
