@@ -1580,8 +1580,10 @@ where
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Encoding {
-    /// An encoded function.
-    Function(Name, BareFunctionType),
+    /// An encoded function, and the conditions of Clang's `enable_if`
+    /// attribute on it (`Ua9enable_ifI <template-arg>* E` after the name),
+    /// if any.
+    Function(Name, BareFunctionType, Vec<TemplateArg>),
 
     /// An encoded static variable.
     Data(Name),
@@ -1599,8 +1601,15 @@ impl Parse for Encoding {
         try_begin_parse!("Encoding", ctx, input);
 
         if let Ok((name, tail)) = try_recurse!(Name::parse(ctx, subs, input)) {
+            let (enable_if, tail) = match consume(b"Ua9enable_ifI", tail) {
+                Ok(tail) => {
+                    let (args, tail) = zero_or_more::<TemplateArg>(ctx, subs, tail)?;
+                    (args, consume(b"E", tail)?)
+                }
+                Err(_) => (vec![], tail),
+            };
             if let Ok((ty, tail)) = try_recurse!(BareFunctionType::parse(ctx, subs, tail)) {
-                return Ok((Encoding::Function(name, ty), tail));
+                return Ok((Encoding::Function(name, ty, enable_if), tail));
             } else {
                 return Ok((Encoding::Data(name), tail));
             }
@@ -1624,7 +1633,7 @@ where
         inner_barrier!(ctx);
 
         match *self {
-            Encoding::Function(ref name, ref fun_ty) => {
+            Encoding::Function(ref name, ref fun_ty, ref enable_if) => {
                 // Even if this function takes no args and doesn't have a return
                 // value (see below), it will have the void parameter.
                 debug_assert!(!fun_ty.0.is_empty());
@@ -1668,7 +1677,7 @@ where
                         ctx.push_inner(declarator);
                         fun_ty.0[0].demangle(ctx, scope)?;
                         if !ctx.pop_inner_if(declarator) {
-                            return Ok(());
+                            return Encoding::demangle_enable_if(enable_if, ctx, scope);
                         }
                         write!(ctx, " ")?;
                     }
@@ -1688,11 +1697,30 @@ where
                     name.demangle(ctx, scope)?;
                 }
 
-                Ok(())
+                Encoding::demangle_enable_if(enable_if, ctx, scope)
             }
             Encoding::Data(ref name) => name.demangle(ctx, scope),
             Encoding::Special(ref name) => name.demangle(ctx, scope),
         }
+    }
+}
+
+impl Encoding {
+    /// ` [enable_if:cond, …]` after a function, as LLVM writes it.
+    fn demangle_enable_if<'subs, 'prev, 'ctx, W>(
+        enable_if: &'subs [TemplateArg],
+        ctx: &'ctx mut DemangleContext<'subs, W>,
+        scope: Option<ArgScopeStack<'prev, 'subs>>,
+    ) -> fmt::Result
+    where
+        W: 'subs + DemangleWrite,
+    {
+        if enable_if.is_empty() || !ctx.show_params {
+            return Ok(());
+        }
+        write!(ctx, " [enable_if:")?;
+        ctx.demangle_comma_separated(enable_if, scope, |_, _| {})?;
+        write!(ctx, "]")
     }
 }
 
@@ -1709,7 +1737,7 @@ where
         scope: Option<ArgScopeStack<'prev, 'subs>>,
     ) -> fmt::Result {
         let encoding: &'subs Encoding = &self.0;
-        if let Encoding::Function(ref name, _) = *encoding {
+        if let Encoding::Function(ref name, _, _) = *encoding {
             if ctx.show_params {
                 ctx.push_inner(encoding);
                 name.demangle(ctx, scope)?;
@@ -1735,7 +1763,7 @@ where
         ctx: &'ctx mut DemangleContext<'subs, W>,
         scope: Option<ArgScopeStack<'prev, 'subs>>,
     ) -> fmt::Result {
-        if let Encoding::Function(ref name, ref fun_ty) = *self {
+        if let Encoding::Function(ref name, ref fun_ty, _) = *self {
             let (scope, function_args) =
                 if let Some(template_args) = name.get_template_args(ctx.subs) {
                     let scope = scope.push(template_args);
@@ -9298,7 +9326,8 @@ mod tests {
                                         AbiTags::default()))),
                             BareFunctionType(vec![
                                 TypeHandle::Builtin(BuiltinType::Standard(StandardBuiltinType::Int))
-                            ])),
+                            ]),
+                            vec![]),
                         b"...",
                         []
                     }
