@@ -2,7 +2,8 @@
 # Copy seed inputs from the repository into fuzz/corpus/<target>/ (gitignored; libFuzzer adds
 # what it finds there). Panic targets get the panic corpus, the example panic, the fixtures'
 # report and the hostile panics; `macho` gets every Mach-O of the fixtures and the example KDK
-# and the hostile Mach-O files. Re-running adds missing seeds and keeps the rest.
+# and the hostile Mach-O files; `index` gets flag-and-patch seeds. Re-running adds missing seeds
+# and keeps the rest.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=..
@@ -35,3 +36,13 @@ for t in parse diagnose symbolicate; do
     panics | copy "$t"
 done
 machos | copy macho
+# `index` patches an index it builds itself: seeds are flag bytes and a few patches (see its
+# header comment): unchanged, resealed, resealed with data, cut in the header and in the tables.
+mkdir -p corpus/index
+printf '\x00' > corpus/index/unchanged
+printf '\x01' > corpus/index/resealed
+printf '\x03' > corpus/index/resealed-data
+printf '\x05\x40\x00\x00\x00' > corpus/index/cut-header
+printf '\x07\x00\x02\x00\x00' > corpus/index/cut-tables
+printf '\x03\x60\x00\x00\x00\x08\xff\xff\xff\xff\xff\xff\xff\xff' > corpus/index/directory-offset
+echo "corpus/index: $(find corpus/index -type f | wc -l) files"

@@ -2,7 +2,7 @@
 # CI smoke run of the fuzz targets in fuzz/: installs cargo-fuzz when missing, builds every
 # target optimized with debug assertions and overflow checks (and AddressSanitizer, cargo-fuzz's
 # default), seeds each corpus from testdata/ and runs each target for FUZZ_SECONDS (default 25,
-# 4 targets: 100 s of fuzzing). Fails on any crash, overflow, timeout (> 10 s for one input) or
+# 5 targets: 125 s of fuzzing). Fails on any crash, overflow, timeout (> 10 s for one input) or
 # out-of-memory (> 2 GB); the input that failed is left in fuzz/artifacts/<target>/. A fixed
 # -seed keeps the run repeatable: CI should not fail by chance on what a longer run would find.
 #
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
 export RUSTC_BOOTSTRAP=1
 seconds=${FUZZ_SECONDS:-25}
-targets=(parse diagnose symbolicate macho)
+targets=(parse diagnose symbolicate macho index)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked --version 0.13.2
@@ -27,6 +27,7 @@ status=0
 for t in "${targets[@]}"; do
     dict=dict/panic.dict
     [ "$t" = macho ] && dict=dict/macho.dict
+    [ "$t" = index ] && dict=dict/index.dict
     echo "== fuzz $t for ${seconds}s"
     # One process (no -jobs/-workers): CI machines are shared.
     if ! cargo fuzz run -O -a "$t" "corpus/$t" -- \

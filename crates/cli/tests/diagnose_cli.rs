@@ -80,8 +80,8 @@ fn json_has_the_documented_fields() {
             assert!(e["text"].is_string());
         }
     }
-    // The panic line is quoted with its line index.
-    assert_eq!(findings[0]["evidence"][0]["line"], 0);
+    // The panic line is quoted with its line number, from 1 as the text prints it.
+    assert_eq!(findings[0]["evidence"][0]["line"], 1);
     let classes: Vec<&str> = findings
         .iter()
         .map(|f| f["class"].as_str().unwrap())
@@ -235,4 +235,36 @@ fn color_is_asked_for_or_on_a_terminal() {
         .replace("\u{1b}[33m", "")
         .replace("\u{1b}[0m", "");
     assert_eq!(stripped, plain);
+}
+
+/// `symbolicate` and `parse` colour the same way: asked for, only styles added; not into a pipe.
+#[test]
+fn symbolicate_and_parse_colour_when_asked() {
+    let example = root().join("examples/fxdriver-panic.txt");
+    let kdk = root().join("examples/KDK_15.4_24E248.kdk");
+    let (example, kdk) = (example.to_str().unwrap(), kdk.to_str().unwrap());
+    for (args, styled) in [
+        (
+            vec!["symbolicate", example, "--kdk", kdk],
+            "\u{1b}[32m    -> caller: fxdriver_check",
+        ),
+        (vec!["parse", example], "\u{1b}[1mFormat:\u{1b}[0m"),
+    ] {
+        let plain = String::from_utf8(stdout_ok(&args)).unwrap();
+        assert!(!plain.contains('\u{1b}'), "{args:?}");
+        let mut colored = args.clone();
+        colored.extend(["--color", "always"]);
+        let always = String::from_utf8(stdout_ok(&colored)).unwrap();
+        assert!(always.contains(styled), "{args:?}: {always}");
+        let stripped = [
+            "\u{1b}[1m",
+            "\u{1b}[2m",
+            "\u{1b}[32m",
+            "\u{1b}[33m",
+            "\u{1b}[0m",
+        ]
+        .iter()
+        .fold(always, |s, c| s.replace(c, ""));
+        assert_eq!(stripped, plain, "{args:?}");
+    }
 }

@@ -146,3 +146,48 @@ fn all_threads_on_a_text_panic_says_it_has_nothing_to_add() {
         .unwrap()
         .contains("no stackshot"));
 }
+
+/// docs/json.md: keys sorted, printed as `serde_json` prints the `Value` (pretty for `--json`,
+/// one compact line for `--jsonl`). The documents are written without building that `Value`;
+/// here it is built, and the bytes must be the same, for one file, for several (an array) and
+/// for the full panics whose unknown `.ips` keys are kept verbatim.
+#[test]
+fn json_bytes_are_the_values_own_printing() {
+    let files = [
+        corpus("arm64-text-amcc-01.txt"),
+        corpus(FULL),
+        corpus("ios-ips-full-mte-keystore-01.ips"),
+        corpus("x86-text-nvme-bigsur-01.txt"),
+    ];
+    for cmd in ["parse", "symbolicate", "diagnose"] {
+        for one in &files {
+            let o = run(&[cmd, "--json", one], None);
+            assert_eq!(o.status.code(), Some(0), "{cmd} {one}");
+            let out = String::from_utf8(o.stdout).unwrap();
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            assert_eq!(
+                out,
+                serde_json::to_string_pretty(&v).unwrap() + "\n",
+                "{cmd} {one}"
+            );
+            let line = String::from_utf8(run(&[cmd, "--jsonl", one], None).stdout).unwrap();
+            assert_eq!(
+                line,
+                serde_json::to_string(&v).unwrap() + "\n",
+                "{cmd} {one}"
+            );
+        }
+        let mut args = vec![cmd, "--json"];
+        args.extend(files.iter().map(String::as_str));
+        let o = run(&args, None);
+        assert_eq!(o.status.code(), Some(0), "{cmd} several");
+        let out = String::from_utf8(o.stdout).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v.as_array().map(Vec::len), Some(files.len()));
+        assert_eq!(
+            out,
+            serde_json::to_string_pretty(&v).unwrap() + "\n",
+            "{cmd} several"
+        );
+    }
+}

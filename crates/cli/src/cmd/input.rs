@@ -11,28 +11,27 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use kpanic_report::{PanicReport, ParseError, RawJson};
+use kpanic::output::sorted_json;
+use kpanic_report::{PanicReport, ParseError};
 use rayon::prelude::*;
 
 /// One panic's output.
 pub enum Rendered {
     /// With `--json`: printed alone for one file, in an array for several; with `--jsonl`, one
-    /// compact line per panic. Kept as compact
-    /// text and printed as its `serde_json::Value` would be (pretty, keys sorted), without
-    /// building that tree: a report's unknown `.ips` keys can be millions of tiny values.
-    Json(RawJson),
+    /// compact line per panic. Kept compact with its keys sorted
+    /// ([`kpanic::output::sorted_json`]) and indented as it is printed.
+    Json(sorted_json::SortedJson),
     /// Printed as is, under a `==> file <==` header when there are several files.
     Text(String),
+    /// Nothing printed now: the caller kept the result and writes it when every panic is done
+    /// (one HTML document for several panics).
+    Kept,
 }
 
 impl Rendered {
     /// `v` as JSON output.
     pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> anyhow::Result<Self> {
-        // Unknown values go out as they were read; printing normalizes them, once.
-        let text = kpanic_report::with_raw_json_verbatim(|| serde_json::to_string(v))?;
-        RawJson::from_json_text(text)
-            .map(Rendered::Json)
-            .ok_or_else(|| anyhow::anyhow!("the JSON output nests too deep"))
+        Ok(Rendered::Json(sorted_json::SortedJson::new(v)?))
     }
 }
 
@@ -124,6 +123,7 @@ fn write_in_order(
     let mut status = 0;
     let mut json = Vec::new();
     let mut texts = 0;
+    let mut kept = 0;
     let mut pending = BTreeMap::new();
     let mut next = 0;
     for (i, result) in rx {
@@ -132,7 +132,7 @@ fn write_in_order(
             next += 1;
             match result {
                 Ok((_, Rendered::Json(v))) if json_lines => {
-                    serde_json::to_writer(&mut out, &v)?;
+                    v.write_compact(&mut out)?;
                     writeln!(out)?;
                 }
                 Ok((_, Rendered::Json(v))) => json.push(v),
@@ -143,6 +143,7 @@ fn write_in_order(
                     out.write_all(t.as_bytes())?;
                     texts += 1;
                 }
+                Ok((_, Rendered::Kept)) => kept += 1,
                 Err((e, code)) => {
                     // What came before goes out first, so stderr and stdout stay in order.
                     out.flush()?;
@@ -157,11 +158,19 @@ fn write_in_order(
     if json_lines {
         // Nothing more to say: no array to close.
     } else if files == 1 && json.len() == 1 {
-        serde_json::to_writer_pretty(&mut out, &json[0])?;
+        json[0].write_pretty(0, &mut out)?;
         writeln!(out)?;
-    } else if !json.is_empty() || (files > 1 && texts == 0 && status == 0) {
-        serde_json::to_writer_pretty(&mut out, &json)?;
-        writeln!(out)?;
+    } else if !json.is_empty() || (files > 1 && texts == 0 && kept == 0 && status == 0) {
+        // As `serde_json` prints an array of documents: `[]` when empty.
+        if json.is_empty() {
+            writeln!(out, "[]")?;
+        } else {
+            for (i, doc) in json.iter().enumerate() {
+                out.write_all(if i == 0 { b"[\n  " } else { b",\n  " })?;
+                doc.write_pretty(1, &mut out)?;
+            }
+            writeln!(out, "\n]")?;
+        }
     }
     out.flush()?;
     Ok(status)

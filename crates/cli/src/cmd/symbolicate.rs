@@ -7,6 +7,7 @@ use kpanic::output::json::symbolicate_document;
 use kpanic::output::text::{render_text, RenderOptions};
 use kpanic::{symbolicate, SymbolLibrary, SymbolOptions};
 
+use super::color::ColorChoice;
 use super::input::{for_each_panic, Rendered};
 
 /// Where symbols come from; shared by `symbolicate` and `diagnose`.
@@ -69,12 +70,17 @@ pub struct SymbolicateArgs {
     /// One compact JSON document per panic per line, written as each is done (JSON Lines).
     #[arg(long, conflicts_with = "json")]
     pub jsonl: bool,
+    /// Colour the text: auto (on a terminal, unless NO_COLOR is set or TERM is dumb), always,
+    /// never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
     let lib = args.symbols.library();
     // Before the output, where a user reading the first screen sees it.
     let sources = report_sources(&lib);
+    let color = args.color.enabled();
     let status = for_each_panic(&args.files, args.jsonl, |name, report| {
         let sym = symbolicate(report, &lib);
         if args.json || args.jsonl {
@@ -90,6 +96,9 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
         );
         for w in &report.warnings {
             text.push_str(&format!("warning: {name}: {w}\n"));
+        }
+        if color {
+            text = kpanic::output::style::colorize_symbolicated(&text);
         }
         Ok(Rendered::Text(text))
     })?;

@@ -165,8 +165,13 @@ string_enum! {
 pub struct Evidence {
     /// The line as printed, or the derived fact.
     pub text: String,
-    /// Index of the line in the panic text, when the evidence is a line of the log.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Index (from 0) of the line in the panic text, when the evidence is a line of the log;
+    /// JSON gives its line number (from 1), the number the text output prints.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "kpanic_common::line::number_opt"
+    )]
+    #[schemars(range(min = 1))]
     pub line: Option<usize>,
 }
 

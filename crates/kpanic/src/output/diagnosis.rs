@@ -5,7 +5,7 @@ use std::io;
 
 use crate::diagnose::memory::{PageKind, PageSizeSource};
 use crate::diagnose::threads::{ThreadReport, WaitCategory};
-use crate::diagnose::{human_bytes, Diagnosis, Finding};
+use crate::diagnose::{human_bytes, Diagnosis, Finding, LogFormat};
 
 /// The width of the text when the output is not a terminal (pipes, files, tests).
 pub const DEFAULT_WIDTH: usize = 96;
@@ -128,7 +128,8 @@ fn answer(out: &mut Out) {
     for l in wrap(&f.explanation, width - 2) {
         let _ = writeln!(o, "  {l}");
     }
-    evidence(o, "  ", f, width);
+    let within = within(out.d);
+    evidence(o, "  ", f, width, within);
     if !f.next_steps.is_empty() {
         let _ = writeln!(o, "  What to do:");
         for (n, s) in f.next_steps.iter().enumerate() {
@@ -158,7 +159,7 @@ fn other_findings(out: &mut Out) {
     }
     let _ = writeln!(out.o, "Also found");
     for (i, f) in d.findings.iter().enumerate().skip(1) {
-        finding(&mut out.o, i + 1, f, width);
+        finding(&mut out.o, i + 1, f, width, within(d));
     }
 }
 
@@ -413,7 +414,7 @@ fn notes(out: &mut Out) {
     }
 }
 
-fn finding(o: &mut String, n: usize, f: &Finding, width: usize) {
+fn finding(o: &mut String, n: usize, f: &Finding, width: usize, within: &str) {
     let conf = f.confidence;
     for (i, l) in wrap(&f.title, width - 4).into_iter().enumerate() {
         let lead = if i == 0 {
@@ -427,7 +428,7 @@ fn finding(o: &mut String, n: usize, f: &Finding, width: usize) {
     for l in wrap(&f.explanation, width - 4) {
         let _ = writeln!(o, "    {l}");
     }
-    evidence(o, "    ", f, width);
+    evidence(o, "    ", f, width, within);
     if !f.next_steps.is_empty() {
         let _ = writeln!(o, "    Next:");
         for s in &f.next_steps {
@@ -439,12 +440,26 @@ fn finding(o: &mut String, n: usize, f: &Finding, width: usize) {
     o.push('\n');
 }
 
+/// What evidence line numbers count in: an `.ips` file's panic text is its panic string, not
+/// the file (the JSON `line` is the same number).
+fn within(d: &Diagnosis) -> &'static str {
+    match d.panic.format {
+        LogFormat::Ips | LogFormat::FullIps => " (line numbers within the panic string)",
+        LogFormat::Text => "",
+    }
+}
+
 /// The evidence of a finding, indented by `indent`.
-fn evidence(o: &mut String, indent: &str, f: &Finding, width: usize) {
+fn evidence(o: &mut String, indent: &str, f: &Finding, width: usize, within: &str) {
     if f.evidence.is_empty() {
         return;
     }
-    let _ = writeln!(o, "{indent}Evidence:");
+    let within = if f.evidence.iter().any(|e| e.line.is_some()) {
+        within
+    } else {
+        ""
+    };
+    let _ = writeln!(o, "{indent}Evidence{within}:");
     let w = width.saturating_sub(indent.len() + 4).max(20);
     for e in &f.evidence {
         let prefix = match e.line {
@@ -477,11 +492,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// ANSI styles of the terminal output.
-const BOLD: &str = "\x1b[1m";
-const DIM: &str = "\x1b[2m";
-const YELLOW: &str = "\x1b[33m";
-const RESET: &str = "\x1b[0m";
+use super::style::{BOLD, DIM, RESET, YELLOW};
 
 /// `text` (from [`render_text_width`]) with terminal colours: the headline and the section and
 /// list headings bold, the class lines dim, the parser's notes yellow. The words and the

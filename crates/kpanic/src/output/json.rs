@@ -23,7 +23,7 @@ use crate::symbolicate::{
 
 /// The version of the JSON documents' shape. Raised when a field changes meaning or goes away;
 /// new fields do not raise it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 // Documents are structs, not `json!` values: a report's unknown `.ips` keys are kept as raw
 // JSON text, and a generic value tree of them would cost many times the input. Each derives
@@ -190,6 +190,9 @@ struct JsonCore<'a> {
     core: u32,
     pc: JsonFrame<'a>,
     lr: JsonFrame<'a>,
+    /// The `CORE n:` line's number in the panic text (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     line: usize,
 }
 

@@ -7,9 +7,13 @@
 //! - [`diagnosis`]: `kpanic diagnose`'s text (ranked findings, suspects, memory, threads).
 //! - [`json`]: the JSON documents of `symbolicate`, `diagnose` and `parse`, with their
 //!   `schema_version`.
+//! - [`style`]: terminal colour for the texts of `symbolicate` and `parse`.
+//! - [`sorted_json`]: those documents' text, keys sorted in one pass, indented as printed.
 
 pub mod diagnosis;
 pub mod json;
+pub mod sorted_json;
+pub mod style;
 pub mod text;
 
 use crate::frame::Frame;

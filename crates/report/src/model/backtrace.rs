@@ -24,7 +24,10 @@ pub struct PanickedTask {
     /// Process name (`kernel_task`, `WindowServer`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Line index of the `Panicked task` line in `panic_text`.
+    /// Index (from 0) of the `Panicked task` line in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 
@@ -44,8 +47,11 @@ pub struct PanickedThread {
     /// `Process name corresponding to current thread (0x…): X` (truncated to 16 chars by xnu).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub process_name: Option<String>,
-    /// Line index of the `Panicked thread` line in `panic_text`, when there is one.
+    /// Index (from 0) of the `Panicked thread` line in `panic_text`, when there is one; JSON
+    /// gives its line number (from 1).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(serialize_with = "kpanic_common::line::number_opt")]
+    #[schemars(range(min = 1))]
     pub line: Option<usize>,
 }
 
@@ -76,7 +82,10 @@ pub struct Frame {
     /// keepsyms=1 symbolication printed by the kernel itself (Intel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub symbol: Option<KeepsymsSymbol>,
-    /// Line index in `panic_text`.
+    /// Index (from 0) in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 

@@ -47,7 +47,10 @@ pub struct CoreState {
     pub lr: RuntimeAddr,
     /// Frame pointer.
     pub fp: Hex,
-    /// Line index in `panic_text`.
+    /// Index (from 0) in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 
@@ -61,7 +64,10 @@ pub struct RetiredInstr {
     pub cluster: Option<String>,
     /// Slid address of the retired instruction.
     pub address: RuntimeAddr,
-    /// Line index in `panic_text`.
+    /// Index (from 0) in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 

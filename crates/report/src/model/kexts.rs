@@ -34,7 +34,10 @@ pub struct KextRef {
     pub end: Option<RuntimeAddr>,
     /// Not an Apple bundle (not `com.apple.*` and not the kernel).
     pub third_party: bool,
-    /// Line index in `panic_text`.
+    /// Index (from 0) in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 
@@ -76,7 +79,10 @@ pub struct KextEvent {
     /// `size N`: the kext's size in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<Hex>,
-    /// Line index in `panic_text`.
+    /// Index (from 0) in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 
@@ -108,6 +114,9 @@ pub struct LoadedKext {
     pub abbreviated: Option<String>,
     /// Not `com.apple.*`.
     pub third_party: bool,
-    /// Line index in `panic_text`.
+    /// Index (from 0) in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }

@@ -28,7 +28,10 @@ pub struct PanicHeadline {
     /// Intel `Kernel trap at 0x…, type 14=page fault, registers:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trap: Option<IntelTrap>,
-    /// Line index of the `panic(` line in `panic_text`.
+    /// Index (from 0) of the `panic(` line in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 
@@ -92,7 +95,10 @@ pub struct IntelFault {
     /// `VF`: the `VF` field of the line, as a number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vf: Option<u32>,
-    /// Line index of the `Fault CR2:` line in `panic_text`.
+    /// Index (from 0) of the `Fault CR2:` line in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
 }
 

@@ -131,7 +131,10 @@ pub struct WatchdogService {
 /// A line nobody understood, with its index in `panic_text`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct UnparsedLine {
-    /// Line index in `panic_text`.
+    /// Index (from 0) in `panic_text`; JSON gives its line
+    /// number (from 1).
+    #[serde(serialize_with = "kpanic_common::line::number")]
+    #[schemars(range(min = 1))]
     pub line: usize,
     /// The line as printed.
     pub text: String,

@@ -179,6 +179,33 @@ pub fn build_index_bytes(
     build::build(debug, uuid, fingerprint(debug), progress)
 }
 
+/// Rewrites the length field and the checksums of index `bytes` to match them, so that
+/// damaged tables get past [`SymbolIndex::open`]'s header checks and reach the table readers.
+/// `data_too` also reseals the data checksum ([`SymbolIndex::verify`]). For fuzzing and tests:
+/// a file that was damaged after it was written is refused at open; these are the damages that
+/// the checksums would not catch.
+#[doc(hidden)]
+pub fn reseal_for_tests(bytes: &mut [u8], data_too: bool) {
+    use format::{checksum, u32_at, DIR_ENTRY_LEN, HEADER_LEN};
+    let len = bytes.len() as u64;
+    if bytes.len() < HEADER_LEN {
+        return;
+    }
+    bytes[48..56].copy_from_slice(&len.to_le_bytes());
+    let ntables = u32_at(bytes, 72).unwrap_or(0) as usize;
+    let dir_end = HEADER_LEN + ntables.min(64) * DIR_ENTRY_LEN;
+    if dir_end > bytes.len() {
+        return;
+    }
+    if data_too {
+        let data = checksum(&bytes[dir_end..]);
+        bytes[80..88].copy_from_slice(&data.to_le_bytes());
+    }
+    bytes[88..96].fill(0);
+    let head = checksum(&bytes[..dir_end]);
+    bytes[88..96].copy_from_slice(&head.to_le_bytes());
+}
+
 /// Write `bytes` to `path` atomically (a temporary file renamed into place).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
