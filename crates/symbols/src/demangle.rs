@@ -1,9 +1,12 @@
 //! Symbol names as people read them.
 //!
 //! llvm-symbolizer `--functions=linkage --demangle` prints the DWARF linkage name demangled;
-//! we do the same with `cpp_demangle` for Itanium (`_Z…`) names. Mach-O symbol tables prefix
-//! every C-level name with `_`, so symbol-table names lose one underscore first. Names that are
-//! not mangled (C functions, Swift, anything we cannot parse) are returned unchanged.
+//! we do the same with `cpp_demangle` for Itanium (`_Z…`) names, spelled as LLVM's demangler
+//! (the one atos and lldb use) spells them: `A<B<int>>`, `'lambda'(int)`, `8u`,
+//! `f() (.cold.1)`. The fixes and the LLVM spelling option this needs are carried as a patched
+//! copy of cpp_demangle (vendor/cpp_demangle/PATCHES.md). Mach-O symbol tables prefix every
+//! C-level name with `_`, so symbol-table names lose one underscore first. Names that are not
+//! mangled (C functions, Swift, anything we cannot parse) are returned unchanged.
 
 use std::borrow::Cow;
 
@@ -28,7 +31,8 @@ pub fn demangle_symbol(name: &str) -> Cow<'_, str> {
 
 fn demangle_itanium(name: &str) -> Option<String> {
     let sym = cpp_demangle::Symbol::new(name).ok()?;
-    sym.demangle().ok()
+    sym.demangle_with_options(&cpp_demangle::DemangleOptions::new().llvm_style())
+        .ok()
 }
 
 #[cfg(test)]
@@ -54,6 +58,10 @@ mod tests {
         assert_eq!(demangle("_Zgarbage"), "_Zgarbage");
         assert_eq!(demangle_symbol("__ZL8fx_innerl"), "fx_inner(long)");
         assert_eq!(demangle_symbol("_panic"), "panic");
+        assert_eq!(
+            demangle_symbol("__ZN2fx2io3runEv.cold.1"),
+            "fx::io::run() (.cold.1)"
+        );
         assert_eq!(demangle_symbol("ltmp0"), "ltmp0");
     }
 }

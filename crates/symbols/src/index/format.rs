@@ -32,7 +32,9 @@
 //!   at or above k << s; entry b is n (the top bucket's bound may be 2^64 or more).
 
 pub(crate) const MAGIC: &[u8; 8] = b"KPANICIX";
-pub(crate) const FORMAT_VERSION: u32 = 1;
+/// 2: the same layout as 1, with C++ names demangled in LLVM's spelling; an index of version 1
+/// holds the older spellings, and is rebuilt rather than answer otherwise than live DWARF.
+pub(crate) const FORMAT_VERSION: u32 = 2;
 pub(crate) const HEADER_LEN: usize = 96;
 pub(crate) const DIR_ENTRY_LEN: usize = 24;
 
