@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use futures_util::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
@@ -23,6 +24,9 @@ pub struct S3Store {
     client: AmazonS3,
     runtime: tokio::runtime::Runtime,
     max_download: u64,
+    /// Whether the bucket answers, asked once: S3 says "not found" alike for a missing key and
+    /// a missing bucket, and a misspelt bucket must be a warning, not "no symbols" everywhere.
+    bucket_ok: OnceLock<Result<(), String>>,
 }
 
 impl std::fmt::Debug for S3Store {
@@ -82,6 +86,7 @@ impl S3Store {
             client,
             runtime,
             max_download: opts.max_download,
+            bucket_ok: OnceLock::new(),
         })
     }
 
@@ -98,6 +103,20 @@ impl S3Store {
             url: object_url.clone(),
             why,
         };
+        let bucket_ok = self.bucket_ok.get_or_init(|| {
+            let prefix = (!self.prefix.is_empty())
+                .then(|| object_store::path::Path::from(self.prefix.as_str()));
+            self.runtime
+                .block_on(self.client.list_with_delimiter(prefix.as_ref()))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        });
+        if let Err(why) = bucket_ok {
+            return Err(StoreError::ObjectStore {
+                url: self.url.clone(),
+                why: why.clone(),
+            });
+        }
         self.runtime.block_on(async {
             let got = match self.client.get(&location).await {
                 Ok(got) => got,
