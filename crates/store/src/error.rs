@@ -30,7 +30,9 @@ pub enum StoreError {
         why: String,
     },
     /// The server refused the request (401, 403): the auth header is missing or wrong.
-    #[error("{url}: access refused (HTTP {status}); check the store's auth header in the config file")]
+    #[error(
+        "{url}: access refused (HTTP {status}); check the store's auth header in the config file"
+    )]
     Refused {
         /// The URL asked.
         url: String,

@@ -110,7 +110,11 @@ impl HttpStore {
                 limit: self.max_download,
             })
         };
-        if resp.body().content_length().is_some_and(|n| n > self.max_download) {
+        if resp
+            .body()
+            .content_length()
+            .is_some_and(|n| n > self.max_download)
+        {
             return Err(too_large());
         }
         // One byte past the limit tells a file that fits from one that does not.

@@ -64,7 +64,11 @@ impl Layout {
 pub fn keys(uuid: Uuid) -> Vec<String> {
     [Kind::Debug, Kind::Executable]
         .into_iter()
-        .flat_map(|kind| Layout::ALL.into_iter().filter_map(move |l| l.key(uuid, kind)))
+        .flat_map(|kind| {
+            Layout::ALL
+                .into_iter()
+                .filter_map(move |l| l.key(uuid, kind))
+        })
         .collect()
 }
 

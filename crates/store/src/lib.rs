@@ -16,9 +16,9 @@ mod folder;
 mod http;
 mod layout;
 mod s3;
+mod spec;
 #[cfg_attr(not(target_os = "macos"), allow(dead_code))]
 mod spotlight;
-mod spec;
 mod verify;
 
 use std::path::PathBuf;
@@ -55,13 +55,22 @@ pub struct StoreOptions {
     pub retries: u32,
     /// The largest file downloaded.
     pub max_download: u64,
-    /// Ask Spotlight for dSYMs (macOS only; ignored elsewhere).
+    /// Ask Spotlight for dSYMs (macOS only; ignored elsewhere). Off by default: the library
+    /// starts no process unless asked to (the CLI turns it on on macOS).
     pub spotlight: bool,
+}
+
+impl Default for StoreOptions {
+    /// [`StoreOptions::new`] with the cache in the system's temporary folder.
+    fn default() -> StoreOptions {
+        StoreOptions::new(std::env::temp_dir().join("kpanic-symbol-stores"))
+    }
 }
 
 impl StoreOptions {
     /// The defaults, with the cache in `cache_dir`: 4 GiB of cache, "not there" believed for a
-    /// day, 10 s to connect, 30 s to answer, 60 s of stall, 2 retries, 2 GiB per file.
+    /// day, 10 s to connect, 30 s to answer, 60 s of stall, 2 retries, 2 GiB per file, no
+    /// Spotlight.
     pub fn new(cache_dir: PathBuf) -> StoreOptions {
         StoreOptions {
             cache_dir,
@@ -72,7 +81,7 @@ impl StoreOptions {
             download_timeout: Duration::from_secs(60),
             retries: 2,
             max_download: 2 << 30,
-            spotlight: cfg!(target_os = "macos"),
+            spotlight: false,
         }
     }
 }
@@ -111,11 +120,7 @@ impl SymbolStores {
         let failed = stores.iter().map(|(_, s)| s.is_err()).collect();
         SymbolStores {
             stores,
-            cache: DiskCache::new(
-                opts.cache_dir.clone(),
-                opts.cache_limit,
-                opts.negative_ttl,
-            ),
+            cache: DiskCache::new(opts.cache_dir.clone(), opts.cache_limit, opts.negative_ttl),
             spotlight: opts.spotlight && cfg!(target_os = "macos"),
             failed: Mutex::new(failed),
             warnings: Mutex::new(warnings),
@@ -166,7 +171,12 @@ impl SymbolStores {
         std::mem::take(&mut *self.warnings.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn download(&self, url: &str, store: &Store, uuid: Uuid) -> Result<Option<PathBuf>, StoreError> {
+    fn download(
+        &self,
+        url: &str,
+        store: &Store,
+        uuid: Uuid,
+    ) -> Result<Option<PathBuf>, StoreError> {
         if self.cache.is_missing(url, uuid) {
             return Ok(None);
         }

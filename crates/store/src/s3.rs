@@ -132,7 +132,8 @@ impl S3Store {
             let mut stream = got.into_stream();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| fail(e.to_string()))?;
-                out.write_all(&chunk).map_err(|e| cache_error(out_path, e))?;
+                out.write_all(&chunk)
+                    .map_err(|e| cache_error(out_path, e))?;
             }
             out.flush().map_err(|e| cache_error(out_path, e))?;
             Ok(true)

@@ -34,23 +34,33 @@ fn native_layout_with_bundles_links_and_files() {
     // A dSYM bundle copied under the key, a symlink to one (what dsymForUUID folders hold),
     // and the bare DWARF file.
     let (bundle, _, kext) = dsym("fxdriver.kext");
-    copy_dir(&bundle, &root.join(Layout::Native.key(kext, Kind::Debug).unwrap()));
+    copy_dir(
+        &bundle,
+        &root.join(Layout::Native.key(kext, Kind::Debug).unwrap()),
+    );
     let (bundle, _, lib) = dsym("libfx.dylib");
     let link = root.join(Layout::Native.key(lib, Kind::Debug).unwrap());
     std::fs::create_dir_all(link.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&bundle, &link).unwrap();
     let (_, dwarf, exec) = dsym("fxexec");
-    put(&root, &Layout::Native.key(exec, Kind::Debug).unwrap(), &dwarf);
+    put(
+        &root,
+        &Layout::Native.key(exec, Kind::Debug).unwrap(),
+        &dwarf,
+    );
     let s = stores(&root, &dir.path().join("cache"));
     for uuid in [kext, lib, exec] {
         let found = s.find(uuid).unwrap();
         assert!(found.is_file() && has_uuid(&found, uuid), "{found:?}");
     }
     // The key is upper-case and grouped by four, as LLDB's file-mapped folders are.
-    assert!(Layout::Native.key(kext, Kind::Debug).unwrap().contains(&format!(
-        "{:02X}{:02X}/{:02X}{:02X}",
-        kext.0[0], kext.0[1], kext.0[2], kext.0[3]
-    )));
+    assert!(Layout::Native
+        .key(kext, Kind::Debug)
+        .unwrap()
+        .contains(&format!(
+            "{:02X}{:02X}/{:02X}{:02X}",
+            kext.0[0], kext.0[1], kext.0[2], kext.0[3]
+        )));
 }
 
 #[test]
@@ -65,7 +75,10 @@ fn plain_folder_of_dsyms() {
     for name in ["fxdriver.kext", "kernel.fixture"] {
         let (_, _, uuid) = dsym(name);
         let found = s.find(uuid).unwrap();
-        assert!(found.ends_with(format!("Contents/Resources/DWARF/{name}")), "{found:?}");
+        assert!(
+            found.ends_with(format!("Contents/Resources/DWARF/{name}")),
+            "{found:?}"
+        );
         assert!(has_uuid(&found, uuid));
     }
 }
@@ -90,5 +103,8 @@ fn a_missing_folder_is_a_warning() {
     assert_eq!(s.find(kext), None);
     let w = s.take_warnings();
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].contains("absent") && w[0].contains("no such folder"), "{w:?}");
+    assert!(
+        w[0].contains("absent") && w[0].contains("no such folder"),
+        "{w:?}"
+    );
 }

@@ -53,7 +53,11 @@ fn answer(req: tiny_http::Request, root: &Path, log: &Mutex<Vec<String>>) {
                 .unwrap()
                 .iter()
                 .any(|l| l.starts_with(&format!("flaky {key} ")));
-            if seen { 200 } else { 500 }
+            if seen {
+                200
+            } else {
+                500
+            }
         }
         "slow" => {
             std::thread::sleep(Duration::from_secs(3));
@@ -64,14 +68,24 @@ fn answer(req: tiny_http::Request, root: &Path, log: &Mutex<Vec<String>>) {
                 .headers()
                 .iter()
                 .any(|h| h.field.equiv("Authorization") && h.value.as_str() == TOKEN);
-            if ok { 200 } else { 401 }
+            if ok {
+                200
+            } else {
+                401
+            }
         }
         _ => 200,
     };
-    let status = if status == 200 && !file.is_file() { 404 } else { status };
+    let status = if status == 200 && !file.is_file() {
+        404
+    } else {
+        status
+    };
     log.lock().unwrap().push(format!("{route} {key} {status}"));
     let _ = if status == 200 {
-        req.respond(tiny_http::Response::from_file(std::fs::File::open(&file).unwrap()))
+        req.respond(tiny_http::Response::from_file(
+            std::fs::File::open(&file).unwrap(),
+        ))
     } else {
         req.respond(tiny_http::Response::empty(status))
     };
@@ -109,7 +123,12 @@ fn downloads_into_the_cache_and_remembers_absence() {
     let asked = server.log().len();
     // The unified debug file was found first; the absent UUID was asked under each key.
     assert_eq!(server.log()[0], format!("plain {} 200", unified(kext)));
-    assert_eq!(asked, 1 + kpanic_store::keys(absent).len(), "{:?}", server.log());
+    assert_eq!(
+        asked,
+        1 + kpanic_store::keys(absent).len(),
+        "{:?}",
+        server.log()
+    );
 
     // A later run: both answers come from the cache, without a request.
     let again = store(&url, vec![], &opts);

@@ -39,7 +39,10 @@ fn objects_by_uuid_from_a_bucket() {
     // A bucket that does not exist is a warning, said once.
     let s = SymbolStores::new(&[StoreSpec::parse("s3://no-such-bucket").unwrap()], &opts);
     assert_eq!(s.find(absent), None);
-    assert_eq!(s.find(kext), Some(opts.cache_dir.join(kpanic_store_hex(kext))));
+    assert_eq!(
+        s.find(kext),
+        Some(opts.cache_dir.join(kpanic_store_hex(kext)))
+    );
     let w = s.take_warnings();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].contains("s3://no-such-bucket"), "{w:?}");

@@ -35,7 +35,9 @@ pub fn start() -> Option<Moto> {
             std::env::var_os("CI").is_none(),
             "moto is needed under CI (.ci/run installs it): {why}"
         );
-        eprintln!("skipped: no S3-compatible server to test against ({why}); pip install 'moto[server]'");
+        eprintln!(
+            "skipped: no S3-compatible server to test against ({why}); pip install 'moto[server]'"
+        );
         None
     };
     let probe = Command::new("python3")
@@ -54,7 +56,14 @@ pub fn start() -> Option<Moto> {
         .unwrap()
         .port();
     let mut child = Command::new("python3")
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
