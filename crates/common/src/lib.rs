@@ -12,7 +12,7 @@
 //! serializes to (hex and UUID strings with their patterns), for the published schemas.
 //! - [`pac`]: arm64e pointer authentication bits, stripped one way everywhere.
 //! - [`bundle`]: the one rule for calling a kext third-party.
-//! - [`line`]: lines of the panic text numbered from 1 in JSON, as everywhere else.
+//! - [`mod@line`]: lines of the panic text numbered from 1 in JSON, as everywhere else.
 //!
 //! The crate has no knowledge of log formats or symbol files (those are `kpanic-report` and
 //! `kpanic-symbols`); like `symbolic-common`, it only names things.
