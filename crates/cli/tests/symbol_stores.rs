@@ -250,3 +250,53 @@ fn an_unreachable_store_is_one_warning_and_frames_say_why() {
         r.stdout
     );
 }
+
+#[test]
+fn atos_fetches_the_file_of_a_uuid() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let dest = store.join(unified_key());
+    std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+    std::fs::copy(kext_dwarf(), &dest).unwrap();
+    let addrs = ["--offset", "0x4060", "0x4080"];
+    let direct = kpanic(
+        dir.path(),
+        &[&["atos", "-o", kext_dwarf().to_str().unwrap()][..], &addrs].concat(),
+        &[],
+    );
+    let store = store.to_str().unwrap();
+    let fetched = kpanic(
+        dir.path(),
+        &[
+            &["atos", "--uuid", KEXT_UUID, "--symbol-store", store][..],
+            &addrs,
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(fetched.code, Some(0), "{}", fetched.stderr);
+    // The same functions and lines; the image is named by the store's file name.
+    let strip = |s: &str| {
+        s.replace("(in fxdriver.kext) ", "")
+            .replace("(in debuginfo) ", "")
+    };
+    assert_eq!(strip(&fetched.stdout), strip(&direct.stdout));
+    assert!(
+        direct.stdout.contains("fxdriver_start"),
+        "{}",
+        direct.stdout
+    );
+
+    let other = KEXT_UUID.replace("A3", "A4");
+    let missing = kpanic(
+        dir.path(),
+        &["atos", "--uuid", &other, "--symbol-store", store, "0x1"],
+        &[],
+    );
+    assert_eq!(missing.code, Some(2));
+    assert!(
+        missing.stderr.contains("not in any symbol store"),
+        "{}",
+        missing.stderr
+    );
+}
