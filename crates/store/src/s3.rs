@@ -24,7 +24,7 @@ pub struct S3Store {
     client: AmazonS3,
     runtime: tokio::runtime::Runtime,
     max_download: u64,
-    /// Whether the bucket answers, asked once: S3 says "not found" alike for a missing key and
+    /// Whether the bucket exists, asked once: S3 says "not found" alike for a missing key and
     /// a missing bucket, and a misspelt bucket must be a warning, not "no symbols" everywhere.
     bucket_ok: OnceLock<Result<(), String>>,
 }
@@ -103,21 +103,7 @@ impl S3Store {
             url: object_url.clone(),
             why,
         };
-        let bucket_ok = self.bucket_ok.get_or_init(|| {
-            let prefix = (!self.prefix.is_empty())
-                .then(|| object_store::path::Path::from(self.prefix.as_str()));
-            self.runtime
-                .block_on(self.client.list_with_delimiter(prefix.as_ref()))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        });
-        if let Err(why) = bucket_ok {
-            return Err(StoreError::ObjectStore {
-                url: self.url.clone(),
-                why: why.clone(),
-            });
-        }
-        self.runtime.block_on(async {
+        let found = self.runtime.block_on(async {
             let got = match self.client.get(&location).await {
                 Ok(got) => got,
                 Err(object_store::Error::NotFound { .. }) => return Ok(false),
@@ -137,6 +123,32 @@ impl S3Store {
             }
             out.flush().map_err(|e| cache_error(out_path, e))?;
             Ok(true)
+        })?;
+        if !found {
+            self.check_bucket()?;
+        }
+        Ok(found)
+    }
+
+    /// After a "not found": is it the key, or the whole bucket? Asked once per run, by listing
+    /// the prefix. Only a "not found" for the list says the bucket is missing: a policy that
+    /// allows reading objects but not listing them is common, and then a miss stays a miss.
+    fn check_bucket(&self) -> Result<(), StoreError> {
+        let verdict = self.bucket_ok.get_or_init(|| {
+            let prefix = (!self.prefix.is_empty())
+                .then(|| object_store::path::Path::from(self.prefix.as_str()));
+            match self
+                .runtime
+                .block_on(self.client.list_with_delimiter(prefix.as_ref()))
+            {
+                Err(e @ object_store::Error::NotFound { .. }) => Err(e.to_string()),
+                Err(e) if e.to_string().contains("NoSuchBucket") => Err(e.to_string()),
+                _ => Ok(()),
+            }
+        });
+        verdict.clone().map_err(|why| StoreError::ObjectStore {
+            url: self.url.clone(),
+            why,
         })
     }
 }
