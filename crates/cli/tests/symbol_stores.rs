@@ -300,3 +300,25 @@ fn atos_fetches_the_file_of_a_uuid() {
         missing.stderr
     );
 }
+
+#[test]
+fn stores_are_asked_only_for_what_local_sources_lack() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every image of the example is in the KDK: the store (which cannot be reached) is never
+    // asked, so there is nothing to warn about.
+    let r = kpanic(
+        dir.path(),
+        &[
+            "symbolicate",
+            EXAMPLE,
+            "--kdk",
+            KDK,
+            "--symbol-store",
+            "http://127.0.0.1:9/symbols",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert!(!r.stdout.contains("no symbols"), "{}", r.stdout);
+}

@@ -86,6 +86,8 @@ pub struct SymbolLibrary {
     problems: Vec<SourceProblem>,
     warnings: Vec<String>,
     stores: Option<SymbolStores>,
+    /// Stores were named (not only Spotlight, which macOS always asks).
+    named_stores: bool,
     /// What the stores answered for each UUID asked, so each is asked once per run.
     store_answers: Mutex<HashMap<Uuid, Option<PathBuf>>>,
 }
@@ -169,14 +171,15 @@ impl SymbolLibrary {
             stores: (!opts.stores.is_empty() || opts.store_options.spotlight)
                 .then(|| SymbolStores::new(&opts.stores, &opts.store_options))
                 .filter(|s| !s.is_empty()),
+            named_stores: !opts.stores.is_empty(),
             store_answers: Mutex::new(HashMap::new()),
         }
     }
 
-    /// True when symbol stores are asked for what the local sources lack: then an image
-    /// without symbols is "not in any symbol store" too.
+    /// True when symbol stores were named, to be asked for what the local sources lack: then
+    /// an image without symbols is "not in any symbol store" too.
     pub fn has_stores(&self) -> bool {
-        self.stores.is_some()
+        self.named_stores
     }
 
     /// Stores that could not be opened or asked since the last call, each said once per run:
@@ -235,7 +238,7 @@ impl SymbolLibrary {
         self.kdks.is_empty()
             && self.symbol_paths.is_empty()
             && self.kernelcache.is_none()
-            && self.stores.is_none()
+            && !self.named_stores
     }
 
     /// The kernel: by UUID in `--symbols`, else the KDK kernel of this variant (KDKs whose
@@ -286,7 +289,7 @@ impl SymbolLibrary {
                 found: mismatches,
             });
         }
-        if self.kdks.is_empty() && self.symbol_paths.is_empty() && self.stores.is_none() {
+        if self.kdks.is_empty() && self.symbol_paths.is_empty() && !self.named_stores {
             return Err(Unavailable::NoSourcesForKernel);
         }
         Err(Unavailable::NoKernel {
