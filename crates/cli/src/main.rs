@@ -4,6 +4,7 @@
 
 mod cache;
 mod cmd;
+mod config;
 
 use clap::{CommandFactory, Parser, Subcommand};
 

@@ -1,4 +1,5 @@
-//! The symbols a user has: Kernel Debug Kits, `--symbols` files and folders, a kernelcache.
+//! The symbols a user has: Kernel Debug Kits, `--symbols` files and folders, a kernelcache, and
+//! symbol stores (asked by UUID only for what the local sources lack).
 //!
 //! Every image of a panic is looked up here by what the log says of it (the kernel's variant and
 //! UUID, a kext's bundle id and UUID, a full panic's image UUID), and every answer is confirmed by
@@ -13,6 +14,8 @@ use kpanic_symbols::{
     DsymChoice, IndexMode, IndexOptions, MachOFile, SliceSelector, Symbolizer, SymbolizerOptions,
     Uuid,
 };
+
+use kpanic_store::{StoreOptions, StoreSpec, SymbolStores};
 
 use crate::kdk::Kdk;
 use crate::sources::SourceProblem;
@@ -32,6 +35,10 @@ pub struct SymbolOptions {
     /// Symbol indexes: used when the cache has one for an image's UUID (the default); with
     /// `IndexMode::Build` (`--index`), built on first use.
     pub index: IndexOptions,
+    /// `--symbol-store URL`: asked for an image's UUID when no local source has it.
+    pub stores: Vec<StoreSpec>,
+    /// How the stores are asked, and where their downloads are cached.
+    pub store_options: StoreOptions,
 }
 
 pub use crate::unresolved::Unavailable;
@@ -78,6 +85,11 @@ pub struct SymbolLibrary {
     index_options: IndexOptions,
     problems: Vec<SourceProblem>,
     warnings: Vec<String>,
+    stores: Option<SymbolStores>,
+    /// Stores were named (not only Spotlight, which macOS always asks).
+    named_stores: bool,
+    /// What the stores answered for each UUID asked, so each is asked once per run.
+    store_answers: Mutex<HashMap<Uuid, Option<PathBuf>>>,
 }
 
 impl SymbolLibrary {
@@ -156,7 +168,27 @@ impl SymbolLibrary {
             index_options,
             problems,
             warnings,
+            stores: (!opts.stores.is_empty() || opts.store_options.spotlight)
+                .then(|| SymbolStores::new(&opts.stores, &opts.store_options))
+                .filter(|s| !s.is_empty()),
+            named_stores: !opts.stores.is_empty(),
+            store_answers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// True when symbol stores were named, to be asked for what the local sources lack: then
+    /// an image without symbols is "not in any symbol store" too.
+    pub fn has_stores(&self) -> bool {
+        self.named_stores
+    }
+
+    /// Stores that could not be opened or asked since the last call, each said once per run:
+    /// a warning (the panic is still symbolicated with what there is), not an error.
+    pub fn take_store_warnings(&self) -> Vec<String> {
+        self.stores
+            .as_ref()
+            .map(SymbolStores::take_warnings)
+            .unwrap_or_default()
     }
 
     /// The symbol sources given that cannot be used, each with what to do; the others are used.
@@ -203,7 +235,10 @@ impl SymbolLibrary {
 
     /// True when any source of symbols was given at all.
     pub fn is_empty(&self) -> bool {
-        self.kdks.is_empty() && self.symbol_paths.is_empty() && self.kernelcache.is_none()
+        self.kdks.is_empty()
+            && self.symbol_paths.is_empty()
+            && self.kernelcache.is_none()
+            && !self.named_stores
     }
 
     /// The kernel: by UUID in `--symbols`, else the KDK kernel of this variant (KDKs whose
@@ -245,18 +280,22 @@ impl SymbolLibrary {
                 }
             }
         }
+        if let Some(found) = uuid.and_then(|u| self.by_store(u)) {
+            return found;
+        }
         if !mismatches.is_empty() {
             return Err(Unavailable::KernelUuidMismatch {
                 uuid,
                 found: mismatches,
             });
         }
-        if self.kdks.is_empty() && self.symbol_paths.is_empty() {
+        if self.kdks.is_empty() && self.symbol_paths.is_empty() && !self.named_stores {
             return Err(Unavailable::NoSourcesForKernel);
         }
         Err(Unavailable::NoKernel {
             name: kernel_name.map(str::to_string),
             uuid,
+            stores_asked: self.has_stores() && uuid.is_some(),
         })
     }
 
@@ -288,10 +327,14 @@ impl SymbolLibrary {
             if let Some(path) = self.kdk_kext_by_uuid(u) {
                 return self.open(&path, Some(u), None);
             }
+            if let Some(found) = self.by_store(u) {
+                return found;
+            }
         }
         Err(mismatch.unwrap_or_else(|| Unavailable::NoKext {
             bundle_id: bundle_id.to_string(),
             uuid,
+            stores_asked: self.has_stores() && uuid.is_some(),
         }))
     }
 
@@ -307,8 +350,24 @@ impl SymbolLibrary {
                 }
             }
         }
-        self.kdk_kext_by_uuid(uuid)
-            .map(|path| self.open(&path, Some(uuid), None))
+        if let Some(path) = self.kdk_kext_by_uuid(uuid) {
+            return Some(self.open(&path, Some(uuid), None));
+        }
+        self.by_store(uuid)
+    }
+
+    /// The stores' file for `uuid`, asked once per run (the lock is held while asking, so two
+    /// threads wanting one image download it once).
+    fn by_store(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {
+        let stores = self.stores.as_ref()?;
+        let path = self
+            .store_answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(uuid)
+            .or_insert_with(|| stores.find(uuid))
+            .clone()?;
+        Some(self.open(&path, Some(uuid), None))
     }
 
     fn by_symbols_uuid(&self, uuid: Uuid) -> Option<Result<Symbols, Unavailable>> {

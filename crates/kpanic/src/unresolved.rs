@@ -122,12 +122,14 @@ pub enum Unavailable {
     #[error("no symbols for the kernel")]
     NoSourcesForKernel,
     /// No KDK or `--symbols` file holds the panic's kernel.
-    #[error("no symbols for the kernel{}", kernel_detail(name.as_deref(), *uuid))]
+    #[error("no symbols for the kernel{}{}", kernel_detail(name.as_deref(), *uuid), store_note(*stores_asked))]
     NoKernel {
         /// The KDK kernel file name (`kernel.release.t8112`).
         name: Option<String>,
         /// The panic's kernel UUID.
         uuid: Option<Uuid>,
+        /// Symbol stores were asked for the UUID too.
+        stores_asked: bool,
     },
     /// KDK kernels of the right name, none with the panic's UUID.
     #[error("UUID mismatch: the panic's kernel is {}, but {}",
@@ -153,20 +155,24 @@ pub enum Unavailable {
         have: Vec<Uuid>,
     },
     /// No symbols for a kext.
-    #[error("no symbols for {bundle_id}{}", uuid.map(|u| format!(" (UUID {u})")).unwrap_or_default())]
+    #[error("no symbols for {bundle_id}{}{}", uuid.map(|u| format!(" (UUID {u})")).unwrap_or_default(), store_note(*stores_asked))]
     NoKext {
         /// The kext's bundle id.
         bundle_id: String,
         /// Its UUID, when the log gives one.
         uuid: Option<Uuid>,
+        /// Symbol stores were asked for the UUID too.
+        stores_asked: bool,
     },
     /// No symbols for a full panic's image.
-    #[error("no symbols for image {index} (UUID {uuid})")]
+    #[error("no symbols for image {index} (UUID {uuid}){}", store_note(*stores_asked))]
     NoImage {
         /// The `binaryImages` index.
         index: u64,
         /// Its UUID.
         uuid: Uuid,
+        /// Symbol stores were asked for the UUID too.
+        stores_asked: bool,
     },
     /// A full panic's image without a UUID.
     #[error("image {index} has no UUID")]
@@ -207,7 +213,7 @@ impl Unavailable {
 
 impl Unavailable {
     /// What a frame of the image says after "no symbols": the kind of problem, in a few words.
-    fn frame_note(&self) -> &'static str {
+    pub(crate) fn frame_note(&self) -> &'static str {
         match self {
             Unavailable::KernelUuidMismatch { .. } | Unavailable::KextUuidMismatch { .. } => {
                 ": UUID mismatch"
@@ -216,8 +222,26 @@ impl Unavailable {
                 ": wrong architecture"
             }
             Unavailable::Open(_) => ": the symbol file could not be read",
+            Unavailable::NoKernel {
+                stores_asked: true, ..
+            }
+            | Unavailable::NoKext {
+                stores_asked: true, ..
+            }
+            | Unavailable::NoImage {
+                stores_asked: true, ..
+            } => ": not in any symbol store",
             _ => "",
         }
+    }
+}
+
+/// The end of a "no symbols" message when symbol stores were asked as well.
+fn store_note(asked: bool) -> &'static str {
+    if asked {
+        "; not in any symbol store"
+    } else {
+        ""
     }
 }
 

@@ -31,8 +31,22 @@ read: kpanic atos can run as a co-process. With --json the array is written at t
 )]
 pub struct AtosArgs {
     /// The binary (its dSYM beside it is used), a .dSYM bundle, or a dSYM's DWARF file.
-    #[arg(short = 'o', value_name = "BINARY_OR_DSYM")]
-    pub object: PathBuf,
+    #[arg(
+        short = 'o',
+        value_name = "BINARY_OR_DSYM",
+        required_unless_present = "symbol_stores"
+    )]
+    pub object: Option<PathBuf>,
+
+    /// Without -o: fetch the file of --uuid from this symbol store (repeatable; with the stores
+    /// of KPANIC_SYMBOL_STORES and the config file; docs/symbol-stores.md).
+    #[arg(
+        long = "symbol-store",
+        value_name = "URL",
+        requires = "uuid",
+        conflicts_with = "object"
+    )]
+    pub symbol_stores: Vec<String>,
 
     /// Slice of a universal file: arm64e, arm64 or x86_64 (atos: -arch).
     #[arg(long, value_name = "ARCH")]
@@ -221,6 +235,20 @@ impl Answerer<'_> {
 
 /// Run `kpanic atos`. Exit code 0 when the symbol file could be used (also when some
 /// addresses stay unresolved), 2 when it or the address file could not.
+/// The symbol stores' file for `uuid`: `Err(2)` (said on stderr) when none has it.
+fn from_stores(flags: &[String], uuid: Uuid) -> anyhow::Result<Result<PathBuf, i32>> {
+    let (specs, opts) = crate::config::stores(flags)?;
+    let stores = kpanic_store::SymbolStores::new(&specs, &opts);
+    let found = stores.find(uuid);
+    for w in stores.take_warnings() {
+        eprintln!("kpanic: warning: {w}");
+    }
+    Ok(found.ok_or_else(|| {
+        eprintln!("kpanic: error: {uuid}: not in any symbol store; give -o BINARY_OR_DSYM");
+        2
+    }))
+}
+
 pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
     let opts = SymbolizerOptions {
         selector: SliceSelector {
@@ -235,14 +263,23 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
         },
         ..Default::default()
     };
-    if let Some(why) = folder_problem(&args.object) {
+    let object = match (&args.object, args.uuid) {
+        (Some(o), _) => o.clone(),
+        (None, Some(uuid)) => match from_stores(&args.symbol_stores, uuid)? {
+            Ok(path) => path,
+            Err(status) => return Ok(status),
+        },
+        // clap requires -o, or --symbol-store with --uuid.
+        (None, None) => anyhow::bail!("give -o BINARY_OR_DSYM"),
+    };
+    if let Some(why) = folder_problem(&object) {
         eprintln!(
             "kpanic: error: {}: {why}; {OBJECT_WANTED}",
-            args.object.display()
+            object.display()
         );
         return Ok(2);
     }
-    let sym = match Symbolizer::open(&args.object, &opts) {
+    let sym = match Symbolizer::open(&object, &opts) {
         Ok(s) => s,
         Err(e) => {
             // The message starts with the path; this one says what to do already.
@@ -286,7 +323,7 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
             Err(e) => {
                 eprintln!(
                     "kpanic: error: {}: {e}; give -l or -s instead",
-                    args.object.display()
+                    object.display()
                 );
                 return Ok(2);
             }

@@ -49,8 +49,10 @@ pub enum Format {
 pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
     let s = &args.symbols;
     // Symbolicate only when the user gave symbols (or a system KDK folder exists on macOS).
-    let want_symbols = !s.kdks.is_empty() || !s.symbols.is_empty() || s.kernelcache.is_some();
-    let lib = (want_symbols || cfg!(target_os = "macos")).then(|| s.library());
+    let want_symbols = s.given();
+    let lib = (want_symbols || cfg!(target_os = "macos"))
+        .then(|| s.library())
+        .transpose()?;
     let lib = lib.filter(|l| want_symbols || !l.is_empty());
     let sources = lib.as_ref().map_or(0, super::symbolicate::report_sources);
     let width = text_width();
@@ -60,6 +62,9 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
     let pages: Mutex<Vec<(usize, kpanic_html::PanicPage)>> = Mutex::new(Vec::new());
     let status = for_each_panic(&args.files, args.jsonl, |name, report| {
         let sym = lib.as_ref().map(|l| symbolicate(report, l));
+        if let Some(l) = &lib {
+            super::symbolicate::report_store_warnings(l);
+        }
         let d = diagnose(report, sym.as_ref());
         if format == Format::Json || args.jsonl {
             return Rendered::json(&kpanic::output::json::diagnose_document(name, &d));

@@ -1,5 +1,5 @@
 //! `kpanic symbolicate PANIC... [--kdk DIR]... [--symbols PATH]... [--kernelcache FILE]
-//! [--all-threads] [--brief] [--json | --jsonl]`
+//! [--symbol-store URL]... [--all-threads] [--brief] [--json | --jsonl]`
 
 use std::path::PathBuf;
 
@@ -27,11 +27,28 @@ pub struct SymbolArgs {
     /// cache is used whenever one exists.
     #[arg(long)]
     pub index: bool,
+    /// A symbol store asked by UUID for images the other sources lack: a folder, file://,
+    /// http(s):// or s3://bucket/prefix. Repeatable; also KPANIC_SYMBOL_STORES and
+    /// symbol_stores in ~/.config/kpanic/config.toml (docs/symbol-stores.md).
+    #[arg(long = "symbol-store", value_name = "URL")]
+    pub symbol_stores: Vec<String>,
 }
 
 impl SymbolArgs {
-    pub fn library(&self) -> SymbolLibrary {
-        SymbolLibrary::new(&SymbolOptions {
+    /// Whether the user named any symbol source (flags or `KPANIC_SYMBOL_STORES`): the
+    /// commands that work without symbols symbolicate only then (or when macOS has KDKs).
+    pub fn given(&self) -> bool {
+        !self.kdks.is_empty()
+            || !self.symbols.is_empty()
+            || self.kernelcache.is_some()
+            || !self.symbol_stores.is_empty()
+            || std::env::var_os("KPANIC_SYMBOL_STORES").is_some_and(|v| !v.is_empty())
+    }
+
+    /// The library of these sources; an error for a bad store URL or config file.
+    pub fn library(&self) -> anyhow::Result<SymbolLibrary> {
+        let (stores, store_options) = crate::config::stores(&self.symbol_stores)?;
+        Ok(SymbolLibrary::new(&SymbolOptions {
             kdks: self.kdks.clone(),
             symbols: self.symbols.clone(),
             kernelcache: self.kernelcache.clone(),
@@ -45,7 +62,9 @@ impl SymbolArgs {
                 cache_dir: crate::cache::cache_dir(),
                 progress: super::index::progress_bar("indexing"),
             },
-        })
+            stores,
+            store_options,
+        }))
     }
 }
 
@@ -77,12 +96,13 @@ pub struct SymbolicateArgs {
 }
 
 pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
-    let lib = args.symbols.library();
+    let lib = args.symbols.library()?;
     // Before the output, where a user reading the first screen sees it.
     let sources = report_sources(&lib);
     let color = args.color.enabled();
     let status = for_each_panic(&args.files, args.jsonl, |name, report| {
         let sym = symbolicate(report, &lib);
+        report_store_warnings(&lib);
         if args.json || args.jsonl {
             return Rendered::json(&symbolicate_document(name, report, &sym));
         }
@@ -103,6 +123,14 @@ pub fn run(args: &SymbolicateArgs) -> anyhow::Result<i32> {
         Ok(Rendered::Text(text))
     })?;
     Ok(status.max(sources))
+}
+
+/// Says on stderr, once per run, each symbol store that could not be asked (a warning: the
+/// panic is symbolicated with what the other sources have).
+pub fn report_store_warnings(lib: &SymbolLibrary) {
+    for w in lib.take_store_warnings() {
+        eprintln!("kpanic: warning: {w}");
+    }
 }
 
 /// Says once per run (not once per panic) what is wrong with the symbol sources; the exit status

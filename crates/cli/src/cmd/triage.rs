@@ -106,8 +106,10 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 
 pub fn run(args: &TriageArgs) -> anyhow::Result<i32> {
     let s = &args.symbols;
-    let want_symbols = !s.kdks.is_empty() || !s.symbols.is_empty() || s.kernelcache.is_some();
-    let lib = (want_symbols || cfg!(target_os = "macos")).then(|| s.library());
+    let want_symbols = s.given();
+    let lib = (want_symbols || cfg!(target_os = "macos"))
+        .then(|| s.library())
+        .transpose()?;
     let lib = lib.filter(|l| want_symbols || !l.is_empty());
     let mut status = lib.as_ref().map_or(0, super::symbolicate::report_sources);
 

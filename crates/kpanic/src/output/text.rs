@@ -335,7 +335,9 @@ pub fn render_summary(report: &PanicReport, sym: &Symbolication) -> String {
                     | Unavailable::NoKernel { .. }
                     | Unavailable::NoKext { .. }
                     | Unavailable::NoImage { .. }
-                    | Unavailable::ImageWithoutUuid { .. } => "no symbols".to_string(),
+                    | Unavailable::ImageWithoutUuid { .. } => {
+                        format!("no symbols{}", why.frame_note())
+                    }
                     _ => format!("no symbols: {why}"),
                 };
                 let _ = writeln!(out, "  {} [{uuid}] {what} ({})", i.image, frames(i.frames));

@@ -79,6 +79,7 @@ impl Symbolicator<'_> {
                     Some(u) => self.lib.by_uuid(*u).unwrap_or(Err(Unavailable::NoImage {
                         index: *index,
                         uuid: *u,
+                        stores_asked: self.lib.has_stores(),
                     })),
                     None => Err(Unavailable::ImageWithoutUuid { index: *index }),
                 };
