@@ -159,3 +159,18 @@ fn summary(out: &mut String, sym: &Symbolication) {
         w!(out, "<p class=\"note\">warning: {}</p>\n", esc(warning));
     }
 }
+
+/// `sym`, or without one the panic placed from the log alone (every frame in its image at
+/// `image+offset`, no names): pages and Markdown show the same frames either way.
+pub(crate) fn or_placed<'a>(
+    report: &kpanic_report::PanicReport,
+    sym: Option<&'a kpanic::symbolicate::Symbolication>,
+) -> std::borrow::Cow<'a, kpanic::symbolicate::Symbolication> {
+    match sym {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(kpanic::symbolicate(
+            report,
+            &kpanic::SymbolLibrary::new(&kpanic::SymbolOptions::default()),
+        )),
+    }
+}

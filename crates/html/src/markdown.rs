@@ -6,7 +6,6 @@
 
 use kpanic::diagnose::Diagnosis;
 use kpanic::symbolicate::Symbolication;
-use kpanic::{symbolicate, SymbolLibrary, SymbolOptions};
 use kpanic_report::PanicReport;
 
 use crate::backtrace::panicked_frames;
@@ -22,14 +21,8 @@ pub fn panic_markdown(
     sym: Option<&Symbolication>,
     d: &Diagnosis,
 ) -> String {
-    let owned;
-    let sym = match sym {
-        Some(s) => s,
-        None => {
-            owned = symbolicate(report, &SymbolLibrary::new(&SymbolOptions::default()));
-            &owned
-        }
-    };
+    let sym = crate::backtrace::or_placed(report, sym);
+    let sym = &*sym;
     let mut o = String::new();
     w!(&mut o, "## {}\n\n", text(&d.headline));
     let mut f = facts(d);

@@ -3,7 +3,6 @@
 
 use kpanic::diagnose::Diagnosis;
 use kpanic::symbolicate::Symbolication;
-use kpanic::{symbolicate, SymbolLibrary, SymbolOptions};
 use kpanic_report::PanicReport;
 
 use crate::document::document;
@@ -36,14 +35,8 @@ impl PanicPage {
         sym: Option<&Symbolication>,
         d: &Diagnosis,
     ) -> PanicPage {
-        let owned;
-        let sym = match sym {
-            Some(s) => s,
-            None => {
-                owned = symbolicate(report, &SymbolLibrary::new(&SymbolOptions::default()));
-                &owned
-            }
-        };
+        let sym = crate::backtrace::or_placed(report, sym);
+        let sym = &*sym;
         let id = slug(id);
         let mut body = String::new();
         diagnosis::header(&mut body, d, file);
