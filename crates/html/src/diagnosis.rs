@@ -142,16 +142,7 @@ pub(crate) fn suspects(out: &mut String, d: &Diagnosis) {
          <th>what</th><th>role</th><th>where it shows</th></tr></thead><tbody>\n",
     );
     for s in &d.suspects {
-        let mut where_: Vec<String> = Vec::new();
-        if s.backtrace_frames > 0 {
-            where_.push(format!("{} backtrace frames", s.backtrace_frames));
-        }
-        if s.threads > 0 {
-            where_.push(format!("{} threads", s.threads));
-        }
-        if let Some(a) = s.event_seconds_before_panic {
-            where_.push(format!("event {a:.0} s before the panic"));
-        }
+        let mut where_ = kpanic::output::diagnosis::suspect_counts(s);
         where_.extend(s.seen_in.iter().map(|w| w.as_str().replace('_', " ")));
         let what = match &s.known_as {
             Some(k) => format!("{}, {} — {k}", s.origin_label(), s.category),

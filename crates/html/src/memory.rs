@@ -59,13 +59,7 @@ pub(crate) fn section(out: &mut String, m: &MemoryState) {
         lines.push(format!("pages wanted: {wanted}"));
     }
     if m.compressor_pages_limit_percent.is_some() || m.swap_space.is_some() {
-        lines.push(format!(
-            "compressor at {}% of its pages limit, {}% of its segments limit; {} swap files, swap space {}",
-            m.compressor_pages_limit_percent.unwrap_or(0),
-            m.compressor_segments_limit_percent.unwrap_or(0),
-            m.swapfiles.unwrap_or(0),
-            m.swap_space.as_deref().unwrap_or("?")
-        ));
+        lines.push(kpanic::output::diagnosis::compressor_line(m));
     }
     if !m.flags.is_empty() {
         let flags: Vec<&str> = m.flags.iter().map(|f| f.as_str()).collect();

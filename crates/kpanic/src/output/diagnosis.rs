@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 use std::io;
 
-use crate::diagnose::memory::{PageKind, PageSizeSource};
+use crate::diagnose::memory::{MemoryState, PageKind, PageSizeSource};
+use crate::diagnose::suspects::Suspect;
 use crate::diagnose::threads::{ThreadReport, WaitCategory};
 use crate::diagnose::{human_bytes, Diagnosis, Finding, LogFormat};
 
@@ -184,16 +185,7 @@ fn suspects(out: &mut Out) {
             s.category,
             s.role
         ));
-        let mut where_: Vec<String> = Vec::new();
-        if s.backtrace_frames > 0 {
-            where_.push(format!("{} backtrace frames", s.backtrace_frames));
-        }
-        if s.threads > 0 {
-            where_.push(format!("{} threads", s.threads));
-        }
-        if let Some(a) = s.event_seconds_before_panic {
-            where_.push(format!("event {a:.0} s before the panic"));
-        }
+        let mut where_ = suspect_counts(s);
         where_.push(
             s.seen_in
                 .iter()
@@ -208,6 +200,33 @@ fn suspects(out: &mut Out) {
         let _ = writeln!(o, "  … and {} more (see --json)", d.suspects.len() - 12);
     }
     o.push('\n');
+}
+
+/// Where a suspect shows, counted: backtrace frames, threads, its kext event's time. Shared by
+/// every output that lists suspects, so they say it in the same words.
+pub fn suspect_counts(s: &Suspect) -> Vec<String> {
+    let mut v = Vec::new();
+    if s.backtrace_frames > 0 {
+        v.push(format!("{} backtrace frames", s.backtrace_frames));
+    }
+    if s.threads > 0 {
+        v.push(format!("{} threads", s.threads));
+    }
+    if let Some(a) = s.event_seconds_before_panic {
+        v.push(format!("event {a:.0} s before the panic"));
+    }
+    v
+}
+
+/// The compressor's limits and swap, as every output words them.
+pub fn compressor_line(m: &MemoryState) -> String {
+    format!(
+        "compressor {}% of pages limit, {}% of segments limit; {} swapfiles, swap space {}",
+        m.compressor_pages_limit_percent.unwrap_or(0),
+        m.compressor_segments_limit_percent.unwrap_or(0),
+        m.swapfiles.unwrap_or(0),
+        m.swap_space.as_deref().unwrap_or("?")
+    )
 }
 
 /// The memory state.
@@ -259,14 +278,7 @@ fn memory(out: &mut Out) {
         o.push('\n');
     }
     if m.compressor_pages_limit_percent.is_some() || m.swap_space.is_some() {
-        let _ = writeln!(
-            o,
-            "  compressor {}% of pages limit, {}% of segments limit; {} swapfiles, swap space {}",
-            m.compressor_pages_limit_percent.unwrap_or(0),
-            m.compressor_segments_limit_percent.unwrap_or(0),
-            m.swapfiles.unwrap_or(0),
-            m.swap_space.as_deref().unwrap_or("?")
-        );
+        let _ = writeln!(o, "  {}", compressor_line(m));
     }
     if !m.flags.is_empty() {
         let flags: Vec<&str> = m.flags.iter().map(|f| f.as_str()).collect();
