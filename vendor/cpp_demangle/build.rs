@@ -32,9 +32,8 @@ fn get_test_path(file_name: &str) -> io::Result<path::PathBuf> {
     Ok(test_path)
 }
 
-/// Generate tests that ensure that we don't panic when parsing and demangling
-/// the seed test cases that we pass to AFL.rs assert (including the failing
-/// test cases historically found by AFL.rs).
+/// Generate tests that parsing and demangling the fuzzing seed inputs in `in/` (when
+/// present: the published package leaves them out) never panics.
 fn generate_sanity_tests_from_afl_seeds() -> io::Result<()> {
     let mut in_dir = get_crate_dir()?;
     in_dir.push("in");
