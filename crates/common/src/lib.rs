@@ -12,6 +12,7 @@
 //! serializes to (hex and UUID strings with their patterns), for the published schemas.
 //! - [`pac`]: arm64e pointer authentication bits, stripped one way everywhere.
 //! - [`bundle`]: the one rule for calling a kext third-party.
+//! - [`payload`]: the message of a caught Rust panic, for per-file internal errors.
 //! - [`line`](mod@line): lines of the panic text numbered from 1 in JSON, as everywhere else.
 //!
 //! The crate has no knowledge of log formats or symbol files (those are `kpanic-report` and
@@ -24,6 +25,7 @@ pub mod bundle;
 mod hex;
 pub mod line;
 pub mod pac;
+pub mod payload;
 pub mod ranges;
 pub mod time;
 mod uuid;

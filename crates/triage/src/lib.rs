@@ -157,7 +157,7 @@ fn process(c: &Candidate, symbols: Option<&SymbolLibrary>) -> Vec<Outcome> {
         Err(p) => {
             return vec![Outcome::Internal(
                 c.path().display().to_string(),
-                panic_message(p.as_ref()),
+                kpanic_common::payload::panic_text(p.as_ref()),
             )]
         }
     };
@@ -170,7 +170,9 @@ fn process(c: &Candidate, symbols: Option<&SymbolLibrary>) -> Vec<Outcome> {
                 std::panic::catch_unwind(AssertUnwindSafe(|| {
                     Outcome::Panic(Box::new(examine(name.clone(), &report, symbols)))
                 }))
-                .unwrap_or_else(|p| Outcome::Internal(name, panic_message(p.as_ref())))
+                .unwrap_or_else(|p| {
+                    Outcome::Internal(name, kpanic_common::payload::panic_text(p.as_ref()))
+                })
             }
         })
         .collect()
@@ -186,14 +188,6 @@ pub fn examine(
     let d = kpanic::diagnose::diagnose(report, sym.as_ref());
     let sig = signature::signature(report, &d, sym.as_ref());
     PanicRecord::new(name, report, &d, sig)
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
 }
 
 /// The fold: everything here runs in file order.

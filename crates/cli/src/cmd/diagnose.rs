@@ -47,14 +47,8 @@ pub enum Format {
 }
 
 pub fn run(args: &DiagnoseArgs) -> anyhow::Result<i32> {
-    let s = &args.symbols;
     // Symbolicate only when the user gave symbols (or a system KDK folder exists on macOS).
-    let want_symbols = s.given();
-    let lib = (want_symbols || cfg!(target_os = "macos"))
-        .then(|| s.library())
-        .transpose()?;
-    let lib = lib.filter(|l| want_symbols || !l.is_empty());
-    let sources = lib.as_ref().map_or(0, super::symbolicate::report_sources);
+    let (lib, sources) = args.symbols.optional_library()?;
     let width = text_width();
     let color = args.color.enabled();
     let format = if args.json { Format::Json } else { args.format };

@@ -82,7 +82,7 @@ where
                             format!(
                                 "{}: internal error, a kpanic bug (please report it with this file): {}",
                                 f.display(),
-                                panic_message(payload.as_ref())
+                                kpanic_common::payload::panic_text(payload.as_ref())
                             ),
                             1,
                         ))
@@ -102,15 +102,6 @@ where
 /// One file done: its display name and output, or what is wrong with it and the exit status
 /// that says so (2 for an unusable input, 1 for an internal error).
 type Done = Result<(String, Rendered), (String, i32)>;
-
-/// The text a Rust panic carried.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "(no message)".into())
-}
 
 /// Writes each panic's output in command-line order as it arrives; returns the exit status.
 fn write_in_order(

@@ -37,12 +37,25 @@ pub struct SymbolArgs {
 impl SymbolArgs {
     /// Whether the user named any symbol source (flags or `KPANIC_SYMBOL_STORES`): the
     /// commands that work without symbols symbolicate only then (or when macOS has KDKs).
-    pub fn given(&self) -> bool {
+    fn given(&self) -> bool {
         !self.kdks.is_empty()
             || !self.symbols.is_empty()
             || self.kernelcache.is_some()
             || !self.symbol_stores.is_empty()
             || std::env::var_os("KPANIC_SYMBOL_STORES").is_some_and(|v| !v.is_empty())
+    }
+
+    /// For the commands that work without symbols (`diagnose`, `triage`): the library when the
+    /// user named a source (or macOS has system KDKs), and the exit status its sources call for
+    /// ([`report_sources`], said once on stderr).
+    pub fn optional_library(&self) -> anyhow::Result<(Option<SymbolLibrary>, i32)> {
+        let given = self.given();
+        let lib = (given || cfg!(target_os = "macos"))
+            .then(|| self.library())
+            .transpose()?
+            .filter(|l| given || !l.is_empty());
+        let status = lib.as_ref().map_or(0, report_sources);
+        Ok((lib, status))
     }
 
     /// The library of these sources; an error for a bad store URL or config file.

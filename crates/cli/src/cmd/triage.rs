@@ -105,13 +105,7 @@ fn progress_bar() -> Option<indicatif::ProgressBar> {
 }
 
 pub fn run(args: &TriageArgs) -> anyhow::Result<i32> {
-    let s = &args.symbols;
-    let want_symbols = s.given();
-    let lib = (want_symbols || cfg!(target_os = "macos"))
-        .then(|| s.library())
-        .transpose()?;
-    let lib = lib.filter(|l| want_symbols || !l.is_empty());
-    let mut status = lib.as_ref().map_or(0, super::symbolicate::report_sources);
+    let (lib, mut status) = args.symbols.optional_library()?;
 
     let paths = if args.paths.is_empty() {
         let found = kpanic_triage::discover::system_panic_folders();
