@@ -19,6 +19,30 @@ pub fn utc_date(secs: u64) -> Option<String> {
     ))
 }
 
+/// Days since 1970-01-01 of the UTC date `y-m-d` (1970 to 9999), the inverse of what
+/// [`utc_date`] prints; `None` for a date that does not exist (`2023-02-29`).
+pub fn days_from_civil(y: u64, m: u64, d: u64) -> Option<u64> {
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
+    let month_days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
+    if !(1970..=9999).contains(&y) || d < 1 || d > month_days {
+        return None;
+    }
+    // Howard Hinnant's `days_from_civil`.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
 /// Howard Hinnant's `civil_from_days`, for days since 1970-01-01 (non-negative).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
@@ -75,5 +99,29 @@ mod tests {
         assert_eq!(duration(243), "4 min 3 s");
         assert_eq!(duration(7500), "2 h 5 min");
         assert_eq!(duration(3 * 86_400 + 4 * 3600 + 59), "3 d 4 h");
+    }
+
+    #[test]
+    fn days_from_civil_inverts_utc_date() {
+        // `date -u -d 2024-02-29 +%s` / 86400 = 19782 (GNU coreutils).
+        assert_eq!(days_from_civil(2024, 2, 29), Some(19_782));
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        for days in [0, 59, 365, 11_016, 19_782, 2_932_896] {
+            let date = utc_date(days * 86_400).unwrap();
+            let (y, m, d) = (&date[0..4], &date[5..7], &date[8..10]);
+            let back = days_from_civil(y.parse().unwrap(), m.parse().unwrap(), d.parse().unwrap());
+            assert_eq!(back, Some(days), "{date}");
+        }
+        for (y, m, d) in [
+            (2023, 2, 29),
+            (1900, 2, 29),
+            (2024, 4, 31),
+            (2024, 13, 1),
+            (2024, 0, 1),
+            (1969, 12, 31),
+            (10_000, 1, 1),
+        ] {
+            assert_eq!(days_from_civil(y, m, d), None, "{y}-{m}-{d}");
+        }
     }
 }

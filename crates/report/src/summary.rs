@@ -227,15 +227,7 @@ fn slides(o: &mut String, r: &PanicReport) -> fmt::Result {
 /// The `Epoch Time` table (UNIX seconds, in hex) and the uptime as dates and durations: when
 /// the panic happened, when the machine booted, slept and woke.
 fn times(o: &mut String, r: &PanicReport) -> fmt::Result {
-    let sec = |name: &str| -> Option<u64> {
-        let t = r.epoch_time.as_ref()?;
-        let col = t.columns.iter().position(|c| c == "sec")?;
-        let row = t
-            .rows
-            .iter()
-            .find(|row| row.name.eq_ignore_ascii_case(name))?;
-        row.values.get(col).map(|v| v.get()).filter(|v| *v > 0)
-    };
+    let sec = |name: &str| r.epoch_time.as_ref()?.seconds(name);
     let mut parts = Vec::new();
     let calendar = sec("Calendar");
     let boot = sec("Boot");

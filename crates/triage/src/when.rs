@@ -32,12 +32,7 @@ pub fn uptime_seconds(r: &PanicReport) -> Option<u64> {
 }
 
 fn epoch_row(r: &PanicReport, name: &str) -> Option<u64> {
-    let t = r.epoch_time.as_ref()?;
-    let col = t.columns.iter().position(|c| c == "sec")?;
-    let row = t.rows.iter().find(|row| row.name == name)?;
-    let v = row.values.get(col)?.get();
-    // A zero Calendar row is "not set"; a year past 9999 is damage.
-    (v > 0 && v < 253_402_300_800).then_some(v)
+    r.epoch_time.as_ref()?.seconds(name)
 }
 
 /// `2023-04-18 14:35:06.00 +0800` (fraction and offset optional) as UTC seconds.
@@ -81,33 +76,10 @@ pub fn parse_date(s: &str) -> Option<u64> {
     let y: u64 = it.next()?.parse().ok()?;
     let m: u64 = it.next()?.parse().ok()?;
     let d: u64 = it.next()?.parse().ok()?;
-    if it.next().is_some() || !(1970..=9999).contains(&y) || !(1..=12).contains(&m) {
+    if it.next().is_some() {
         return None;
     }
-    if d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
-}
-
-fn days_in_month(y: u64, m: u64) -> u64 {
-    match m {
-        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Howard Hinnant's `days_from_civil`, for dates from 1970 on.
-fn days_from_civil(y: u64, m: u64, d: u64) -> u64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y / 400;
-    let yoe = y - era * 400;
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    kpanic_common::time::days_from_civil(y, m, d)
 }
 
 /// `Mon Aug 20 10:27:21 2018` (C `ctime`), read as UTC.

@@ -97,6 +97,21 @@ pub struct TimeTable {
     pub rows: Vec<TimeRow>,
 }
 
+impl TimeTable {
+    /// The `sec` column of the row `name` (any case): UNIX seconds in the `Epoch Time` table.
+    /// `None` when the table has no such row or column, or the value is 0 (not set) or past the
+    /// year 9999 (damage).
+    pub fn seconds(&self, name: &str) -> Option<u64> {
+        let col = self.columns.iter().position(|c| c == "sec")?;
+        let row = self
+            .rows
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name))?;
+        let v = row.values.get(col)?.get();
+        (v > 0 && v < 253_402_300_800).then_some(v)
+    }
+}
+
 /// One row of a [`TimeTable`]: a name and its hex values, one per column.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TimeRow {
