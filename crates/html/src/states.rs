@@ -1,6 +1,8 @@
 //! The thread states the flame graph colours by: a closed set, folded from the stackshot's
 //! state flags (`TH_WAIT`, `TH_UNINT`, `TH_RUN`, `TH_IDLE`, `TH_SUSP`, …).
 
+use kpanic::diagnose::threads::ThreadState;
+
 /// What a stackshot thread was doing, as the picture shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StateKind {
@@ -32,16 +34,16 @@ impl StateKind {
     /// The kind of a thread with these state flags (as logged). Idle threads are `TH_RUN` too;
     /// a suspended thread may also wait: the more specific flag wins.
     pub fn of(flags: &[String]) -> StateKind {
-        let has = |f: &str| flags.iter().any(|s| s == f);
-        if has("TH_IDLE") {
+        let has = |f: ThreadState| f.is_in(flags);
+        if has(ThreadState::Idle) {
             StateKind::Idle
-        } else if has("TH_SUSP") {
+        } else if has(ThreadState::Susp) {
             StateKind::Suspended
-        } else if has("TH_WAIT") && has("TH_UNINT") {
+        } else if has(ThreadState::Wait) && has(ThreadState::Unint) {
             StateKind::Uninterruptible
-        } else if has("TH_WAIT") {
+        } else if has(ThreadState::Wait) {
             StateKind::Waiting
-        } else if has("TH_RUN") {
+        } else if has(ThreadState::Run) {
             StateKind::Running
         } else {
             StateKind::Other

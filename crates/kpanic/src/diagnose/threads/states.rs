@@ -15,6 +15,8 @@ string_enum! {
         Run = "TH_RUN",
         /// An idle thread (also TH_RUN).
         Idle = "TH_IDLE",
+        /// Suspended.
+        Susp = "TH_SUSP",
     }
 }
 
