@@ -2,7 +2,7 @@
 //! Bodies that do not parse (cut by an author, mangled by a PDF) fall back to a lenient scan for
 //! the panic string, with a warning.
 
-use crate::full::parse_spindump;
+use crate::full::{parse_spindump, read_body, Body};
 use crate::lenient_json::{
     decode_string_body, find_scalar_value, find_string_body, find_string_value,
 };
@@ -144,7 +144,7 @@ fn parse_body(
     let mut spindump = None;
 
     let body_trimmed = body_text.trim();
-    let parsed: Option<BTreeMap<String, &RawValue>> = if body_trimmed.is_empty() {
+    let parsed: Option<Body> = if body_trimmed.is_empty() {
         None
     } else if !body_trimmed.ends_with('}') {
         // Cut bodies are the common broken case; skip a doomed multi-MB parse.
@@ -154,8 +154,8 @@ fn parse_body(
         );
         None
     } else {
-        match serde_json::from_str(body_trimmed) {
-            Ok(map) => Some(map),
+        match read_body(body_trimmed, opts) {
+            Ok(body) => Some(body),
             Err(e) => {
                 warnings.push(format!(
                     "the JSON body does not parse ({e}); values were extracted leniently"
@@ -166,15 +166,15 @@ fn parse_body(
     };
 
     match parsed {
-        Some(map) => {
-            let (text, key) = read_body(&map, &mut info.body, &mut warnings);
+        Some(Body { map, processes }) => {
+            let (text, key) = read_body_keys(&map, &mut info.body, &mut warnings);
             panic_text = text;
             info.panic_string_key = key;
-            if map.contains_key("processByPid") {
+            if processes.is_some() {
                 spindump = Some(parse_spindump(
-                    map.get("processByPid").copied(),
+                    processes,
                     map.get("binaryImages").copied(),
-                    opts.keep_unknown_stackshot_keys,
+                    opts,
                     &mut warnings,
                 ));
             }
@@ -335,7 +335,7 @@ fn header_from_map(mut map: BTreeMap<String, &RawValue>) -> IpsHeader {
 }
 
 /// Known body keys into `body`; returns the panic text and the key it came from.
-fn read_body(
+fn read_body_keys(
     map: &BTreeMap<String, &RawValue>,
     body: &mut IpsBody,
     warnings: &mut Vec<String>,

@@ -39,12 +39,32 @@ pub struct ParseOptions {
     /// each process and thread twice more: half the parse of a full panic. Nothing else
     /// depends on them (symbolication and diagnosis do not read them).
     pub keep_unknown_stackshot_keys: bool,
+    /// Read every field kpanic models of the stackshot's processes and threads. Without it,
+    /// only those that diagnosis and symbolication read (names, ids, states, frames,
+    /// continuations, wait events and `waitInfo`, CPU times, last run times, dispatch queue
+    /// labels, resident memory, page-ins and faults) are read; the others (priorities, QoS,
+    /// scheduler and snapshot flags, code signing, I/O throttling, …) are skipped in the text
+    /// and left empty, and a value of the wrong type in one of them is not an error. A third of
+    /// a full panic's parse: for callers that only diagnose, as `kpanic triage`.
+    pub keep_every_stackshot_field: bool,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
         ParseOptions {
             keep_unknown_stackshot_keys: true,
+            keep_every_stackshot_field: true,
+        }
+    }
+}
+
+impl ParseOptions {
+    /// What a diagnosis needs and no more: neither the stackshot's unknown keys nor the fields
+    /// no diagnosis reads (see [`ParseOptions::keep_every_stackshot_field`]).
+    pub const fn for_diagnosis() -> Self {
+        ParseOptions {
+            keep_unknown_stackshot_keys: false,
+            keep_every_stackshot_field: false,
         }
     }
 }

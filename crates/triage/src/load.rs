@@ -103,7 +103,7 @@ pub enum Loaded {
 /// Reads `c`: one result for a file, one per entry for an archive (or one skip for it).
 pub fn load(c: &Candidate) -> Vec<Loaded> {
     match c {
-        Candidate::File(p) => vec![load_file(p)],
+        Candidate::File(p) => vec![load_file(p, parse_lean)],
         Candidate::Zip(p) => load_zip(p),
     }
 }
@@ -130,7 +130,7 @@ fn not_a_panic_by_name(name: &str) -> bool {
     ext.is_some_and(|e| NOT_PANIC_EXTENSIONS.contains(&e.as_str()))
 }
 
-fn load_file(path: &Path) -> Loaded {
+fn load_file(path: &Path, parse: fn(String, &[u8]) -> Loaded) -> Loaded {
     let name = path.display().to_string();
     if not_a_panic_by_name(&name) {
         return skipped(
@@ -155,17 +155,29 @@ fn load_file(path: &Path) -> Loaded {
             format!("larger than {} MiB", MAX_FILE_BYTES >> 20),
         );
     }
-    parse_bytes(name, &bytes)
+    parse(name, &bytes)
 }
 
-/// Parses `bytes` as a panic; what the parser refuses becomes a skip with its reason.
+/// Parses `bytes` as a panic; what the parser refuses becomes a skip with its reason. The
+/// report has every field of the stackshot kpanic models but not its unknown keys (those are
+/// for `parse --json`): what a page about the panic shows.
 pub fn parse_bytes(name: String, bytes: &[u8]) -> Loaded {
-    // The stackshot keys kpanic does not know are for `parse --json`; triage reads none of
-    // them, and finding them is half the parse of a full panic.
     let opts = kpanic_report::ParseOptions {
         keep_unknown_stackshot_keys: false,
+        keep_every_stackshot_field: true,
     };
-    match kpanic_report::parse_with(bytes, &opts) {
+    parse_with(name, bytes, &opts)
+}
+
+/// [`parse_bytes`] for triage's own reading of every file: the report has only what a
+/// diagnosis reads ([`kpanic_report::ParseOptions::for_diagnosis`]; the rest of a full panic's
+/// stackshot is most of its parse).
+fn parse_lean(name: String, bytes: &[u8]) -> Loaded {
+    parse_with(name, bytes, &kpanic_report::ParseOptions::for_diagnosis())
+}
+
+fn parse_with(name: String, bytes: &[u8], opts: &kpanic_report::ParseOptions) -> Loaded {
+    match kpanic_report::parse_with(bytes, opts) {
         Ok(r) => Loaded::Panic(name, Box::new(r)),
         Err(e) => {
             let detail = e.to_string();
@@ -198,7 +210,7 @@ pub fn reload(name: &str) -> Loaded {
         .find(".zip!")
         .map(|i| (&name[..i + 4], &name[i + 5..]));
     let Some((archive, entry)) = zip_entry else {
-        return load_file(Path::new(name));
+        return load_file(Path::new(name), parse_bytes);
     };
     let file = match std::fs::File::open(archive) {
         Ok(f) => f,
@@ -330,7 +342,7 @@ fn load_zip(path: &Path) -> Vec<Loaded> {
             ));
             break;
         }
-        out.push(parse_bytes(entry_name, &bytes));
+        out.push(parse_lean(entry_name, &bytes));
     }
     out
 }

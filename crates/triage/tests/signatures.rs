@@ -202,40 +202,77 @@ fn kext_frames_hold_across_kernel_builds_and_kernel_offsets_name_their_build() {
 }
 
 #[test]
-fn the_lean_parse_triage_uses_diagnoses_every_full_panic_the_same() {
-    // Triage parses without the stackshot's unknown keys; the diagnosis must not notice.
-    let lean = kpanic_report::ParseOptions {
+fn the_lean_parse_triage_uses_diagnoses_and_signs_every_full_panic_the_same() {
+    // Triage parses without the stackshot's unknown keys and without the fields no diagnosis
+    // reads; the diagnosis, the signature and the rest of the record must not notice.
+    let lean = kpanic_report::ParseOptions::for_diagnosis();
+    let unknown_only = kpanic_report::ParseOptions {
         keep_unknown_stackshot_keys: false,
+        keep_every_stackshot_field: true,
     };
-    let mut full_panics = 0;
+    let (mut full_panics, mut with_unknown_keys, mut with_priorities) = (0, 0, 0);
     let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/scenarios");
-    let files = corpus_logs()
-        .into_iter()
-        .map(|f| corpus().join(f))
-        .chain(["ios-ips-full-watchdog-vmstall-kext-named.ips"].map(|f| scenarios.join(f)));
+    let files = corpus_logs().into_iter().map(|f| corpus().join(f)).chain(
+        [
+            "ios-ips-full-watchdog-vmstall-kext-named.ips",
+            "ios-ips-full-watchdog-vmstall-kext-uuid-only.ips",
+        ]
+        .map(|f| scenarios.join(f)),
+    );
     for path in files {
         let bytes = std::fs::read(&path).unwrap();
         let Ok(a) = kpanic_report::parse(&bytes) else {
             continue;
         };
-        let b = kpanic_report::parse_with(&bytes, &lean).unwrap();
         if a.spindump.is_none() {
             continue;
         }
         full_panics += 1;
-        let da = serde_json::to_value(kpanic::diagnose::diagnose(&a, None)).unwrap();
-        let db = serde_json::to_value(kpanic::diagnose::diagnose(&b, None)).unwrap();
-        assert_eq!(da, db, "{}", path.display());
-        // And the lean report did drop what it says it drops.
-        let unknown = |r: &kpanic_report::PanicReport| {
-            let sd = r.spindump.as_ref().unwrap();
-            sd.processes
-                .iter()
-                .map(|p| p.other.len() + p.threads.iter().map(|t| t.other.len()).sum::<usize>())
-                .sum::<usize>()
+        let name = path.display().to_string();
+        let record = |r: &kpanic_report::PanicReport| {
+            let rec = examine(name.clone(), r, None);
+            let keys = (rec.incident_key, rec.implicated.clone());
+            (serde_json::to_value(rec).unwrap(), keys)
         };
-        assert_eq!(unknown(&b), 0);
-        let _ = unknown(&a);
+        let full_diagnosis = serde_json::to_value(kpanic::diagnose::diagnose(&a, None)).unwrap();
+        let full_record = record(&a);
+        for opts in [&lean, &unknown_only] {
+            let b = kpanic_report::parse_with(&bytes, opts).unwrap();
+            let db = serde_json::to_value(kpanic::diagnose::diagnose(&b, None)).unwrap();
+            assert_eq!(full_diagnosis, db, "{name} {opts:?}");
+            assert_eq!(full_record, record(&b), "{name} {opts:?}");
+            assert_eq!(a.warnings, b.warnings, "{name} {opts:?}");
+            // And the lean report did drop what it says it drops.
+            let sd = b.spindump.as_ref().unwrap();
+            let unknown = sd.processes.iter().map(|p| p.other.len()).sum::<usize>()
+                + (sd.processes.iter().flat_map(|p| &p.threads))
+                    .map(|t| t.other.len())
+                    .sum::<usize>();
+            assert_eq!(unknown, 0, "{name}");
+            let priorities = |r: &kpanic_report::PanicReport| {
+                let sd = r.spindump.as_ref().unwrap();
+                let threads = sd.processes.iter().flat_map(|p| &p.threads);
+                threads.filter(|t| t.sched_priority.is_some()).count()
+            };
+            if opts.keep_every_stackshot_field {
+                assert_eq!(priorities(&b), priorities(&a), "{name}");
+            } else {
+                assert_eq!(priorities(&b), 0, "{name}");
+            }
+        }
+        let sd = a.spindump.as_ref().unwrap();
+        with_unknown_keys += sd.processes.iter().any(|p| !p.other.is_empty()) as usize;
+        with_priorities += sd
+            .processes
+            .iter()
+            .flat_map(|p| &p.threads)
+            .any(|t| t.sched_priority.is_some()) as usize;
     }
-    assert!(full_panics >= 7, "{full_panics} full panics");
+    assert!(full_panics >= 8, "{full_panics} full panics");
+    // Both kinds of leaving out were put to the test.
+    assert!(
+        with_unknown_keys >= 4,
+        "{with_unknown_keys} with unknown keys"
+    );
+    assert!(with_priorities >= 4, "{with_priorities} with priorities");
 }

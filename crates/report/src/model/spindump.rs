@@ -154,7 +154,7 @@ pub struct Process {
     #[serde(
         default,
         rename(deserialize = "threadById"),
-        deserialize_with = "threads_from_map"
+        deserialize_with = "crate::full::full_threads"
     )]
     pub threads: Vec<Thread>,
     /// `waitInfo`: what its threads wait on, one text line each (`thread T: …`).
@@ -438,12 +438,4 @@ pub struct Thread {
     /// Keys not modelled above, verbatim (read like [`Process::other`]).
     #[serde(flatten, skip_deserializing)]
     pub other: BTreeMap<String, RawJson>,
-}
-
-/// `threadById` is an object keyed by thread id; a sorted list is easier to use.
-fn threads_from_map<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Thread>, D::Error> {
-    let map: BTreeMap<String, Thread> = BTreeMap::deserialize(d)?;
-    let mut threads: Vec<Thread> = map.into_values().collect();
-    threads.sort_by_key(|t| t.id);
-    Ok(threads)
 }

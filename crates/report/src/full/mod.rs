@@ -1,16 +1,23 @@
 //! Full panics: the `processByPid` stackshot and the `binaryImages` table, deserialized into
-//! typed structs in one pass (the big files hold thousands of threads).
+//! typed structs (the big files hold thousands of threads): in one pass with the rest of the
+//! body when the file is sound (`stream`), a process at a time when it is not.
+
+mod lean;
+mod stream;
+
+pub(crate) use stream::{full_threads, read_body, Body, Processes};
 
 use crate::model::{BinaryImage, ImageKind, Process, RawJson, Spindump, Thread};
-use crate::UnslidAddr;
+use crate::{ParseOptions, UnslidAddr};
+use lean::LeanProcess;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub(crate) fn parse_spindump(
-    process_by_pid: Option<&RawValue>,
+    processes: Option<Processes<'_>>,
     binary_images: Option<&RawValue>,
-    keep_unknown: bool,
+    opts: &ParseOptions,
     warnings: &mut Vec<String>,
 ) -> Spindump {
     let mut sd = Spindump::default();
@@ -38,8 +45,8 @@ pub(crate) fn parse_spindump(
             )),
         }
     }
-    if let Some(raw) = process_by_pid {
-        match read_processes(raw, keep_unknown, warnings) {
+    if let Some(processes) = processes {
+        match read_processes(processes, opts, warnings) {
             Ok(mut processes) => {
                 processes.sort_by_key(|p| p.pid);
                 for p in &mut processes {
@@ -86,25 +93,29 @@ fn attach_wait_info(p: &mut Process) {
     }
 }
 
-/// `processByPid`: each process read twice from its text, once for the known keys (a derived
-/// reader that skips the others without building them) and once for the names of the others,
-/// kept verbatim; the same for each thread. Cost stays linear in the text: no generic tree.
-/// A process that cannot be read is left out with a warning; the others are kept. Without
-/// `keep_unknown`, the first read only.
+/// `processByPid` as the body's one pass left it. From text, each process is read twice, once
+/// for the known keys (a derived reader that skips the others without building them) and once
+/// for the names of the others, kept verbatim; the same for each thread. Cost stays linear in
+/// the text: no generic tree. A process that cannot be read is left out with a warning; the
+/// others are kept. Without `keep_unknown_stackshot_keys`, the first read only.
 fn read_processes(
-    raw: &RawValue,
-    keep_unknown: bool,
+    processes: Processes<'_>,
+    opts: &ParseOptions,
     warnings: &mut Vec<String>,
 ) -> serde_json::Result<Vec<Process>> {
-    let by_pid: BTreeMap<String, &RawValue> = serde_json::from_str(raw.get())?;
+    let by_pid: BTreeMap<String, &RawValue> = match processes {
+        Processes::Read(read) => return Ok(read),
+        Processes::ByPid(by_pid) => by_pid,
+        Processes::Text(raw) => serde_json::from_str(raw.get())?,
+    };
     let process_fields = serde_fields::<Process>();
     let thread_fields = serde_fields::<Thread>();
     let mut out = Vec::with_capacity(by_pid.len());
     for (pid, raw) in by_pid {
-        let read = if keep_unknown {
-            read_process(raw, process_fields, thread_fields)
+        let read = if opts.keep_unknown_stackshot_keys {
+            read_process(raw, opts, process_fields, thread_fields)
         } else {
-            serde_json::from_str(raw.get())
+            read_known(raw, opts)
         };
         match read {
             Ok(p) => out.push(p),
@@ -114,13 +125,23 @@ fn read_processes(
     Ok(out)
 }
 
+/// A process's known keys: all of them, or the lean set.
+fn read_known(raw: &RawValue, opts: &ParseOptions) -> serde_json::Result<Process> {
+    if opts.keep_every_stackshot_field {
+        serde_json::from_str(raw.get())
+    } else {
+        serde_json::from_str::<LeanProcess>(raw.get()).map(Into::into)
+    }
+}
+
 fn read_process(
     raw: &RawValue,
+    opts: &ParseOptions,
     process_fields: &[&str],
     thread_fields: &[&str],
 ) -> serde_json::Result<Process> {
     {
-        let mut p: Process = serde_json::from_str(raw.get())?;
+        let mut p = read_known(raw, opts)?;
         let members = members(raw)?;
         for (k, v) in &members {
             if k == "threadById" {
