@@ -33,9 +33,17 @@ pub(super) fn count(sd: &Spindump) -> ThreadReport {
         processes: sd.processes.len(),
         ..ThreadReport::default()
     };
+    // One key buffer: thousands of threads share a handful of state sets.
+    let mut key = String::new();
     for (_, t) in all_threads(sd) {
         c.threads += 1;
-        *c.by_state.entry(state_key(t)).or_default() += 1;
+        state_key(t, &mut key);
+        match c.by_state.get_mut(key.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                c.by_state.insert(key.clone(), 1);
+            }
+        }
         if has_state(t, ThreadState::Wait) {
             c.waiting += 1;
         }
@@ -58,12 +66,17 @@ pub(super) fn count(sd: &Spindump) -> ThreadReport {
     c
 }
 
-/// `TH_WAIT|TH_UNINT`, or `none` for a thread without state.
-fn state_key(t: &Thread) -> String {
+/// `TH_WAIT|TH_UNINT`, or `none` for a thread without state, into `key`.
+fn state_key(t: &Thread, key: &mut String) {
+    key.clear();
     if t.state.is_empty() {
-        "none".into()
-    } else {
-        t.state.join("|")
+        key.push_str("none");
+    }
+    for (i, s) in t.state.iter().enumerate() {
+        if i > 0 {
+            key.push('|');
+        }
+        key.push_str(s);
     }
 }
 

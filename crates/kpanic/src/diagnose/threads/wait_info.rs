@@ -35,22 +35,27 @@ pub fn wait_kind(text: &str) -> String {
         .split(" [turnstile")
         .next()
         .unwrap_or(text);
-    let mut out: Vec<String> = Vec::new();
+    // The words kept, joined by spaces; `last` is where the last of them starts.
+    let mut out = String::with_capacity(text.len());
+    let mut last: Option<usize> = None;
     for w in text.split_whitespace() {
         let bare = w.trim_start_matches('(').trim_end_matches([',', ')']);
         let numeric = bare.starts_with("0x")
             || (!bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit()));
-        if !numeric || out.last().is_some_and(|l| l == "type") {
-            out.push(w.to_string());
+        if !numeric || last.is_some_and(|l| &out[l..] == "type") {
+            if last.is_some() {
+                out.push(' ');
+            }
+            last = Some(out.len());
+            out.push_str(w);
             continue;
         }
         // Drop the number, keep its closing punctuation on the previous word.
-        let tail = &w[w.trim_end_matches([',', ')']).len()..];
-        if let Some(last) = out.last_mut() {
-            last.push_str(tail);
+        if last.is_some() {
+            out.push_str(&w[w.trim_end_matches([',', ')']).len()..]);
         }
     }
-    out.join(" ")
+    out
 }
 
 /// Threads by `waitInfo` kind, most first.

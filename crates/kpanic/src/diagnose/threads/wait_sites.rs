@@ -3,7 +3,7 @@
 //! counting (without), the continuation of a parked thread, or, with none of those, the kind
 //! of its `waitInfo`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use kpanic_report::{Spindump, StackFrame, Thread};
 use serde::Serialize;
@@ -12,7 +12,7 @@ use super::blocking::first_waiting_frame;
 use super::images::Namer;
 use super::wait_info::wait_kind;
 use super::{
-    all_threads, categories, has_state, kernel_stack, SymThreads, ThreadState, WaitCategory,
+    all_threads, categories, has_state, is_terminator, SymThreads, ThreadState, WaitCategory,
 };
 use crate::symbolicate::ThreadFrames;
 
@@ -62,13 +62,17 @@ pub(super) struct WaitSites {
     pub list: Vec<WaitSite>,
     /// Waiting threads of the sites beyond the first [`MAX_SITES`].
     pub other: usize,
-    /// The site label of each waiting thread, by `(pid, tid)`.
-    labels: HashMap<(i64, u64), String>,
+    /// The site of each waiting thread, by `(pid, tid)`: an index into `site_labels`. Only a
+    /// few threads are ever asked about (the panicked and the running ones): a label each
+    /// would be thousands of strings for nothing.
+    labels: HashMap<(i64, u64), usize>,
+    site_labels: Vec<String>,
 }
 
 impl WaitSites {
     pub fn label(&self, pid: i64, tid: u64) -> Option<String> {
-        self.labels.get(&(pid, tid)).cloned()
+        let i = *self.labels.get(&(pid, tid))?;
+        self.site_labels.get(i).cloned()
     }
 }
 
@@ -100,7 +104,6 @@ struct Site {
     category: WaitCategory,
     threads: usize,
     unint: usize,
-    procs: BTreeMap<String, usize>,
 }
 
 impl Site {
@@ -113,7 +116,6 @@ impl Site {
             category,
             threads: 0,
             unint: 0,
-            procs: BTreeMap::new(),
         }
     }
 }
@@ -124,33 +126,53 @@ pub(super) fn group(
     blocking: &[StackFrame],
     namer: &Namer,
 ) -> WaitSites {
-    let mut sites: BTreeMap<SiteKey, Site> = BTreeMap::new();
-    let mut thread_site: HashMap<(i64, u64), SiteKey> = HashMap::new();
+    // A site is made (its image named, its category found) for the first thread that waits
+    // in it; the others only find it and count.
+    let mut index: HashMap<SiteKey, usize> = HashMap::new();
+    let mut sites: Vec<(SiteKey, Site)> = Vec::new();
+    // Threads by process (`(name, pid)`), by site.
+    let mut procs: Vec<HashMap<(&str, i64), usize>> = Vec::new();
+    let mut thread_site: HashMap<(i64, u64), usize> = HashMap::new();
     for (p, t) in all_threads(sd) {
         if !has_state(t, ThreadState::Wait) {
             continue;
         }
         let st = sym_threads.get(&(p.pid, t.id)).copied();
-        let (k, s) = site_of(t, st, &kernel_stack(sd, t), blocking, namer);
-        let e = sites.entry(k.clone()).or_insert(s);
+        let (k, how) = key_of(sd, t, st, blocking);
+        let i = match index.get(&k) {
+            Some(&i) => i,
+            None => {
+                let site = site_of(&k, how, t, st, namer);
+                index.insert(k.clone(), sites.len());
+                sites.push((k, site));
+                procs.push(HashMap::new());
+                sites.len() - 1
+            }
+        };
+        let e = &mut sites[i].1;
         e.threads += 1;
         if has_state(t, ThreadState::Unint) {
             e.unint += 1;
         }
-        *e.procs
-            .entry(format!("{} ({})", p.name, p.pid))
-            .or_default() += 1;
-        thread_site.entry((p.pid, t.id)).or_insert(k);
+        *procs[i].entry((p.name.as_str(), p.pid)).or_default() += 1;
+        thread_site.entry((p.pid, t.id)).or_insert(i);
     }
-    let site_labels: HashMap<&SiteKey, String> =
-        sites.iter().map(|(k, s)| (k, label(k, s, namer))).collect();
-    let mut list: Vec<WaitSite> = sites
-        .iter()
-        .map(|(k, s)| {
-            let mut procs: Vec<(&String, &usize)> = s.procs.iter().collect();
-            procs.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let site_labels: Vec<String> = sites.iter().map(|(k, s)| label(k, s, namer)).collect();
+    // Sites in key order, then most threads first: sites of equal threads and label stay in
+    // key order.
+    let mut order: Vec<usize> = (0..sites.len()).collect();
+    order.sort_by(|&a, &b| sites[a].0.cmp(&sites[b].0));
+    let mut list: Vec<WaitSite> = order
+        .into_iter()
+        .map(|i| {
+            let s = &sites[i].1;
+            let mut by_proc: Vec<(String, usize)> = procs[i]
+                .iter()
+                .map(|((name, pid), c)| (format!("{name} ({pid})"), *c))
+                .collect();
+            by_proc.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             WaitSite {
-                site: site_labels[k].clone(),
+                site: site_labels[i].clone(),
                 source: s.source,
                 frame: s.frame,
                 image: s.image.clone(),
@@ -158,7 +180,7 @@ pub(super) fn group(
                 category: s.category,
                 threads: s.threads,
                 uninterruptible: s.unint,
-                processes: procs
+                processes: by_proc
                     .into_iter()
                     .take(5)
                     .map(|(n, c)| format!("{n}: {c}"))
@@ -169,98 +191,107 @@ pub(super) fn group(
     list.sort_by(|a, b| b.threads.cmp(&a.threads).then(a.site.cmp(&b.site)));
     let other: usize = list.iter().skip(MAX_SITES).map(|s| s.threads).sum();
     list.truncate(MAX_SITES);
-    let labels = thread_site
-        .into_iter()
-        .map(|(id, k)| (id, site_labels[&k].clone()))
-        .collect();
     WaitSites {
         list,
         other,
-        labels,
+        labels: thread_site,
+        site_labels,
     }
 }
 
-/// The key and site of waiting thread `t`, whose kernel stack is `frames`.
-fn site_of(
+/// Which of the ways of [`key_of`] found a thread's site.
+#[derive(Clone, Copy)]
+enum Found {
+    /// A symbolicated kernel frame (its function is the key).
+    SymbolFrame,
+    /// A raw kernel frame.
+    Frame,
+    /// This continuation (named or not).
+    Continuation(StackFrame),
+    /// The `waitInfo` kind, or nothing.
+    WaitInfo,
+}
+
+/// The site key of waiting thread `t`, and how it was found.
+fn key_of(
+    sd: &Spindump,
     t: &Thread,
     st: Option<&ThreadFrames>,
-    frames: &[StackFrame],
     blocking: &[StackFrame],
-    namer: &Namer,
-) -> (SiteKey, Site) {
+) -> (SiteKey, Found) {
     // a) symbolicated kernel frames: first non-blocking function.
     if let Some(fr) = st.and_then(first_waiting_frame) {
         let name = fr.function().unwrap_or("?").to_string();
-        return named(SiteSource::KernelFrame, name, fr.frame, fr.image.clone());
+        return (SiteKey::Function(name), Found::SymbolFrame);
     }
     // b) raw kernel frames: first frame after the blocking prefix.
-    if let Some(last) = frames.last() {
-        let f = frames
-            .iter()
-            .find(|f| !blocking.contains(f))
-            .unwrap_or(last);
-        return (
-            SiteKey::Frame(f.image, f.offset.get()),
-            Site {
-                frame: Some([f.image, f.offset.get()]),
-                image: Some(namer.image(f.image)),
-                ..Site::new(SiteSource::KernelFrame, wait_info_category(t))
-            },
-        );
+    let stack = t.kernel_frames.iter().filter(|f| !is_terminator(sd, f));
+    if let Some(f) = stack
+        .clone()
+        .find(|f| !blocking.contains(f))
+        .or_else(|| stack.last())
+    {
+        return (SiteKey::Frame(f.image, f.offset.get()), Found::Frame);
     }
     // c) continuation.
     if let Some(c) = t.continuation {
-        let frame = Some([c.image, c.offset.get()]);
         let named_cont = st.and_then(|st| st.continuation.as_ref());
-        return match named_cont.and_then(|f| f.function().map(str::to_string)) {
-            Some(name) => named(
-                SiteSource::Continuation,
-                name,
-                frame,
-                named_cont.and_then(|f| f.image.clone()),
-            ),
-            None => (
-                SiteKey::Continuation(c.image, c.offset.get()),
-                Site {
+        let key = match named_cont.and_then(|f| f.function()) {
+            Some(name) => SiteKey::Function(name.to_string()),
+            None => SiteKey::Continuation(c.image, c.offset.get()),
+        };
+        return (key, Found::Continuation(c));
+    }
+    // d) wait info only.
+    match &t.wait_info {
+        Some(w) => (SiteKey::Wait(wait_kind(w)), Found::WaitInfo),
+        None => (SiteKey::None, Found::WaitInfo),
+    }
+}
+
+/// The site of key `k`, made from the first thread `t` found waiting there.
+fn site_of(k: &SiteKey, how: Found, t: &Thread, st: Option<&ThreadFrames>, namer: &Namer) -> Site {
+    match (how, k) {
+        (Found::SymbolFrame, SiteKey::Function(name)) => {
+            let fr = st.and_then(first_waiting_frame);
+            let frame = fr.and_then(|fr| fr.frame);
+            let image = fr.and_then(|fr| fr.image.clone());
+            named(SiteSource::KernelFrame, name, frame, image)
+        }
+        (Found::Frame, &SiteKey::Frame(image, offset)) => Site {
+            frame: Some([image, offset]),
+            image: Some(namer.image(image)),
+            ..Site::new(SiteSource::KernelFrame, wait_info_category(t))
+        },
+        (Found::Continuation(c), k) => {
+            let frame = Some([c.image, c.offset.get()]);
+            match k {
+                SiteKey::Function(name) => {
+                    let named_cont = st.and_then(|st| st.continuation.as_ref());
+                    let image = named_cont.and_then(|f| f.image.clone());
+                    named(SiteSource::Continuation, name, frame, image)
+                }
+                _ => Site {
                     frame,
                     image: Some(namer.image(c.image)),
                     ..Site::new(SiteSource::Continuation, wait_info_category(t))
                 },
-            ),
-        };
-    }
-    // d) wait info only.
-    match &t.wait_info {
-        Some(w) => {
-            let kind = wait_kind(w);
-            let category = categories::of_wait_kind(&kind);
-            (
-                SiteKey::Wait(kind),
-                Site::new(SiteSource::WaitInfo, category),
-            )
+            }
         }
-        None => (
-            SiteKey::None,
-            Site::new(SiteSource::Nothing, WaitCategory::Other),
-        ),
+        (_, SiteKey::Wait(kind)) => Site::new(SiteSource::WaitInfo, categories::of_wait_kind(kind)),
+        _ => Site::new(SiteSource::Nothing, WaitCategory::Other),
     }
 }
 
 /// A site named by the function a thread waits in (the same function from a kernel frame and
 /// from a continuation is one site).
-fn named(
-    source: SiteSource,
-    name: String,
-    frame: Option<[u64; 2]>,
-    image: Option<String>,
-) -> (SiteKey, Site) {
-    let site = Site {
+fn named(source: SiteSource, name: &str, frame: Option<[u64; 2]>, image: Option<String>) -> Site {
+    Site {
         frame,
         image,
-        function: Some(name.clone()),
-        ..Site::new(source, categories::of_function(&name))
-    };
-    (SiteKey::Function(name), site)
+        function: Some(name.to_string()),
+        ..Site::new(source, categories::of_function(name))
+    }
 }
 
 /// The category of a thread's `waitInfo` (`other` without one).
