@@ -9,7 +9,7 @@ pub(crate) enum Container {
 
 /// Bytes to text. Panic logs are ASCII with the odd UTF-8 (blog typography); NULs or a high
 /// share of invalid UTF-8 mean the file is something else (a kernelcache, an image…).
-pub(crate) fn decode(bytes: &[u8]) -> Result<String, ParseError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<std::borrow::Cow<'_, str>, ParseError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
@@ -40,7 +40,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<String, ParseError> {
             reason: format!("{bad} invalid UTF-8 sequences and {controls} control bytes"),
         });
     }
-    Ok(text.into_owned())
+    Ok(text)
 }
 
 pub(crate) fn container(text: &str) -> Container {

@@ -143,8 +143,14 @@ fn load_file(path: &Path, parse: fn(String, &[u8]) -> Loaded) -> Loaded {
         Ok(f) => f,
         Err(e) => return skipped(name, SkipReason::Unreadable, e.to_string()),
     };
-    let mut bytes = Vec::new();
-    // `take` bounds the read even when the size changes under us (a growing log).
+    // Sized once from the metadata (a read into a growing buffer copies a multi-MB panic
+    // several times); `take` bounds the read even when the size changes under us (a growing
+    // log).
+    let size = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(MAX_FILE_BYTES + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
     if let Err(e) = file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
         return skipped(name, SkipReason::Unreadable, e.to_string());
     }
