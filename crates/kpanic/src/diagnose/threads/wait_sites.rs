@@ -225,11 +225,11 @@ fn key_of(
         return (SiteKey::Function(name), Found::SymbolFrame);
     }
     // b) raw kernel frames: first frame after the blocking prefix.
-    let stack = t.kernel_frames.iter().filter(|f| !is_terminator(sd, f));
+    let mut stack = t.kernel_frames.iter().filter(|f| !is_terminator(sd, f));
     if let Some(f) = stack
         .clone()
         .find(|f| !blocking.contains(f))
-        .or_else(|| stack.last())
+        .or_else(|| stack.next_back())
     {
         return (SiteKey::Frame(f.image, f.offset.get()), Found::Frame);
     }
