@@ -5974,7 +5974,7 @@ impl Parse for TemplateArg {
 
 /// The kinds of template parameters, as declared by `<template-param-decl>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TemplateParamKind {
+pub(crate) enum TemplateParamKind {
     /// `typename T`.
     Type = 0,
     /// `int N`.
