@@ -90,3 +90,91 @@ fn where_llvm_misreads_the_mangling() {
         "{name}"
     );
 }
+
+/// Clang substitutes template parameters by (depth, index) alone, so a substitution first seen
+/// in a function nested in the name (`S2_`, `inner`'s `T_&&`) stands, where the outer function
+/// uses it, for the outer function's `T_&&`. LLVM's demangler binds it where it first appeared
+/// and names the wrong types. Mangled by clang++ 22 (`-std=c++20`) from
+///
+/// ```c++
+/// template <class X, class F> void outer(X&& x, F&& f) {}
+/// template <class T> void inner(T&& t) { outer(1.0, [](){}); }            // inner<char>
+/// template <class UInt, class Char, class F> Char* fmt(Char* out, UInt v, F f) { return out; }
+/// template <class A, class C, class U> C g(C c, U u) { return fmt(c, 1u, [](C){}); }
+/// template <class F> void forEach(F&& f) {}
+/// template <class T> void user(T t) { forEach([](auto& x){}); }           // user<int>
+/// template <class T> void f(T t) { auto a = []<class U>(U x) {}; a(1); }  // f<long>
+/// ```
+#[test]
+fn substitutions_of_template_parameters_as_clang_means_them() {
+    // LLVM: `outer<…>(char&&, …)`.
+    assert_eq!(
+        demangle("_Z5outerIdZ5innerIcEvOT_EUlvE_EvS2_OT0_"),
+        "void outer<double, void inner<char>(char&&)::'lambda'()>(double&&, void \
+         inner<char>(char&&)::'lambda'()&&)"
+    );
+    // LLVM: `char** fmt<…>(char**, unsigned int, unsigned int)`.
+    assert_eq!(
+        demangle("_Z3fmtIjcZ1gIiPcjET0_S2_T1_EUlS1_E_EPS2_S5_T_S3_"),
+        "char* fmt<unsigned int, char, char* g<int, char*, unsigned int>(char*, unsigned \
+         int)::'lambda'(char*)>(char*, unsigned int, char* g<int, char*, unsigned \
+         int>(char*, unsigned int)::'lambda'(char*))"
+    );
+    // LLVM: `forEach<void user<int>(int)::'lambda'(int&)>(int&&)`.
+    assert_eq!(
+        demangle("_Z7forEachIZ4userIiEvT_EUlRS1_E_EvOS1_"),
+        "void forEach<void user<int>(int)::'lambda'(auto&)>(void \
+         user<int>(int)::'lambda'(auto&)&&)"
+    );
+    // LLVM: `'lambda'<typename $T>(long)::operator()<int>(long)`.
+    assert_eq!(
+        demangle("_ZZ1fIlEvT_ENKUlTyS0_E_clIiEEDaS0_"),
+        "auto void f<long>(long)::'lambda'<typename $T>($T)::operator()<int>(int) const"
+    );
+    // The same in DuckDB (art_scanner.hpp): `ARTScanChildren(ART_TYPE &art, const NodePtr
+    // current, CHILD_HANDLER &&child_handler, PUSH &&push)` with CHILD_HANDLER = `$_0&` and
+    // PUSH = a lambda's `&`. LLVM: `(duckdb::ART&, duckdb::NodePtr, duckdb::NodePtr&&, $_0&)`.
+    let name = demangle(
+        "_ZN6duckdb15ARTScanChildrenINS_10NodeHandleENS_12PrefixHandleENS_3ARTERZNS3_15Initial\
+         izeMergeERNS_7NodePtrERNS_6vectorIyLb0ENSt3__19allocatorIyEEEEE3$_0RZNS_23ARTScanPre\
+         orderInternalIS1_S2_S3_S4_SD_RZNS3_15InitializeMergeES5_SB_E3$_1EEvRT1_RT2_OT3_OT4_E\
+         UlS4_E_EEvSI_S4_OSJ_SM_",
+    );
+    assert!(
+        name.contains(">(duckdb::ART&, duckdb::NodePtr, duckdb::ART::InitializeMerge(duckdb::NodePtr&, duckdb::vector<unsigned long long, false, std::__1::allocator<unsigned long long>>&)::$_0&, void duckdb::ARTScanPreorderInternal<"),
+        "{name}"
+    );
+    assert!(name.ends_with("::'lambda'(duckdb::NodePtr)&)"), "{name}");
+}
+
+/// A pack declared with `Tp` (`TpTnmJ…E`) expands like any other; LLVM's parser keeps it as
+/// an argument list rather than a parameter pack, so its expansions print `...` (empty) and
+/// `1ul, 2ul...` (not expanded). libiberty cannot demangle these names. From the benchmark
+/// dSYM (libc++'s `pair` piecewise constructor), and the same with the pack `<1ul, 2ul>`.
+#[test]
+fn packs_declared_with_tp_expand() {
+    let name = |pack: &str| {
+        demangle(&format!(
+            "_ZNSt3__14pairIKhyEC1B9nqe220108IJOhEJEJLm0EETpTnm{pack}EENS_21piecewise_construct\
+             _tERNS_5tupleIJDpT_EEERNS6_IJDpT0_EEENS_18__integer_sequenceImJXspT1_EEEENSF_ImJXs\
+             pT2_EEEE"
+        ))
+        .into_owned()
+    };
+    assert!(
+        name("JE").ends_with(
+            "std::__1::tuple<>&, std::__1::__integer_sequence<unsigned long, 0ul>, \
+             std::__1::__integer_sequence<unsigned long>)"
+        ),
+        "{}",
+        name("JE")
+    );
+    assert!(
+        name("JLm1ELm2EE").ends_with(
+            "std::__1::__integer_sequence<unsigned long, 0ul>, \
+             std::__1::__integer_sequence<unsigned long, 1ul, 2ul>)"
+        ),
+        "{}",
+        name("JLm1ELm2EE")
+    );
+}

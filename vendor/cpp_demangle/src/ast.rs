@@ -175,6 +175,10 @@ struct ParseContextState {
     recursion_level: u32,
     // Whether or not we are currently parsing a conversion operator.
     in_conversion: bool,
+    // How many template parameters of each kind (type, non-type, template)
+    // `<template-param-decl>`s have declared so far: they are named in that
+    // order.
+    invented_template_params: [u32; 3],
 }
 
 /// Common context needed when parsing.
@@ -227,6 +231,17 @@ impl ParseContext {
     #[inline]
     fn in_conversion(&self) -> bool {
         self.state.get().in_conversion
+    }
+
+    /// The number of the next invented name of a template parameter of this
+    /// kind (see `TemplateParamDecl`).
+    fn invent_template_param(&self, kind: TemplateParamKind) -> usize {
+        let mut state = self.state.get();
+        let counter = &mut state.invented_template_params[kind as usize];
+        let index = *counter as usize;
+        *counter = counter.saturating_add(1);
+        self.state.set(state);
+        index
     }
 
     fn set_in_conversion(&self, in_conversion: bool) -> bool {
@@ -546,6 +561,10 @@ where
     // should be suppressed to match libiberty.
     is_lambda_arg: bool,
 
+    // While demangling a lambda's parameters: its template parameters, which
+    // the first template parameters of the parameter types refer to.
+    lambda_template_params: &'a [TemplateParamDecl],
+
     // We are currently demangling a template-prefix.
     is_template_prefix: bool,
 
@@ -639,6 +658,7 @@ where
             bytes_written: 0,
             last_char_written: None,
             is_lambda_arg: false,
+            lambda_template_params: &[],
             is_template_prefix: false,
             is_template_prefix_in_nested_name: false,
             is_explicit_obj_param: false,
@@ -5221,7 +5241,10 @@ where
         ctx: &'ctx mut DemangleContext<'subs, W>,
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, None);
-        if let Some(source_name) = ctx.source_name {
+        if ctx.llvm_style {
+            // The constructor or destructor of an unnamed type: LLVM writes
+            // no name (`'unnamed'::~()`).
+        } else if let Some(source_name) = ctx.source_name {
             write!(ctx, "{}", source_name)?;
         } else {
             self.write_name(ctx)?;
@@ -5478,14 +5501,20 @@ where
     ) -> fmt::Result {
         let ctx = try_begin_demangle_as_inner!(self, ctx, scope);
 
+        // libiberty writes `int __vector(4)`, LLVM `int vector[4]`.
+        let (open, close) = if ctx.llvm_style {
+            (" vector[", "]")
+        } else {
+            (" __vector(", ")")
+        };
         match *self {
             VectorType::DimensionNumber(n, _) => {
-                write!(ctx, " __vector({})", n)?;
+                write!(ctx, "{}{}{}", open, n, close)?;
             }
             VectorType::DimensionExpression(ref expr, _) => {
-                write!(ctx, " __vector(")?;
+                write!(ctx, "{}", open)?;
                 expr.demangle(ctx, scope)?;
-                write!(ctx, ")")?;
+                write!(ctx, "{}", close)?;
             }
         }
 
@@ -5601,11 +5630,16 @@ where
 
         ctx.push_demangle_node(DemangleNodeType::TemplateParam);
         let ret = if ctx.is_lambda_arg {
-            // To match libiberty, template references are converted to `auto`
-            // (LLVM does not number them).
-            if ctx.llvm_style {
+            if let Some(decl) = ctx.lambda_template_params.get(self.0) {
+                // A parameter of a lambda with a template parameter list
+                // (`[]<typename T>(T)`), by its invented name.
+                decl.demangle_name(self.0, ctx)
+            } else if ctx.llvm_style {
+                // A generic lambda's `auto` (LLVM does not number them).
                 write!(ctx, "auto")
             } else {
+                // To match libiberty, template references are converted to
+                // `auto`.
                 write!(ctx, "auto:{}", self.0 + 1)
             }
         } else {
@@ -5903,7 +5937,8 @@ impl Parse for TemplateArg {
         // C++20 declares the parameter of some template arguments (a
         // non-type parameter whose type depends on earlier ones, a
         // constrained one). The declaration is not printed, as LLVM does not.
-        if let Some(tail) = TemplateArg::skip_param_decl(ctx, subs, input)? {
+        if TemplateParamDecl::starts_with(&input) {
+            let (_, tail) = TemplateParamDecl::parse(ctx, subs, input)?;
             return TemplateArg::parse(ctx, subs, tail);
         }
 
@@ -5937,46 +5972,172 @@ impl Parse for TemplateArg {
     }
 }
 
-impl TemplateArg {
-    /// Parse a `<template-param-decl>` at the start of `input`, if there is
-    /// one, and return what follows it.
-    ///
-    /// ```text
-    /// <template-param-decl> ::= Ty                          # type parameter
-    ///                       ::= Tk <name> [<template-args>] # constrained type parameter
-    ///                       ::= Tn <type>                   # non-type parameter
-    ///                       ::= Tt <template-param-decl>* E # template parameter
-    ///                       ::= Tp <template-param-decl>    # parameter pack
-    /// ```
-    fn skip_param_decl<'a, 'b>(
+/// The kinds of template parameters, as declared by `<template-param-decl>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TemplateParamKind {
+    /// `typename T`.
+    Type = 0,
+    /// `int N`.
+    NonType = 1,
+    /// `template<typename> typename TT`.
+    Template = 2,
+}
+
+/// The `<template-param-decl>` production: a template parameter that C++20
+/// declares in the mangling, where it cannot be inferred (the template
+/// parameters of a lambda, `[]<typename T>(T)`; the parameter of a non-type
+/// template argument whose type depends on earlier ones). The mangling names
+/// no parameter: each is printed with a name invented for it, numbered by
+/// kind in order of appearance as LLVM does (`$T`, `$T0`, `$T1`, ...; `$N`;
+/// `$TT`), the number kept here.
+///
+/// ```text
+/// <template-param-decl> ::= Ty                          # type parameter
+///                       ::= Tk <name> [<template-args>] # constrained type parameter
+///                       ::= Tn <type>                   # non-type parameter
+///                       ::= Tt <template-param-decl>* E # template parameter
+///                       ::= Tp <template-param-decl>    # parameter pack
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplateParamDecl {
+    /// `typename $T`.
+    Type(usize),
+    /// `Concept $T`.
+    Constrained(Box<Name>, usize),
+    /// `int $N`.
+    NonType(TypeHandle, usize),
+    /// `template<typename $T> typename $TT`.
+    Template(Vec<TemplateParamDecl>, usize),
+    /// `typename ...$T`.
+    Pack(Box<TemplateParamDecl>),
+}
+
+impl Parse for TemplateParamDecl {
+    fn parse<'a, 'b>(
         ctx: &'a ParseContext,
         subs: &'a mut SubstitutionTable,
         input: IndexStr<'b>,
-    ) -> Result<Option<IndexStr<'b>>> {
+    ) -> Result<(TemplateParamDecl, IndexStr<'b>)> {
+        try_begin_parse!("TemplateParamDecl", ctx, input);
+
+        // The names are invented in LLVM's order: a template parameter's
+        // before its own parameters, a constrained one's after its concept.
         if let Ok(tail) = consume(b"Ty", input) {
-            return Ok(Some(tail));
-        }
-        if let Ok(tail) = consume(b"Tn", input) {
-            let (_, tail) = TypeHandle::parse(ctx, subs, tail)?;
-            return Ok(Some(tail));
+            let index = ctx.invent_template_param(TemplateParamKind::Type);
+            return Ok((TemplateParamDecl::Type(index), tail));
         }
         if let Ok(tail) = consume(b"Tk", input) {
-            let (_, tail) = Name::parse(ctx, subs, tail)?;
-            return Ok(Some(tail));
+            let (name, tail) = Name::parse(ctx, subs, tail)?;
+            let index = ctx.invent_template_param(TemplateParamKind::Type);
+            return Ok((TemplateParamDecl::Constrained(Box::new(name), index), tail));
+        }
+        if let Ok(tail) = consume(b"Tn", input) {
+            let index = ctx.invent_template_param(TemplateParamKind::NonType);
+            let (ty, tail) = TypeHandle::parse(ctx, subs, tail)?;
+            return Ok((TemplateParamDecl::NonType(ty, index), tail));
         }
         if let Ok(mut tail) = consume(b"Tt", input) {
-            while let Some(next) = TemplateArg::skip_param_decl(ctx, subs, tail)? {
+            let index = ctx.invent_template_param(TemplateParamKind::Template);
+            let mut params = vec![];
+            while TemplateParamDecl::starts_with(&tail) {
+                let (param, next) = TemplateParamDecl::parse(ctx, subs, tail)?;
+                params.push(param);
                 tail = next;
             }
-            return consume(b"E", tail).map(Some);
+            let tail = consume(b"E", tail)?;
+            return Ok((TemplateParamDecl::Template(params, index), tail));
         }
-        if let Ok(tail) = consume(b"Tp", input) {
-            return match TemplateArg::skip_param_decl(ctx, subs, tail)? {
-                Some(tail) => Ok(Some(tail)),
-                None => Err(error::Error::UnexpectedText),
-            };
+        let tail = consume(b"Tp", input)?;
+        let (param, tail) = TemplateParamDecl::parse(ctx, subs, tail)?;
+        Ok((TemplateParamDecl::Pack(Box::new(param)), tail))
+    }
+}
+
+impl TemplateParamDecl {
+    #[inline]
+    fn starts_with(input: &IndexStr) -> bool {
+        input.peek() == Some(b'T')
+            && matches!(
+                input.peek_second(),
+                Some(b'y') | Some(b'k') | Some(b'n') | Some(b't') | Some(b'p')
+            )
+    }
+
+    /// `position` is the declaration's place in its list, which libiberty
+    /// numbers the names by; `None` inside a template template parameter's
+    /// list, where libiberty writes no names.
+    fn demangle_decl<'subs, 'prev, 'ctx, W>(
+        &'subs self,
+        position: Option<usize>,
+        ctx: &'ctx mut DemangleContext<'subs, W>,
+        scope: Option<ArgScopeStack<'prev, 'subs>>,
+    ) -> fmt::Result
+    where
+        W: 'subs + DemangleWrite,
+    {
+        let pack = match *self {
+            TemplateParamDecl::Pack(ref param) => Some(&**param),
+            _ => None,
+        };
+        let decl = pack.unwrap_or(self);
+        match *decl {
+            TemplateParamDecl::Type(_) => write!(ctx, "typename")?,
+            TemplateParamDecl::Constrained(ref name, _) => name.demangle(ctx, scope)?,
+            TemplateParamDecl::NonType(ref ty, _) => ty.demangle(ctx, scope)?,
+            TemplateParamDecl::Template(ref params, _) => {
+                write!(ctx, "template<")?;
+                for (i, param) in params.iter().enumerate() {
+                    if i > 0 {
+                        write!(ctx, ", ")?;
+                    }
+                    let position = if ctx.llvm_style { Some(i) } else { None };
+                    param.demangle_decl(position, ctx, scope)?;
+                }
+                if ctx.llvm_style {
+                    write!(ctx, "> typename")?;
+                } else {
+                    write!(ctx, "> class")?;
+                }
+            }
+            TemplateParamDecl::Pack(_) => return Err(fmt::Error),
         }
-        Ok(None)
+        let position = match position {
+            Some(position) => position,
+            None => return Ok(()),
+        };
+        match (pack.is_some(), ctx.llvm_style) {
+            (true, true) => write!(ctx, " ...")?,
+            (true, false) => write!(ctx, "... ")?,
+            (false, _) => write!(ctx, " ")?,
+        }
+        decl.demangle_name(position, ctx)
+    }
+
+    /// The invented name: LLVM's `$T`, `$T0`, ... by kind in order of
+    /// appearance, or libiberty's `$T0`, `$N1`, ... by place in the list.
+    fn demangle_name<'subs, 'ctx, W>(
+        &'subs self,
+        position: usize,
+        ctx: &'ctx mut DemangleContext<'subs, W>,
+    ) -> fmt::Result
+    where
+        W: 'subs + DemangleWrite,
+    {
+        let (kind, index) = match *self {
+            TemplateParamDecl::Type(index) | TemplateParamDecl::Constrained(_, index) => {
+                ("$T", index)
+            }
+            TemplateParamDecl::NonType(_, index) => ("$N", index),
+            TemplateParamDecl::Template(_, index) => ("$TT", index),
+            TemplateParamDecl::Pack(ref param) => return param.demangle_name(position, ctx),
+        };
+        if !ctx.llvm_style {
+            write!(ctx, "{}{}", kind, position)
+        } else if index == 0 {
+            write!(ctx, "{}", kind)
+        } else {
+            write!(ctx, "{}{}", kind, index - 1)
+        }
     }
 }
 
@@ -6920,7 +7081,12 @@ where
             Expression::PackExpansion(ref pack) => ctx.demangle_pack_expansion(
                 |ctx| pack.demangle(ctx, scope),
                 |ctx| {
-                    pack.demangle_as_subexpr(ctx, scope)?;
+                    // LLVM writes `$N...`, libiberty `($N0)...`.
+                    if ctx.llvm_style {
+                        pack.demangle(ctx, scope)?;
+                    } else {
+                        pack.demangle_as_subexpr(ctx, scope)?;
+                    }
                     write!(ctx, "...")
                 },
             ),
@@ -7131,6 +7297,15 @@ impl Expression {
                 expr.demangle_as_operand(ctx, scope, prec::POSTFIX, true)?;
                 write!(ctx, "->")?;
                 name.demangle(ctx, scope)
+            })(),
+            // `cv <type> _ <expression>* E`: `(int)()` as `(int)(x)` is,
+            // where libiberty writes `int()`.
+            Expression::ConversionMany(ref ty, ref exprs) => (|| {
+                write!(ctx, "(")?;
+                ty.demangle(ctx, scope)?;
+                write!(ctx, ")(")?;
+                ctx.demangle_comma_separated(exprs, scope, |_, _| {})?;
+                write!(ctx, ")")
             })(),
             _ => return None,
         };
@@ -8027,13 +8202,17 @@ where
             // LLVM writes the number as mangled: `UlvE_` is 'lambda'(),
             // `UlvE0_` is 'lambda0'().
             match self.1 {
-                None => write!(ctx, "'lambda'(")?,
-                Some(n) => write!(ctx, "'lambda{}'(", n)?,
+                None => write!(ctx, "'lambda'")?,
+                Some(n) => write!(ctx, "'lambda{}'", n)?,
             }
+            self.0.demangle_template_params(ctx, scope)?;
+            write!(ctx, "(")?;
             self.0.demangle(ctx, scope)?;
             return write!(ctx, ")");
         }
-        write!(ctx, "{{lambda(")?;
+        write!(ctx, "{{lambda")?;
+        self.0.demangle_template_params(ctx, scope)?;
+        write!(ctx, "(")?;
         self.0.demangle(ctx, scope)?;
         write!(ctx, ")#{}}}", self.1.map_or(1, |n| n + 2))?;
         Ok(())
@@ -8071,15 +8250,38 @@ impl ClosureTypeName {
     }
 }
 
-/// The `<lambda-sig>` production.
+/// The `<lambda-sig>` production: the lambda's template parameters (C++20
+/// `[]<typename T>(T)`) and parameter types.
 ///
 /// ```text
-/// <lambda-sig> ::= <parameter type>+  # Parameter types or "v" if the lambda has no parameters
+/// <lambda-sig> ::= <template-param-decl>* <parameter type>+  # Parameter types or "v" if the lambda has no parameters
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LambdaSig(Vec<TypeHandle>);
+pub struct LambdaSig(Vec<TemplateParamDecl>, Vec<TypeHandle>);
 
 impl LambdaSig {
+    /// `<typename $T>`, or nothing for a lambda without template parameters.
+    fn demangle_template_params<'subs, 'prev, 'ctx, W>(
+        &'subs self,
+        ctx: &'ctx mut DemangleContext<'subs, W>,
+        scope: Option<ArgScopeStack<'prev, 'subs>>,
+    ) -> fmt::Result
+    where
+        W: 'subs + DemangleWrite,
+    {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        write!(ctx, "<")?;
+        for (i, param) in self.0.iter().enumerate() {
+            if i > 0 {
+                write!(ctx, ", ")?;
+            }
+            param.demangle_decl(Some(i), ctx, scope)?;
+        }
+        write!(ctx, ">")
+    }
+
     fn demangle_args<'subs, 'prev, 'ctx, W>(
         &'subs self,
         ctx: &'ctx mut DemangleContext<'subs, W>,
@@ -8089,7 +8291,7 @@ impl LambdaSig {
         W: 'subs + DemangleWrite,
     {
         let mut need_comma = false;
-        for ty in &self.0 {
+        for ty in &self.1 {
             if need_comma {
                 write!(ctx, ", ")?;
             }
@@ -8108,12 +8310,19 @@ impl Parse for LambdaSig {
     ) -> Result<(LambdaSig, IndexStr<'b>)> {
         try_begin_parse!("LambdaSig", ctx, input);
 
+        let mut params = vec![];
+        let mut input = input;
+        while TemplateParamDecl::starts_with(&input) {
+            let (param, tail) = TemplateParamDecl::parse(ctx, subs, input)?;
+            params.push(param);
+            input = tail;
+        }
         let (types, tail) = if let Ok(tail) = consume(b"v", input) {
             (vec![], tail)
         } else {
             one_or_more::<TypeHandle>(ctx, subs, input)?
         };
-        Ok((LambdaSig(types), tail))
+        Ok((LambdaSig(params, types), tail))
     }
 }
 
@@ -8128,9 +8337,12 @@ where
     ) -> fmt::Result {
         let ctx = try_begin_demangle!(self, ctx, scope);
 
+        let saved = (ctx.is_lambda_arg, ctx.lambda_template_params);
         ctx.is_lambda_arg = true;
+        ctx.lambda_template_params = &self.0;
         let r = self.demangle_args(ctx, scope);
-        ctx.is_lambda_arg = false;
+        ctx.is_lambda_arg = saved.0;
+        ctx.lambda_template_params = saved.1;
         r
     }
 }
@@ -11786,11 +11998,11 @@ mod tests {
         assert_parse!(ClosureTypeName {
             Ok => {
                 b"UlvE_..." => {
-                    ClosureTypeName(LambdaSig(vec![]), None),
+                    ClosureTypeName(LambdaSig(vec![], vec![]), None),
                     b"..."
                 }
                 b"UlvE36_..." => {
-                    ClosureTypeName(LambdaSig(vec![]), Some(36)),
+                    ClosureTypeName(LambdaSig(vec![], vec![]), Some(36)),
                     b"..."
                 }
             }
@@ -11819,12 +12031,12 @@ mod tests {
             ] => {
                 Ok => {
                     b"v..." => {
-                        LambdaSig(vec![]),
+                        LambdaSig(vec![], vec![]),
                         b"...",
                         []
                     }
                     b"S_S_S_..." => {
-                        LambdaSig(vec![
+                        LambdaSig(vec![], vec![
                             TypeHandle::BackReference(0),
                             TypeHandle::BackReference(0),
                             TypeHandle::BackReference(0),
@@ -12363,7 +12575,7 @@ mod tests {
                 b"UllE_..." => {
                     UnqualifiedName::ClosureType(
                         ClosureTypeName(
-                            LambdaSig(vec![
+                            LambdaSig(vec![], vec![
                                 TypeHandle::Builtin(
                                     BuiltinType::Standard(
                                         StandardBuiltinType::Long))
@@ -12456,7 +12668,7 @@ mod tests {
                 b"UllE_B1Q..." => {
                     UnqualifiedName::ClosureType(
                         ClosureTypeName(
-                            LambdaSig(vec![
+                            LambdaSig(vec![], vec![
                                 TypeHandle::Builtin(
                                     BuiltinType::Standard(
                                         StandardBuiltinType::Long))

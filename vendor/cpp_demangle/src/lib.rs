@@ -49,6 +49,8 @@ pub mod ast;
 pub mod error;
 mod index_str;
 mod subs;
+#[cfg(test)]
+mod tests;
 
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -34,7 +34,9 @@
 pub(crate) const MAGIC: &[u8; 8] = b"KPANICIX";
 /// 2: the same layout as 1, with C++ names demangled in LLVM's spelling; an index of version 1
 /// holds the older spellings, and is rebuilt rather than answer otherwise than live DWARF.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+/// 3: the same layout; C++20 lambdas with template parameter lists demangled (they were left
+/// mangled), LLVM's `vector[N]`, `(T)()` and `'unnamed'::~()` spellings.
+pub(crate) const FORMAT_VERSION: u32 = 3;
 pub(crate) const HEADER_LEN: usize = 96;
 pub(crate) const DIR_ENTRY_LEN: usize = 24;
 
