@@ -36,9 +36,9 @@ fn parse(py: Python<'_>, data: &Bound<'_, PyAny>, name: Option<String>) -> PyRes
         let report = source
             .parse(&name, &Default::default())
             .map_err(Failure::Parse)?;
-        Ok(Done::new(to_value(
-            &kpanic::output::json::parse_document(&name, &report),
-        )?))
+        Ok(Done::new(to_value(&kpanic::output::json::parse_document(
+            &name, &report,
+        ))?))
     })?;
     to_python(py, &v)
 }
@@ -154,7 +154,10 @@ fn _kpanic(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("Error", py.get_type::<errors::Error>())?;
     m.add("NotAPanic", py.get_type::<errors::NotAPanic>())?;
-    m.add("SymbolSourceError", py.get_type::<errors::SymbolSourceError>())?;
+    m.add(
+        "SymbolSourceError",
+        py.get_type::<errors::SymbolSourceError>(),
+    )?;
     m.add("InternalError", py.get_type::<errors::InternalError>())?;
     m.add_function(wrap_pyfunction!(parse, m)?)?;
     m.add_function(wrap_pyfunction!(symbolicate, m)?)?;

@@ -278,9 +278,7 @@ impl TriageMerger {
 
 impl TriageMerger {
     fn state(&mut self) -> PyResult<&mut MergeState> {
-        self.state
-            .as_mut()
-            .ok_or_else(finished)
+        self.state.as_mut().ok_or_else(finished)
     }
 }
 
