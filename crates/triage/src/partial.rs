@@ -9,7 +9,7 @@
 //! before it (a copy of an incident counted earlier is a duplicate; `--since` and `--kext` are
 //! the merger's), and a bucket's bounded summaries depend on the order panics arrive in (the
 //! first headline, the 64 values kept per field before `other`, the examples). A fold cannot
-//! take a panic back out; the merger's fold is the local run's own ([`crate::Triager`]), so
+//! take a panic back out; the merger's fold is the local run's own (the same code), so
 //! the result is the same by construction, and the merger's memory is the local run's.
 //!
 //! Merging is associative ([`Partial::append`] concatenates runs), so partials may be combined
