@@ -75,7 +75,7 @@ pub fn stores(flags: &[String]) -> anyhow::Result<(Vec<StoreSpec>, StoreOptions)
         }
         specs.push(spec);
     }
-    let cache = crate::cache::cache_dir()
+    let cache = kpanic::cache::cache_dir()
         .unwrap_or_else(|| std::env::temp_dir().join("kpanic"))
         .join("stores");
     let mut opts = StoreOptions::new(cache);

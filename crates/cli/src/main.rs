@@ -2,7 +2,6 @@
 //!
 //! Exit status: see [`EXIT_STATUS`], which `--help` prints.
 
-mod cache;
 mod cmd;
 mod config;
 

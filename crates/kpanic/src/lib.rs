@@ -5,11 +5,13 @@
 //! - [`images`]: the panic's images as the log identifies them, resolved once.
 //! - [`place`]: where each address of the log lives (DESIGN.md's address table), from the log
 //!   alone.
+//! - [`cache`]: where the front ends keep indexes and downloaded symbols by default.
 //! - [`library`]: the user's symbols (KDKs, `--symbols`, a kernelcache), matched by UUID;
 //!   [`sources`] says what is wrong with one that cannot be used.
 //! - [`symbolicate()`]: every frame of a panic, resolved or with the reason it is not.
 //! - [`output`]: text and JSON, made from the typed results at the edge.
 #![warn(missing_docs)]
+pub mod cache;
 pub mod diagnose;
 pub mod frame;
 pub mod images;

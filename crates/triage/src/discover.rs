@@ -69,7 +69,8 @@ pub fn discover(paths: &[PathBuf]) -> Discovery {
     d
 }
 
-fn candidate(path: PathBuf) -> Candidate {
+/// The candidate a path is: a zip archive by its name, else a file.
+pub(crate) fn candidate(path: PathBuf) -> Candidate {
     let zip = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("zip"));

@@ -22,6 +22,7 @@
 pub mod bucket;
 pub mod discover;
 pub mod load;
+pub mod partial;
 pub mod record;
 pub mod render;
 pub mod signature;
@@ -38,6 +39,7 @@ use serde::Serialize;
 pub use bucket::{Bucket, BucketSuspect, Count};
 pub use discover::{discover, Candidate, Discovery};
 pub use load::{SkipReason, Skipped};
+pub use partial::{Merger, Partial, PartialError};
 pub use record::{PanicRecord, SuspectName};
 pub use signature::Signature;
 
@@ -191,8 +193,8 @@ pub fn examine(
 }
 
 /// The fold: everything here runs in file order.
-struct Triager<'o> {
-    opts: &'o Options,
+struct Triager {
+    opts: Options,
     kext: Option<String>,
     summary: Summary,
     buckets: HashMap<String, bucket::BucketAcc>,
@@ -202,10 +204,10 @@ struct Triager<'o> {
     warnings_dropped: u64,
 }
 
-impl<'o> Triager<'o> {
-    fn new(opts: &'o Options) -> Self {
+impl Triager {
+    fn new(opts: &Options) -> Self {
         Triager {
-            opts,
+            opts: opts.clone(),
             kext: opts.kext.as_ref().map(|k| k.to_ascii_lowercase()),
             summary: Summary {
                 kext: opts.kext.clone(),

@@ -258,7 +258,7 @@ pub fn run(args: &AtosArgs) -> anyhow::Result<i32> {
         // An index in the cache answers when there is one; atos never builds one.
         index: IndexOptions {
             mode: IndexMode::UseExisting,
-            cache_dir: crate::cache::cache_dir(),
+            cache_dir: kpanic::cache::cache_dir(),
             progress: None,
         },
         ..Default::default()

@@ -80,7 +80,7 @@ fn human(bytes: u64) -> String {
 }
 
 pub fn run(args: &IndexArgs) -> anyhow::Result<i32> {
-    let Some(cache) = args.cache.clone().or_else(crate::cache::cache_dir) else {
+    let Some(cache) = args.cache.clone().or_else(kpanic::cache::cache_dir) else {
         eprintln!("kpanic: error: no cache folder (no KPANIC_CACHE, no HOME); pass --cache DIR");
         return Ok(2);
     };

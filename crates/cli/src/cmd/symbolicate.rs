@@ -72,7 +72,7 @@ impl SymbolArgs {
                 } else {
                     kpanic_symbols::IndexMode::UseExisting
                 },
-                cache_dir: crate::cache::cache_dir(),
+                cache_dir: kpanic::cache::cache_dir(),
                 progress: super::index::progress_bar("indexing"),
             },
             stores,

@@ -1,5 +1,7 @@
-//! Where indexes are cached: a policy of the `kpanic` binary, not of the libraries, which take
-//! the folder as an argument (`IndexOptions::cache_dir`).
+//! Where kpanic's front ends (the `kpanic` binary, the Python package) keep symbol indexes and
+//! downloaded symbols by default. The libraries themselves take the folder as an argument
+//! (`IndexOptions::cache_dir`, `StoreOptions::cache_dir`); this is the one policy both front
+//! ends share, so that an index built by one is used by the other.
 
 use std::path::PathBuf;
 
